@@ -1,0 +1,390 @@
+"""The offline engine: deterministic rules, no model, thousands of abstracts per second.
+
+It finds every quantity with `quantities.scan`, then reads the words around each one for the
+metric, direction, baseline and kind; the system name comes from the phrases papers use to name
+what they built ("We present X, a ...", "called X", "Name: subtitle"); problem and technique are
+the abstract's own sentences. It never invents a name: no pattern, no name.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+from ..quantities import Quantity, scan
+from ..schema import HeadlineNumber, Paper
+from ..text import Sentence, plain, split_sentences
+from .base import EngineResult
+
+RULES_VERSION = "offline-rules/1"
+
+# --- system name ------------------------------------------------------------------------------
+
+_VERBS = r"(?:present|introduce|propose|design|describe|build|develop|implement|prototype|realize|realise)(?:s|d|ed)?"
+_INTRO_RE = re.compile(
+    r"\b(?:we|this (?:paper|work|article|study))\s+(?:(?:first|also|then|further|therefore|thus|hence)\s+)?"
+    + _VERBS
+    + r"(?:\s+and\s+(?:evaluate|implement|open-source)\w*)?[\s,]+(?P<rest>[^.;]{0,200})",
+    re.I,
+)
+_TOKEN = r"[A-Z0-9][\w\-\.+]*[\w+]|[A-Z]"
+_NAME_AT_START = re.compile(rf"(?P<n>(?:{_TOKEN})(?:\s(?:{_TOKEN})){{0,2}})(?=\s*(?:,|\(|:|--|—|\s-\s|\swhich\b|\sthat\b|\sas\b|\sis\b|\sfor\b))")
+_HEAD_NOUNS = (
+    r"(?:framework|system|tool|toolkit|library|engine|runtime|scheduler|compiler|approach|method|technique|"
+    r"mechanism|architecture|platform|service|protocol|model|algorithm|design|layer|OS|hypervisor|"
+    r"filesystem|file system|database|benchmark|simulator|prototype|solution|pipeline|language|agent)"
+)
+_NAME_AFTER_HEAD = re.compile(
+    rf"^(?:an?|the|our)\s+[^,;]{{0,80}}?\b{_HEAD_NOUNS}s?,?\s+(?:called\s+|named\s+)?(?P<n>{_TOKEN})(?=[\s,.;:(]|$)"
+)
+_CALLED_RE = re.compile(
+    rf"\b(?:called|named|dubbed|termed|coined|(?:we|which we)\s+(?:refer\s+to|call)(?:\s+it)?\s+as|which we call|we call it)\s+(?P<n>(?:{_TOKEN})(?:\s(?:{_TOKEN})){{0,2}})"
+)
+_TITLE_PREFIX = re.compile(r"^(?P<n>[^:]{1,40}):\s+(?P<sub>.+)$")
+_NOT_TITLE_NAME = re.compile(r"^(?:a|an|the|on|towards?|toward|why|how|when|what|is|are|do|does|can|beyond|rethinking)\b", re.I)
+_STUDY_SUBTITLE = re.compile(
+    r"^(?:an?\s+)?(?:(?:large-scale|comprehensive|systematic|empirical|experimental|first|measurement|comparative)\s+)*"
+    r"(?:study|survey|analysis|characteri[sz]ation|review|overview|evaluation|position|vision|perspective|lessons|sok|case study|tutorial)\b",
+    re.I,
+)
+_NOT_NAMES = {
+    "We", "Our", "The", "This", "These", "It", "In", "A", "An", "To", "First", "Second", "Finally", "Moreover",
+    "However", "Specifically", "Furthermore", "Additionally", "Also", "Here", "Existing", "LLM", "LLMs", "AI",
+    "GPU", "GPUs", "CPU", "CPUs", "OS", "API", "ML", "DNN", "DNNs", "I", "II", "III",
+}
+
+
+def _name_like(tok: str, strict: bool) -> bool:
+    tok = tok.strip()
+    if not tok or tok in _NOT_NAMES or tok.split()[0] in _NOT_NAMES:
+        return False
+    if len(tok) < 2:
+        return False
+    inner_caps = any(c.isupper() for c in tok[1:]) or any(c.isdigit() for c in tok)
+    if strict:
+        return inner_caps
+    return tok[0].isupper() or tok[0].isdigit()
+
+
+def find_system_name(title: str, abstract: str) -> Optional[str]:
+    text = plain(abstract) if "\\" in abstract or "$" in abstract else abstract
+    title_name = None
+    m = _TITLE_PREFIX.match(title)
+    if m:
+        cand, sub = m.group("n").strip(), m.group("sub")
+        if len(cand.split()) <= 3 and not _NOT_TITLE_NAME.match(cand) and not _STUDY_SUBTITLE.match(sub):
+            if _name_like(cand, strict=False):
+                title_name = cand
+    for m in _CALLED_RE.finditer(text):
+        cand = m.group("n")
+        if _name_like(cand, strict=False):
+            return cand
+    for m in _INTRO_RE.finditer(text):
+        rest = m.group("rest")
+        n1 = _NAME_AT_START.match(rest)
+        if n1 and _name_like(n1.group("n"), strict=False):
+            return n1.group("n")
+        n2 = _NAME_AFTER_HEAD.match(rest)
+        if n2 and _name_like(n2.group("n"), strict=True):
+            return n2.group("n")
+        if title_name and re.match(rf"(?:an?\s+|the\s+)?{re.escape(title_name)}\b", rest):
+            return title_name
+    return title_name
+
+
+# --- problem and technique --------------------------------------------------------------------
+
+_PROBLEM_CUES = re.compile(
+    r"\b(?:however|challenge|challenges|challenging|problem|problems|suffer|suffers|bottleneck|bottlenecks|"
+    r"limited|lack|lacks|costly|expensive|difficult|remains|inefficien\w*|fail|fails|struggle|struggles|"
+    r"unfortunately|yet|but|overhead|overheads|poor|degrad\w*|waste\w*|risk|issue|issues|hard|cannot|unable)\b",
+    re.I,
+)
+_TECH_CUES = re.compile(r"\b(?:key insight|our approach|our design|we propose|we leverage|leverages|uses|by)\b", re.I)
+
+
+def _intro_index(sentences: list[Sentence]) -> Optional[int]:
+    for i, s in enumerate(sentences):
+        if _INTRO_RE.search(s.text):
+            return i
+    return None
+
+
+def problem_and_technique(sentences: list[Sentence], intro: Optional[int]) -> tuple[Optional[str], Optional[str]]:
+    if not sentences:
+        return None, None
+    pool = sentences[:intro] if intro else sentences[:-1] or sentences
+    best, best_score = None, 0
+    for i, s in enumerate(pool):
+        score = len(_PROBLEM_CUES.findall(s.text))
+        if score > best_score:
+            best, best_score = s, score
+    problem = best or pool[0]
+    if intro is not None:
+        technique = sentences[intro]
+    else:
+        cands = [s for s in sentences if s is not problem and _TECH_CUES.search(s.text)]
+        technique = cands[0] if cands else None
+    return plain(problem.text), (plain(technique.text) if technique else None)
+
+
+# --- numbers: direction, metric, baseline, kind -----------------------------------------------
+
+_INC = (
+    r"improv\w*|increas\w*|gain|gains|higher|more|faster|speedups?|speed-ups?|boost\w*|outperform\w*|"
+    r"accelerat\w*|better|raises?|doubl\w*|tripl\w*|greater|exceed\w*|up"
+)
+_DEC = (
+    r"reduc\w*|lower\w*|decreas\w*|fewer|less|cuts?|sav(?:e|es|ed|ing|ings)|shrink\w*|drops?|smaller|"
+    r"eliminates|eliminated|eliminating|halv\w*|degradation|slowdown|down|shorter|mitigat\w*"
+)
+_INC_RE = re.compile(rf"\b(?:{_INC})\b", re.I)
+_DEC_RE = re.compile(rf"\b(?:{_DEC})\b", re.I)
+_ANY_CUE = re.compile(rf"\b(?:{_INC}|{_DEC})\b", re.I)
+
+_STOP = (
+    r"than|compared|relative|versus|vs\.?|over|while|when|with|across|on|at|under|in|for|from|to|by|per|"
+    r"and|or|which|that|thus|thereby|respectively|whereas|without|against|using|after|before|through|of|"
+    r"during|as|within|among|is|are|was|were|be|been"
+)
+_STOP_RE = re.compile(rf"^(?:{_STOP})$", re.I)
+_RESULT_HEADS = re.compile(
+    r"^(?:reduction|reductions|improvement|improvements|increase|increases|decrease|decreases|gain|gains|speedup|"
+    r"speedups|speed-up|higher|lower|fewer|more|less|faster|slower|better|smaller|larger|greater)$",
+    re.I,
+)
+_DETS = re.compile(r"^(?:the|a|an|its|their|our|overall|all|total)$", re.I)
+_WORD = re.compile(r"[A-Za-z][\w\-/'.]*[\w]|[A-Za-z]")
+_COMPARE_RE = re.compile(
+    r"\b(?:compared\s+(?:to|with)|relative\s+to|in\s+comparison\s+(?:to|with)|than|versus|vs\.?|over|against)\s+(?P<b>[^,;.()]+)",
+    re.I,
+)
+_LEAD_COMPARE = re.compile(r"^(?:compared\s+(?:to|with)|relative\s+to|against|over)\s+(?P<b>[^,;]+),", re.I)
+_BASELINE_STOP = re.compile(
+    r"\s+(?:while|under|across|on|in|at|when|with|for|by|thus|thereby|which|and\s+\d|respectively)\b.*$", re.I
+)
+_CONTEXT_CUES = re.compile(
+    r"\b(?:existing|prior|previous|current|conventional|traditional|today's|naive|naively|state-of-the-art\s+(?:systems|approaches|methods))\b|\bwhich is limited\b",
+    re.I,
+)
+_RESULT_VERBS = re.compile(
+    r"\b(?:achiev\w*|improv\w*|reduc\w*|outperform\w*|speeds?\s*up|accelerat\w*|lower\w*|increas\w*|"
+    r"eliminat\w*|sav\w*|enabl\w*|complet\w*|deliver\w*|yield\w*|attain\w*|demonstrat\w*|show\w*|"
+    r"discover\w*|needs?|requir\w*|incur\w*|adds?|cuts?|keeps?|keeping|bring\w*|translat\w*|range|ranges)\b",
+    re.I,
+)
+_COUNT_RESULT_NEXT = re.compile(r"^\s+(?:\w+\s+)?(?:save|saves|saving|savings|fewer|more|less|reduction)\b", re.I)
+_SETUP_PREV = re.compile(
+    r"\b(?:on|across|with|of|using|from|over|in|at|among|replaying|analy[sz]ing|including|consists?\s+of|comprising)\s+(?:\w+\s+){0,2}$",
+    re.I,
+)
+
+
+def _words(s: str) -> list[str]:
+    return _WORD.findall(s)
+
+
+def _clause_before(sent_text: str, rel: int) -> str:
+    before = sent_text[:rel]
+    cut = max(before.rfind(","), before.rfind(";"), before.rfind(":"), before.rfind("("))
+    return before[cut + 1:] if cut >= 0 else before
+
+
+def _after(sent_text: str, rel_end: int) -> str:
+    after = sent_text[rel_end:]
+    m = re.search(r"[,;:()]|\.\s|\.$", after)
+    return after[: m.start()] if m else after
+
+
+def _direction(q: Quantity, before: str, after: str, word: str) -> str:
+    if q.qualifier == "within":
+        return "none"
+    w = word.lower()
+    if w.startswith(("doubl", "twice", "tripl", "thrice", "threefold")):
+        return "increase"
+    if w.startswith("halv"):
+        return "decrease"
+    head = " ".join(after.split()[:3])
+    m = _ANY_CUE.search(head)
+    if m:
+        return "decrease" if _DEC_RE.fullmatch(m.group(0)) else "increase"
+    cues = list(_ANY_CUE.finditer(before))
+    if cues:
+        c = cues[-1].group(0)
+        if c.lower() in ("up", "down") and not re.search(r"\b(?:speeds?|scales?)\s+" + c + r"\b", before, re.I):
+            cues = cues[:-1]
+        if cues:
+            return "decrease" if _DEC_RE.fullmatch(cues[-1].group(0)) else "increase"
+    return "none"
+
+
+def _take_np(words: list[str], limit: int = 6) -> list[str]:
+    out = []
+    for w in words:
+        if _STOP_RE.match(w) or len(out) >= limit:
+            break
+        out.append(w)
+    return out
+
+
+def _np_before(before: str) -> list[str]:
+    """The noun phrase that ends `before`, walking back to a verb or a function word."""
+    np: list[str] = []
+    for w in reversed(_words(before)):
+        if (_STOP_RE.match(w) and w.lower() != "and") or _RESULT_VERBS.fullmatch(w) or len(np) >= 7:
+            break
+        np.insert(0, w)
+    while np and (_DETS.match(np[0]) or np[0].lower() == "and"):
+        np.pop(0)
+    return np
+
+
+def _np_after(words: list[str]) -> list[str]:
+    while words and _DETS.match(words[0]):
+        words = words[1:]
+    return _take_np(words)
+
+
+def _metric(before: str, after: str, q: Quantity) -> Optional[str]:
+    # "reduces cold-start latency by up to" / "throughput gains of up to" / "keeping throughput within"
+    b = re.sub(r"\s+(?:by|of|reaching)\s*$", "", before.rstrip())
+    passive = re.search(r"\b(?:is|are|was|were|be|been)\s+\w+ed$", b)  # "is limited by ~8x overhead"
+    if (b != before.rstrip() or q.qualifier == "within") and q.unit != "" and not passive:
+        np = _np_before(b)
+        if np:
+            return " ".join(np)
+    aw = _words(after)
+    if aw and _RESULT_HEADS.match(aw[0]):
+        rest = aw[1:]
+        if rest and rest[0].lower() in ("in", "of", "for"):
+            rest = rest[1:]
+        np = _np_after(rest)
+        if np:
+            return " ".join(np)
+    if aw and aw[0].lower() in ("of", "for"):
+        np = _np_after(aw[1:])
+        if np:
+            return " ".join(np)
+    if aw and not _STOP_RE.match(aw[0]) and not _ANY_CUE.fullmatch(aw[0]):
+        np = _np_after(aw)
+        while np and _RESULT_HEADS.match(np[-1]):
+            np.pop()
+        if np and (q.unit != "" or len(np) <= 4):
+            return " ".join(np)
+    return None
+
+
+def _baseline(sent_text: str, rel_end: int, before: str, q: Quantity, stop: Optional[int] = None) -> Optional[str]:
+    rest = sent_text[rel_end:stop]
+    cand = None
+    if q.qualifier == "within":
+        m = re.match(r"\s+of\s+(?P<b>[^;.()]+)", rest)
+        if m:
+            cand = m.group("b")
+    if cand is None:
+        m = _COMPARE_RE.search(rest)
+        if m:
+            cand = m.group("b")
+    if cand is None:
+        m2 = _LEAD_COMPARE.match(sent_text)
+        if m2:
+            cand = m2.group("b")
+    if cand is None:
+        m3 = re.search(r"outperform\w*\s+(?P<b>.+?)\s+by\s*$", before, re.I)
+        if m3:
+            cand = m3.group("b")
+    if not cand:
+        return None
+    cand = _BASELINE_STOP.sub("", cand.split(",")[0]).strip()
+    if not cand or len(cand.split()) > 14:
+        return None
+    return plain(cand)
+
+
+def _kind(q: Quantity, s_idx: int, intro: Optional[int], sent: str, before: str, after: str,
+          name: Optional[str]) -> str:
+    if q.unit == "":
+        if _COUNT_RESULT_NEXT.match(after) and _RESULT_VERBS.search(sent):
+            return "result"
+        return "setup"
+    if intro is not None and s_idx < intro:
+        return "context"
+    if intro is not None and s_idx == intro and q.unit not in ("%", "x", "pp"):
+        return "setup"
+    own = (name and name in sent) or re.search(r"\b(?:we|our|this|it)\b", sent, re.I)
+    if _CONTEXT_CUES.search(before) or (not own and _CONTEXT_CUES.search(sent) and not _RESULT_VERBS.search(sent)):
+        return "context"
+    return "result"
+
+
+_LIST_SEP = re.compile(r"^(?:,\s*|\s+and\s+|,\s+and\s+|\s*/\s*|\s+or\s+)$")
+
+
+class OfflineEngine:
+    name = "offline"
+    model = RULES_VERSION
+    prompt_hash = None
+
+    def extract(self, paper: Paper):
+        return extract_offline(paper)
+
+
+def extract_offline(paper: Paper) -> EngineResult:
+    a = paper.abstract
+    sentences = split_sentences(a)
+    intro = _intro_index(sentences)
+    name = find_system_name(paper.title, a)
+    problem, technique = problem_and_technique(sentences, intro)
+    numbers: list[HeadlineNumber] = []
+    prev_num: Optional[HeadlineNumber] = None
+    si = 0
+    qs = scan(a)
+    # members of a list ("30%, 26%, 21%, and 14%") share qualifier, metric, direction, baseline
+    in_list = [i > 0 and bool(_LIST_SEP.match(a[qs[i - 1].end:q.start])) for i, q in enumerate(qs)]
+    for i, q in enumerate(qs):
+        while si < len(sentences) - 1 and q.start >= sentences[si].end:
+            si += 1
+        sent = sentences[si] if sentences else Sentence(0, len(a), a)
+        rel_s, rel_e = q.start - sent.start, q.end - sent.start
+        before = _clause_before(sent.text, rel_s)
+        after = _after(sent.text, rel_e)
+        j = i + 1
+        while j < len(qs) and in_list[j]:
+            j += 1  # the baseline may follow the whole list, but not the next claim
+        stop = qs[j].start - sent.start if j < len(qs) and qs[j].start < sent.end else None
+        listed = in_list[i] and prev_num is not None
+        qualifier = q.qualifier
+        if listed and qualifier == "exact":
+            qualifier = prev_num.qualifier  # "by up to 44% and 31%": "up to" covers both
+        word = a[q.start:q.end]
+        direction = _direction(q, before, after, word)
+        metric = _metric(before, after, q)
+        group_end = qs[j - 1].end - sent.start
+        baseline = _baseline(sent.text, group_end, before, q, stop) if q.unit else None
+        if metric and baseline and metric in baseline:
+            metric = None  # "outperforms the state-of-the-art by 32%": that phrase is the baseline
+        if metric is None and prev_num is not None and prev_num.sentence == sent.text and prev_num.unit == q.unit:
+            metric = prev_num.metric  # "2.7x more X than A, 1.9x more than B"
+        if listed and prev_num is not None:
+            direction = prev_num.direction if direction == "none" else direction
+            metric = metric or prev_num.metric
+            baseline = baseline or prev_num.baseline
+        kind = _kind(q, si, intro, sent.text, before, after, name)
+        num = HeadlineNumber(
+            text=word,
+            start=q.start,
+            end=q.end,
+            value=q.value,
+            low=q.low,
+            high=q.high,
+            unit=q.unit,
+            qualifier=qualifier,  # type: ignore[arg-type]
+            kind=kind,  # type: ignore[arg-type]
+            metric=metric,
+            direction=direction,  # type: ignore[arg-type]
+            baseline=baseline,
+            sentence=sent.text,
+        )
+        numbers.append(num)
+        prev_num = num
+    return EngineResult(system_name=name, problem=problem, technique=technique, numbers=numbers)

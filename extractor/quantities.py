@@ -1,0 +1,330 @@
+"""Find and parse quantity claims in abstract text: "by up to 44%", "4.07x", "20-100x", "<5%".
+
+Written by hand on purpose: the tested parsers do poorly on abstract claims (quantulum3 drops
+qualifiers, merges "from 12.3% to 8.1%" into one value and reads "+2.3 F1" as farads; Pint
+rejects "4.07x"), and neither returns the character offsets the verifier needs.
+
+`scan(text)` finds every claim in a whole abstract, with context rules that reject years,
+version numbers, model names, citation markers and list enumerators. `parse_span(text)` re-parses
+one claimed span for the verifier, with no context rules.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional
+
+from .text import normalize_with_map
+
+_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
+NUM_RE = re.compile(_NUM)
+
+# canonical unit -> source spellings (regex). Order matters: longer spellings first.
+_UNITS: list[tuple[str, str]] = [
+    ("pp", r"pp\b|p\.p\.|percentage[\s-]points?\b"),
+    ("%", r"%|percent\b"),
+    ("x", r"[xX](?![A-Za-z0-9])|times\b(?!\s+(?:a|an|per|each|the|in|of|as many)\b)|-?fold\b"),
+    ("ns", r"ns\b|nanoseconds?\b"),
+    ("µs", r"[µu]s\b|microseconds?\b|usecs?\b"),
+    ("ms", r"ms\b|milliseconds?\b|msecs?\b"),
+    ("min", r"minutes?\b|mins?\b"),
+    ("h", r"hours?\b|hrs?\b|h\b"),
+    ("d", r"days?\b"),
+    ("s", r"seconds?\b|secs?\b|s\b"),
+    ("Gbps", r"Gbps\b|Gb/s\b"),
+    ("Mbps", r"Mbps\b|Mb/s\b"),
+    ("Tbps", r"Tbps\b|Tb/s\b"),
+    ("GB/s", r"GB/s\b|GBps\b"),
+    ("MB/s", r"MB/s\b|MBps\b"),
+    ("TB", r"TB\b|TiB\b|terabytes?\b"),
+    ("GB", r"GB\b|GiB\b|gigabytes?\b"),
+    ("MB", r"MB\b|MiB\b|megabytes?\b"),
+    ("KB", r"KB\b|KiB\b|kB\b|kilobytes?\b"),
+    ("B", r"bytes\b"),
+    ("tokens/s", r"tokens?/s\b|tok/s\b"),
+    ("ops/s", r"ops/s\b|op/s\b"),
+    ("req/s", r"req/s\b|requests/s\b|RPS\b"),
+    ("QPS", r"QPS\b"),
+    ("IOPS", r"IOPS\b"),
+    ("TFLOPS", r"TFLOPS\b|TFLOP/s\b"),
+    ("GFLOPS", r"GFLOPS\b|GFLOP/s\b"),
+    ("GHz", r"GHz\b"),
+    ("MHz", r"MHz\b"),
+    ("kWh", r"kWh\b"),
+    ("kW", r"kW\b"),
+    ("MW", r"MW\b"),
+    ("mW", r"mW\b"),
+    ("W", r"W\b|watts?\b"),
+    ("J", r"J\b|joules?\b"),
+    ("°C", r"°C\b"),
+]
+_UNIT_RE = re.compile(r"[ ]?(?:" + "|".join(f"(?P<u{i}>{p})" for i, (_, p) in enumerate(_UNITS)) + ")")
+_UNIT_NAMES = [u for u, _ in _UNITS]
+
+# Unit conversions, only to bring both ends of a range ("512 MB-2 GB") to one unit.
+_SCALE = {
+    "ns": ("time", 1e-9), "µs": ("time", 1e-6), "ms": ("time", 1e-3), "s": ("time", 1.0),
+    "min": ("time", 60.0), "h": ("time", 3600.0), "d": ("time", 86400.0),
+    "B": ("size", 1.0), "KB": ("size", 1e3), "MB": ("size", 1e6), "GB": ("size", 1e9), "TB": ("size", 1e12),
+}
+
+_MULT_RE = re.compile(r"(?:[ ](?P<word>thousand|million|billion|trillion)\b|(?P<sfx>[KMB])(?![A-Za-z0-9]))")
+_MULT = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "K": 1e3, "M": 1e6, "B": 1e9}
+
+_QUAL_WORDS = {
+    "up to": "up_to", "upto": "up_to",
+    "over": "over", "more than": "over", "greater than": "over", "higher than": "over",
+    "above": "over", "exceeding": "over", "in excess of": "over",
+    "at least": "at_least", "no less than": "at_least", ">=": "at_least",
+    "less than": "less_than", "fewer than": "less_than", "lower than": "less_than",
+    "under": "less_than", "below": "less_than", "<": "less_than",
+    "at most": "at_most", "no more than": "at_most", "<=": "at_most",
+    "within": "within",
+    "about": "approx", "approximately": "approx", "approx.": "approx", "around": "approx",
+    "nearly": "approx", "roughly": "approx", "almost": "approx", "close to": "approx",
+    "~": "approx", "≈": "approx",
+    "an average of": "average", "average of": "average", "on average": "average",
+    ">": "over",
+}
+_QUAL_RE = re.compile(
+    r"(?:(?<![A-Za-z])(?P<w>"
+    + "|".join(re.escape(w) for w in sorted((k for k in _QUAL_WORDS if k[0].isalpha()), key=len, reverse=True))
+    + r")|(?P<s><=|>=|<|>|~|≈))[ ]?$",
+    re.I,
+)
+
+_RANGE_SEP_RE = re.compile(r"[ ]?-[ ]?|[ ]to[ ]")
+_BETWEEN_RE = re.compile(r"\bbetween[ ]$", re.I)
+_FROM_RE = re.compile(r"\bfrom\b[^.;:]{0,40}$", re.I)
+
+_WORD_QUANTITIES = [
+    (re.compile(r"\b(?:(?P<n>an?|one|two|three|four|several)[ -]+)?orders?[ -]of[ -]magnitude\b", re.I), None),
+    (re.compile(r"\b(?:doubles|doubled|doubling|double|twice)\b(?![-])(?! (?:precision|buffer|buffering|free|pointer|counting|spending|the number of times)\b)", re.I), 2.0),
+    (re.compile(r"\b(?:triples|tripled|tripling|triple|thrice|threefold)\b(?![-])", re.I), 3.0),
+    (re.compile(r"\b(?:halves|halved|halving|halve)\b", re.I), 0.5),
+]
+_MAGNITUDE_N = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+
+_YEAR_OK_NEXT = re.compile(r"[ ](?:[a-z]+s|[A-Z][A-Za-z]*s)\b")
+_SENT_START_PREV = re.compile(r"(?:^|[.!?:;(\[\"]\s*)$")
+# Capitalised words that commonly precede a plain count and are not names.
+_CAP_OK = {
+    "on", "across", "with", "over", "under", "about", "nearly", "only", "of", "for", "in", "at",
+    "by", "from", "to", "approximately", "roughly", "around", "each", "all", "using", "among",
+    "and", "than", "just", "within", "up", "after", "before", "we", "our", "its", "their", "n",
+}
+
+_SPECIAL = re.compile(r"[\\$&{}×≤≥–—−μ\u00a0]")
+
+
+@dataclass
+class Quantity:
+    start: int
+    end: int
+    value: Optional[float]
+    low: Optional[float]
+    high: Optional[float]
+    unit: str
+    qualifier: str
+    num_start: int  # where the number itself starts (after any qualifier)
+    num_end: int
+
+
+def _to_float(s: str) -> float:
+    return float(s.replace(",", ""))
+
+
+def _match_unit(text: str, pos: int) -> tuple[str, int] | None:
+    m = _UNIT_RE.match(text, pos)
+    if not m:
+        return None
+    for i, name in enumerate(_UNIT_NAMES):
+        if m.group(f"u{i}") is not None:
+            # a bare space followed by a single-letter unit is too ambiguous ("5 s" ok, "5 x" odd)
+            return name, m.end()
+    return None
+
+
+def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int] | None:
+    """Read number text[s:e] with any multiplier and unit; return (value, unit, end)."""
+    value = _to_float(text[s:e])
+    pos = e
+    mm = _MULT_RE.match(text, pos)
+    if mm:
+        value *= _MULT[mm.group("word") or mm.group("sfx")]
+        pos = mm.end()
+    u = _match_unit(text, pos)
+    if u:
+        return value, u[0], u[1]
+    return value, "", pos
+
+
+def _convert(value: float, unit: str, to: str) -> float | None:
+    a, b = _SCALE.get(unit), _SCALE.get(to)
+    if not a or not b or a[0] != b[0]:
+        return None
+    return value * a[1] / b[1]
+
+
+def _excluded_by_context(
+    text: str, s: int, end: int, value: float, unit: str, raw: str, range_end: bool = False
+) -> bool:
+    prev = "" if s == 0 or range_end else text[s - 1]
+    if prev and (prev.isalpha() or prev in "_^/=@#"):
+        return True  # o4, V2, x^2, path/2, k=5
+    if prev == "-" and text[s - 2].isalpha():
+        return True  # GPT-5, Llama-3
+    if prev == "." and text[s - 2].isdigit():
+        return True  # tail of a version number
+    nxt = text[end] if end < len(text) else ""
+    if nxt.isalnum() or nxt == "_":
+        return True  # 3.13t, 21st, 2D, 1990s (after "s" unit check below)
+    if nxt == "." and end + 1 < len(text) and text[end + 1].isdigit():
+        return True  # 3.13.1
+    if unit == "s" and re.fullmatch(r"1[89]\d0|20\d0", raw) and text[end - 1] == "s" and text[end - 2] != " ":
+        return True  # the 1990s
+    if unit in ("", "s") and "," not in raw and "." not in raw and len(raw) == 4 and 1900 <= value <= 2099:
+        if unit == "s" or not _YEAR_OK_NEXT.match(text, end):
+            return True  # a year
+    if re.search(r"\[[\d,\s\-–]*$", text[max(0, s - 20):s]) and re.match(r"[\d,\s\-–]*\]", text[s:s + 20]):
+        return True  # citation marker [12], [3, 4]
+    if unit == "" and nxt == ")" and len(raw) <= 2 and not re.search(r"[<>=~]\s*$", text[max(0, s - 3):s]):
+        if s == 0 or text[s - 1] == " ":
+            return True  # enumerator "1) an NPU-aware ..."
+        if text[s - 1] == "(":
+            after = text[end + 1:end + 3]
+            if after.startswith(" ") and after[1:2].isalpha():
+                return True  # enumerator "(1) a new ..."
+    if unit == "":
+        m = re.search(r"([A-Za-z][\w.\-]*) $", text[max(0, s - 40):s])
+        if m and m.group(1)[0].isupper() and m.group(1).lower() not in _CAP_OK:
+            head = text[: s - len(m.group(0))]
+            if not _SENT_START_PREV.search(head):
+                return True  # Sonnet 4, Table 3, Llama 2
+    return False
+
+
+def _scan_words(text: str) -> list[Quantity]:
+    out = []
+    for rx, val in _WORD_QUANTITIES:
+        for m in rx.finditer(text):
+            if val is None:
+                n = _MAGNITUDE_N.get((m.group("n") or "a").lower())
+                v = 10.0 ** n if n else None
+                unit, qual = "x", "approx"
+            else:
+                v, unit, qual = val, "x", "exact"
+            out.append(Quantity(m.start(), m.end(), v, None, None, unit, qual, m.start(), m.end()))
+    return out
+
+
+def _scan_plain(text: str, context: bool) -> list[Quantity]:
+    found: list[Quantity] = []
+    consumed = 0
+    for m in NUM_RE.finditer(text):
+        s, e = m.span()
+        if s < consumed:
+            continue
+        raw = m.group(0)
+        value, unit, end = _read_quantity(text, s, e)
+        low = high = None
+        # ranges: "20-100x", "0.993%-51.82%", "5-80 minutes", "512 MB-2 GB", "between 2 and 4"
+        sep = _RANGE_SEP_RE.match(text, end)
+        between = _BETWEEN_RE.search(text, max(0, s - 9), s)
+        if between:
+            sep = re.compile(r"[ ]and[ ]").match(text, end)
+        if sep and not (sep.group(0).strip() == "to" and _FROM_RE.search(text, max(0, s - 48), s)):
+            m2 = NUM_RE.match(text, sep.end())
+            if m2:
+                v2, unit2, end2 = _read_quantity(text, m2.start(), m2.end())
+                lo, ok = value, True
+                if unit and unit2 and unit != unit2:
+                    lo = _convert(value, unit, unit2)  # "512 MB-2 GB" -> 0.512-2 GB
+                    ok = lo is not None
+                elif unit and not unit2:
+                    ok = False  # "5% - 3 workloads" is not a range
+                if ok:
+                    excluded = context and _excluded_by_context(
+                        text, m2.start(), end2, v2, unit2 or unit, m2.group(0), range_end=True
+                    )
+                    if not excluded:
+                        low, high, value = lo, v2, None
+                        unit, end = unit2 or unit, end2
+        if context and _excluded_by_context(text, s, end, value if value is not None else high, unit, raw):
+            consumed = max(consumed, end)
+            continue
+        qs, qual = s, "exact"
+        qm = _QUAL_RE.search(text, max(0, s - 16), s)
+        if qm:
+            word = (qm.group("w") or qm.group("s")).lower()
+            if word == "~" and qm.start() > 0 and text[qm.start() - 1].isalpha():
+                word = ""  # LaTeX non-breaking space "Fig.~3"
+            if word:
+                qual, qs = _QUAL_WORDS[word], qm.start()
+        found.append(Quantity(qs, end, value, low, high, unit, qual, s, end))
+        consumed = max(consumed, end)
+    return found
+
+
+def scan(text: str, context: bool = True) -> list[Quantity]:
+    """All quantity claims in `text`, in order, with offsets into `text`."""
+    if not _SPECIAL.search(text):
+        qs = _scan_plain(text, context) + _scan_words(text)
+        qs.sort(key=lambda q: q.start)
+        return qs
+    norm = normalize_with_map(text, casefold=False)
+    qs = _scan_plain(norm.text, context) + _scan_words(norm.text)
+    qs.sort(key=lambda q: q.start)
+    out = []
+    for q in qs:
+        s, e = norm.starts[q.start], norm.ends[q.end - 1]
+        ns, ne = norm.starts[q.num_start], norm.ends[q.num_end - 1]
+        # take a LaTeX math group whole: "$2.7\times$"
+        if s > 0 and text[s - 1] == "$" and e < len(text) and text[e] == "$":
+            s, e = s - 1, e + 1
+        out.append(Quantity(s, e, q.value, q.low, q.high, q.unit, q.qualifier, ns, ne))
+    return out
+
+
+@dataclass
+class Parsed:
+    value: Optional[float]
+    low: Optional[float]
+    high: Optional[float]
+    unit: str
+    qualifier: str
+
+
+def parse_span(span: str) -> tuple[Parsed | None, str | None]:
+    """Re-parse one claimed span. Returns (parsed, None) or (None, reason)."""
+    qs = scan(span, context=False)
+    if not qs:
+        return None, "no number in span"
+    if len(qs) > 1:
+        return None, f"span holds {len(qs)} numbers"
+    q = qs[0]
+    return Parsed(q.value, q.low, q.high, q.unit, q.qualifier), None
+
+
+_UNIT_ALIASES = {
+    "percent": "%", "percentage": "%", "pct": "%", "\\%": "%",
+    "times": "x", "×": "x", "fold": "x", "-fold": "x", "X": "x", "\\times": "x",
+    "percentage points": "pp", "percentage point": "pp", "p.p.": "pp",
+    "count": "", "none": "", "null": "",
+}
+
+
+def canonical_unit(unit: str | None) -> str:
+    """Map a unit as a model or reviewer writes it to the canonical form used in records."""
+    u = (unit or "").strip()
+    if u in _UNIT_ALIASES:
+        return _UNIT_ALIASES[u]
+    if u.lower() in _UNIT_ALIASES:
+        return _UNIT_ALIASES[u.lower()]
+    m = _UNIT_RE.fullmatch(u)
+    if m:
+        for i, name in enumerate(_UNIT_NAMES):
+            if m.group(f"u{i}") is not None:
+                return name
+    return u

@@ -1,0 +1,62 @@
+"""Turn an engine's answer into a verified Record (one code path for every engine)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Optional
+
+from . import __version__
+from .engines.base import EngineResult
+from .grounding import verify_name, verify_numbers
+from .schema import Paper, Provenance, Record, Usage
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _paper_fields(paper: Paper) -> dict:
+    d = paper.model_dump(exclude={"links", "source"})
+    return d
+
+
+def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None) -> Provenance:
+    return Provenance(
+        engine=engine.name,
+        model=engine.model,
+        prompt_hash=engine.prompt_hash,
+        extractor_version=__version__,
+        time=now_iso(),
+        source=paper.source,
+        reasks=reasks,
+        mode=mode,
+    )
+
+
+def build_record(paper: Paper, result: EngineResult, engine) -> Record:
+    numbers = verify_numbers(result.numbers, paper.abstract)
+    name = (result.system_name or "").strip() or None
+    name_ok, evidence = verify_name(name, paper.title, paper.abstract)
+    return Record(
+        **_paper_fields(paper),
+        system_name=name,
+        system_name_verified=name_ok,
+        system_name_evidence=evidence,
+        problem=result.problem,
+        technique=result.technique,
+        headline_numbers=numbers,
+        status="ok",
+        error=None,
+        usage=result.usage,
+        provenance=provenance(engine, paper, result.reasks, result.mode),
+    )
+
+
+def error_record(paper: Paper, engine, message: str, usage: Optional[Usage] = None, reasks: int = 0) -> Record:
+    return Record(
+        **_paper_fields(paper),
+        status="error",
+        error=message,
+        usage=usage,
+        provenance=provenance(engine, paper, reasks),
+    )

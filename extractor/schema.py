@@ -1,0 +1,149 @@
+"""The data contract: papers in, records out, and the schema the LLM fills in.
+
+`Record` is one line of the output JSONL. Its shape is versioned by SCHEMA_VERSION;
+bump the minor version for added fields, the major version for anything that breaks readers.
+"""
+
+from __future__ import annotations
+
+from typing import Literal, Optional
+
+from pydantic import BaseModel, ConfigDict, Field
+
+SCHEMA_VERSION = "1.0"
+
+Kind = Literal["result", "context", "setup"]
+Direction = Literal["increase", "decrease", "none"]
+Qualifier = Literal[
+    "exact", "up_to", "over", "at_least", "less_than", "at_most", "within", "approx", "average"
+]
+
+
+class Paper(BaseModel):
+    """A normalised paper, whatever the input format."""
+
+    id: str  # arXiv id without version ("2604.06682"), or the input's own id
+    version: Optional[str] = None  # "v2"
+    title: str
+    abstract: str  # whitespace-collapsed; the text every offset refers to
+    authors: list[str] = Field(default_factory=list)
+    published: Optional[str] = None
+    updated: Optional[str] = None
+    categories: list[str] = Field(default_factory=list)
+    primary_category: Optional[str] = None
+    url: Optional[str] = None
+    pdf_url: Optional[str] = None
+    links: list[str] = Field(default_factory=list)
+    comment: Optional[str] = None
+    journal_ref: Optional[str] = None
+    doi: Optional[str] = None
+    source: Optional[str] = None  # "file.jsonl:17" or "feed.xml#3": where the paper was read
+
+
+class HeadlineNumber(BaseModel):
+    """One quantity claim, aligned to a verbatim span of the abstract."""
+
+    text: str  # verbatim abstract[start:end] once aligned
+    start: Optional[int] = None
+    end: Optional[int] = None
+    value: Optional[float] = None  # null for ranges
+    low: Optional[float] = None
+    high: Optional[float] = None
+    unit: str = ""  # "%", "x", "pp", a physical unit ("ms", "GB"), or "" for counts
+    qualifier: Qualifier = "exact"
+    kind: Kind = "result"
+    metric: Optional[str] = None
+    direction: Direction = "none"
+    baseline: Optional[str] = None
+    sentence: Optional[str] = None  # the abstract sentence the span stands in
+    verified: bool = False
+    why: Optional[str] = None  # set when verified is false
+    alignment: Optional[Literal["exact", "normalized"]] = None
+
+
+class NameEvidence(BaseModel):
+    field: Literal["title", "abstract"]
+    start: int
+    end: int
+
+
+class Usage(BaseModel):
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    cached_tokens: int = 0
+    requests: int = 0
+
+
+class Provenance(BaseModel):
+    engine: str
+    model: Optional[str] = None
+    prompt_hash: Optional[str] = None
+    schema_version: str = SCHEMA_VERSION
+    extractor_version: str
+    time: str  # ISO 8601, UTC
+    source: Optional[str] = None
+    reasks: int = 0
+    mode: Optional[str] = None
+
+
+class Record(BaseModel):
+    """One line of the comparison table."""
+
+    model_config = ConfigDict(extra="allow")  # keep fields added by later tools (review)
+
+    schema_version: str = SCHEMA_VERSION
+    id: str
+    version: Optional[str] = None
+    title: str
+    authors: list[str] = Field(default_factory=list)
+    published: Optional[str] = None
+    updated: Optional[str] = None
+    categories: list[str] = Field(default_factory=list)
+    primary_category: Optional[str] = None
+    url: Optional[str] = None
+    pdf_url: Optional[str] = None
+    comment: Optional[str] = None
+    journal_ref: Optional[str] = None
+    doi: Optional[str] = None
+    abstract: str
+    system_name: Optional[str] = None
+    system_name_verified: Optional[bool] = None  # null when system_name is null
+    system_name_evidence: Optional[NameEvidence] = None
+    problem: Optional[str] = None
+    technique: Optional[str] = None
+    headline_numbers: list[HeadlineNumber] = Field(default_factory=list)
+    status: Literal["ok", "error"] = "ok"
+    error: Optional[str] = None
+    usage: Optional[Usage] = None
+    provenance: Provenance
+
+
+# --- what the LLM is asked to fill in -------------------------------------------------------
+# Kept separate from Record: the model never sees offsets, provenance or verification fields,
+# and every property is required (nullable instead of optional) to fit OpenAI's strict subset.
+
+LLMUnit = str
+
+
+class LLMNumber(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(description="the number exactly as written in the abstract, with its unit")
+    value: Optional[float] = Field(description="the number; null for a range")
+    low: Optional[float] = Field(description="range start, else null")
+    high: Optional[float] = Field(description="range end, else null")
+    unit: str = Field(description='"%", "x", "pp", a physical unit, or "" for a count')
+    qualifier: Qualifier
+    metric: Optional[str] = Field(description="what is measured")
+    direction: Direction
+    kind: Kind
+    baseline: Optional[str] = Field(description="what it is compared against, else null")
+
+
+class LLMExtraction(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    system_name: Optional[str] = Field(description="name of the system the paper proposes, else null")
+    problem: Optional[str]
+    technique: Optional[str]
+    headline_numbers: list[LLMNumber]

@@ -1,0 +1,176 @@
+"""Client for the arXiv API (export.arxiv.org/api/query): paging, politeness, retries.
+
+arXiv asks for at most one request every 3 seconds on one connection; throttled requests get
+429/503 (often with Retry-After) or a 200 with the body "Rate exceeded.". A bad query returns
+HTTP 200 with a single entry titled "Error".
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import time
+import xml.etree.ElementTree as ET
+from typing import Callable, Iterator, Optional
+
+import httpx
+from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
+
+from ..errors import InputError
+from .feeds import ATOM, iter_entry_elements
+
+DEFAULT_BASE_URL = "https://export.arxiv.org/api/query"
+OPENSEARCH = "http://a9.com/-/spec/opensearch/1.1/"
+
+
+class Throttled(Exception):
+    def __init__(self, reason: str, retry_after: Optional[float] = None):
+        super().__init__(reason)
+        self.retry_after = retry_after
+
+
+def _retry_after(resp: httpx.Response) -> Optional[float]:
+    v = resp.headers.get("retry-after")
+    if not v:
+        return None
+    try:
+        return max(0.0, float(v))
+    except ValueError:
+        return None
+
+
+def _wait(state: RetryCallState) -> float:
+    """Honour Retry-After when the server sent one, else exponential backoff from 3 s."""
+    exc = state.outcome.exception() if state.outcome else None
+    if isinstance(exc, Throttled) and exc.retry_after is not None:
+        return exc.retry_after
+    base = float(os.environ.get("EXTRACTOR_ARXIV_BACKOFF", "3"))
+    return min(base * 2 ** (state.attempt_number - 1), 120.0)
+
+
+class ArxivClient:
+    def __init__(
+        self,
+        base_url: str | None = None,
+        delay: float = 3.0,
+        attempts: int = 5,
+        timeout: float = 30.0,
+        log: Callable[[str], None] = lambda s: None,
+    ):
+        self.base_url = base_url or os.environ.get("EXTRACTOR_ARXIV_URL") or DEFAULT_BASE_URL
+        self.delay = delay
+        self.attempts = attempts
+        self.log = log
+        self._last = 0.0
+        self._http = httpx.Client(timeout=timeout, headers={"User-Agent": "extractor (arXiv abstracts tool)"})
+
+    def close(self) -> None:
+        self._http.close()
+
+    def _polite_wait(self) -> None:
+        gap = time.monotonic() - self._last
+        if self._last and gap < self.delay:
+            time.sleep(self.delay - gap)
+
+    def _get_once(self, params: dict) -> bytes:
+        self._polite_wait()
+        try:
+            resp = self._http.get(self.base_url, params=params)
+        except httpx.TransportError as e:
+            raise Throttled(f"cannot reach {self.base_url}: {e.__class__.__name__}") from None
+        finally:
+            self._last = time.monotonic()
+        if resp.status_code in (429, 503):
+            self.log(f"arXiv throttled (HTTP {resp.status_code}), retrying")
+            raise Throttled(f"HTTP {resp.status_code}", _retry_after(resp))
+        if resp.status_code >= 500:
+            raise Throttled(f"HTTP {resp.status_code}", _retry_after(resp))
+        if resp.status_code != 200:
+            raise InputError(f"arXiv API: HTTP {resp.status_code} for {resp.url}")
+        body = resp.content
+        if body.strip().startswith(b"Rate exceeded"):
+            self.log("arXiv says 'Rate exceeded.', retrying")
+            raise Throttled("Rate exceeded.", _retry_after(resp))
+        return body
+
+    def get_page(self, query: str, start: int, size: int, sort_by: str | None = None, sort_order: str | None = None) -> bytes:
+        params = {"search_query": query, "start": start, "max_results": size}
+        if sort_by:
+            params["sortBy"] = sort_by
+        if sort_order:
+            params["sortOrder"] = sort_order
+        fetch = retry(
+            retry=retry_if_exception_type(Throttled),
+            stop=stop_after_attempt(self.attempts),
+            wait=_wait,
+            reraise=True,
+        )(self._get_once)
+        try:
+            return fetch(params)
+        except Throttled as e:
+            raise InputError(f"arXiv API: gave up after {self.attempts} attempts ({e})") from None
+
+    def iter_entries(
+        self, query: str, max_results: int, page_size: int = 100, sort_by: str | None = None, sort_order: str | None = None
+    ) -> Iterator[tuple[str, ET.Element]]:
+        """Yield raw Atom entry elements across pages until max_results or the end of results."""
+        got = 0
+        while got < max_results:
+            size = min(page_size, max_results - got)
+            body = self.get_page(query, got, size, sort_by, sort_order)
+            total = _total_results(body)
+            n = 0
+            try:
+                for kind, elem in iter_entry_elements(io.BytesIO(body), f"arXiv API page at start={got}"):
+                    _raise_if_error_entry(elem)
+                    n += 1
+                    yield kind, elem
+            except InputError as e:
+                if "feed has no entries" not in str(e):
+                    raise
+            got += n
+            if n == 0 or (total is not None and got >= total):
+                break
+        if got == 0:
+            raise InputError(f"arXiv API: no results for query {query!r}")
+
+
+def _total_results(body: bytes) -> Optional[int]:
+    m = re.search(rb"<opensearch:totalResults[^>]*>(\d+)<", body)
+    return int(m.group(1)) if m else None
+
+
+def _raise_if_error_entry(elem: ET.Element) -> None:
+    title = (elem.findtext(f"{{{ATOM}}}title") or "").strip()
+    eid = elem.findtext(f"{{{ATOM}}}id") or ""
+    if title == "Error" and "api/errors" in eid:
+        summary = " ".join((elem.findtext(f"{{{ATOM}}}summary") or "").split())
+        raise InputError(f"arXiv API error: {summary or 'query rejected'}")
+
+
+def write_feed(entries: Iterator[tuple[str, ET.Element]], out_path: str, query: str) -> int:
+    """Write entries as one Atom feed, atomically (temp file + rename). Returns the count."""
+    tmp = f"{out_path}.tmp-{os.getpid()}"
+    n = 0
+    try:
+        with open(tmp, "wb") as f:
+            f.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+            f.write(
+                b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom" '
+                b'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">\n'
+            )
+            title = ET.Element(f"{{{ATOM}}}title")
+            title.text = f"arXiv query: {query}"
+            f.write(ET.tostring(title) + b"\n")
+            for _, elem in entries:
+                f.write(ET.tostring(elem) + b"\n")
+                n += 1
+            f.write(b"</feed>\n")
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, out_path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+    return n

@@ -1,0 +1,35 @@
+"""arXiv identifiers: "http://arxiv.org/abs/2604.06682v2" -> ("2604.06682", "v2")."""
+
+from __future__ import annotations
+
+import re
+
+_ARXIV_ID = re.compile(
+    r"(?:arxiv\.org/(?:abs|pdf)/|arXiv:|oai:arXiv\.org:)?"
+    r"(?P<id>\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7})(?P<v>v\d+)?(?:\.pdf)?$",
+    re.I,
+)
+
+
+def split_arxiv_id(raw: str) -> tuple[str, str | None]:
+    """Return (id without version, version or None); non-arXiv ids come back unchanged."""
+    raw = (raw or "").strip()
+    m = _ARXIV_ID.search(raw)
+    if m:
+        return m.group("id"), (m.group("v") or None)
+    return raw, None
+
+
+def version_number(version: str | None) -> int:
+    if not version:
+        return 0
+    try:
+        return int(version.lstrip("vV"))
+    except ValueError:
+        return 0
+
+
+def abs_url(arxiv_id: str, version: str | None = None) -> str | None:
+    if re.fullmatch(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}", arxiv_id, re.I):
+        return f"https://arxiv.org/abs/{arxiv_id}{version or ''}"
+    return None

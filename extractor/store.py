@@ -1,0 +1,169 @@
+"""The output table: append-only JSONL that survives crashes, and resume state read from it.
+
+Each record is one `write()` of one whole line to a file opened in append mode, flushed (and
+fsynced in batches). A `kill -9` can leave at most a partial last line, which the next run trims
+before it appends. Superseded lines (an older arXiv version, an error later retried) are dropped
+by `compact()`, which rewrites through a temp file and an atomic rename.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from typing import Iterator, Optional
+
+import orjson
+
+from .errors import InputError
+from .sources.ids import version_number
+
+
+@dataclass
+class Done:
+    """What an existing table already holds, by paper id."""
+
+    versions: dict[str, int] = field(default_factory=dict)
+    errors: set[str] = field(default_factory=set)
+    lines: int = 0
+    superseded: int = 0  # lines that a later line for the same id replaces
+
+
+def iter_table(path: str) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, record) from a JSONL table; a broken line is an error naming it."""
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file") from None
+    with f:
+        for lineno, raw in enumerate(f, start=1):
+            if not raw.strip():
+                continue
+            try:
+                rec = orjson.loads(raw)
+            except orjson.JSONDecodeError:
+                if not raw.endswith(b"\n"):
+                    continue  # a partial last line from a killed run: not a record
+                raise InputError(f"{path}:{lineno}: not valid JSON") from None
+            if not isinstance(rec, dict) or "id" not in rec:
+                raise InputError(f"{path}:{lineno}: not an extractor record")
+            yield lineno, rec
+
+
+def read_done(path: str) -> Done:
+    done = Done()
+    if not os.path.exists(path):
+        return done
+    for _, rec in iter_table(path):
+        done.lines += 1
+        pid = rec["id"]
+        v = version_number(rec.get("version"))
+        if pid in done.versions:
+            done.superseded += 1
+        done.versions[pid] = max(v, done.versions.get(pid, 0))
+        if rec.get("status") == "error":
+            done.errors.add(pid)
+        else:
+            done.errors.discard(pid)
+    return done
+
+
+class TableWriter:
+    """Append whole JSON lines; safe to kill at any moment."""
+
+    def __init__(self, path: str, fsync_every: int = 256):
+        self.path = path
+        self.fsync_every = fsync_every
+        self._pending = 0
+        _trim_partial_line(path)
+        self._f = open(path, "ab")
+
+    def write(self, record_json: bytes) -> None:
+        self._f.write(record_json + b"\n")
+        self._f.flush()
+        self._pending += 1
+        if self._pending >= self.fsync_every:
+            os.fsync(self._f.fileno())
+            self._pending = 0
+
+    def close(self) -> None:
+        if not self._f.closed:
+            self._f.flush()
+            os.fsync(self._f.fileno())
+            self._f.close()
+
+    def __enter__(self) -> "TableWriter":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _trim_partial_line(path: str) -> None:
+    if not os.path.exists(path) or os.path.getsize(path) == 0:
+        return
+    with open(path, "rb+") as f:
+        f.seek(-1, os.SEEK_END)
+        if f.read(1) == b"\n":
+            return
+        # walk back to the last newline; everything after it is an unfinished record
+        size = f.seek(0, os.SEEK_END)
+        pos = size
+        block = 1 << 16
+        while pos > 0:
+            start = max(0, pos - block)
+            f.seek(start)
+            chunk = f.read(pos - start)
+            i = chunk.rfind(b"\n")
+            if i >= 0:
+                f.truncate(start + i + 1)
+                return
+            pos = start
+        f.truncate(0)
+
+
+def compact(path: str) -> int:
+    """Keep one line per id: the highest version, and among equals the last written.
+
+    Two passes over the file (constant memory apart from the id -> line map); rewrites through a
+    temp file and os.replace, so a crash leaves the old file intact. Returns lines dropped.
+    """
+    keep: dict[str, tuple[int, int]] = {}
+    for lineno, rec in iter_table(path):
+        v = version_number(rec.get("version"))
+        cur = keep.get(rec["id"])
+        if cur is None or v >= cur[0]:
+            keep[rec["id"]] = (v, lineno)
+    wanted = {ln for _, ln in keep.values()}
+    tmp = f"{path}.tmp-{os.getpid()}"
+    dropped = 0
+    with open(path, "rb") as src, open(tmp, "wb") as dst:
+        for lineno, raw in enumerate(src, start=1):
+            if not raw.strip():
+                continue
+            if lineno in wanted:
+                dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
+            else:
+                dropped += 1
+        dst.flush()
+        os.fsync(dst.fileno())
+    os.replace(tmp, path)
+    return dropped
+
+
+def load_records(path: str) -> list[dict]:
+    return [rec for _, rec in iter_table(path)]
+
+
+def dumps(record) -> bytes:
+    """Serialise a Record (pydantic) or dict to one JSON line (no newline)."""
+    if hasattr(record, "model_dump_json"):
+        return record.model_dump_json().encode()
+    return orjson.dumps(record)
+
+
+def version_of(rec: dict) -> int:
+    return version_number(rec.get("version"))
+
+
+def done_version(done: Done, pid: str) -> Optional[int]:
+    return done.versions.get(pid)
