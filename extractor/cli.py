@@ -149,6 +149,29 @@ def fetch(
     err.print(f"extractor: fetched {n} entries -> {output}", markup=False)
 
 
+@app.command("eval")
+def eval_cmd(
+    pred: str = typer.Argument(..., help="table written by extract (JSONL)"),
+    gold: str = typer.Argument(..., help="hand-labelled gold (JSONL, see docs/gold-format.md)"),
+    as_json: bool = typer.Option(False, "--json", help="print metrics and errors as JSON"),
+    show_errors: bool = typer.Option(False, "--show-errors", help="list misses and false positives by paper"),
+) -> None:
+    """Score a table against gold labels: system names, numbers, units, directions, metrics."""
+    import json
+
+    from .evaluate import evaluate, format_report, load_gold, report_json
+    from .store import load_records
+
+    try:
+        rep = evaluate(load_records(pred), load_gold(gold))
+    except ExtractorError as e:
+        _fail(str(e))
+    if as_json:
+        print(json.dumps(report_json(rep), indent=2, ensure_ascii=False))
+    else:
+        print(format_report(rep, show_errors))
+
+
 def main() -> None:
     try:
         app()

@@ -71,7 +71,7 @@ class Aligner:
         hits = []
         i = n.text.find(needle)
         while i >= 0:
-            s, e = n.starts[i], n.ends[i + len(needle) - 1]
+            s, e = n.start(i), n.end(i + len(needle) - 1)
             if s > 0 and a[s - 1] == "$" and e < len(a) and a[e] == "$":
                 s, e = s - 1, e + 1  # take a LaTeX math group whole
             hits.append((s, e))
@@ -86,23 +86,20 @@ class Aligner:
 def verify_number(num: HeadlineNumber, aligner: Aligner, sentences=None) -> HeadlineNumber:
     """Align `num` to the abstract, re-parse its value from the span, and set verified/why."""
     a = aligner.abstract
-    num.unit = canonical_unit(num.unit)
+    upd: dict = {"unit": canonical_unit(num.unit)}
     span, how = aligner.align(num.text, num.start)
     if span is None:
-        num.start = num.end = None
-        num.verified, num.why, num.alignment = False, "text not found in abstract", None
-        return num
-    num.start, num.end = span
-    num.text = a[span[0]:span[1]]
-    num.alignment = how
+        upd.update(start=None, end=None, verified=False, why="text not found in abstract", alignment=None)
+        return _set(num, upd)
+    text = a[span[0]:span[1]]
     if sentences is None:
         sentences = split_sentences(a)
     sent = sentence_at(sentences, span[0])
-    num.sentence = sent.text if sent else None
-    parsed, err = parse_span(num.text)
+    upd.update(start=span[0], end=span[1], text=text, alignment=how, sentence=sent.text if sent else None)
+    parsed, err = parse_span(text)
     if parsed is None:
-        num.verified, num.why = False, f"span {num.text!r}: {err}"
-        return num
+        upd.update(verified=False, why=f"span {text!r}: {err}")
+        return _set(num, upd)
     problems = []
     if parsed.value is not None or num.value is not None:
         if not _close(parsed.value, num.value):
@@ -112,12 +109,16 @@ def verify_number(num: HeadlineNumber, aligner: Aligner, sentences=None) -> Head
             problems.append(
                 f"range {_fmt(num.low)}-{_fmt(num.high)} != {_fmt(parsed.low)}-{_fmt(parsed.high)} parsed from span"
             )
-    if parsed.unit != num.unit:
-        problems.append(f"unit {num.unit!r} != {parsed.unit!r} parsed from span")
-    if problems:
-        num.verified, num.why = False, "; ".join(problems)
-    else:
-        num.verified, num.why = True, None
+    if parsed.unit != upd["unit"]:
+        problems.append(f"unit {upd['unit']!r} != {parsed.unit!r} parsed from span")
+    upd.update(verified=not problems, why="; ".join(problems) or None)
+    return _set(num, upd)
+
+
+def _set(num: HeadlineNumber, upd: dict) -> HeadlineNumber:
+    # Every value here was computed by this module with the right type; writing the model's
+    # __dict__ skips pydantic's per-attribute __setattr__, which is the verifier's hot spot.
+    num.__dict__.update(upd)
     return num
 
 

@@ -13,12 +13,28 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
-from .text import normalize_with_map
+from .text import SPECIAL_CHARS, normalize_with_map
 
-_NUM = r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?|\.\d+"
-NUM_RE = re.compile(_NUM)
+# A cheap pattern to find digit runs (Python's re is fast only when a pattern starts with a
+# plain character class); comma grouping is checked in Python afterwards.
+_DIGITS_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_GROUPED_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+NUM_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
+
+
+def _numbers(text: str, pos: int = 0):
+    """Yield (start, end) of each number: "8,054", "4.07", "2020"; "1,2" is two numbers."""
+    for m in _DIGITS_RE.finditer(text, pos):
+        s = m.start()
+        raw = m.group(0).rstrip(",")
+        if "," not in raw or _GROUPED_RE.fullmatch(raw):
+            yield s, s + len(raw)
+            continue
+        for part in re.finditer(r"\d+(?:\.\d+)?", raw):
+            yield s + part.start(), s + part.end()
 
 # canonical unit -> source spellings (regex). Order matters: longer spellings first.
 _UNITS: list[tuple[str, str]] = [
@@ -98,11 +114,14 @@ _RANGE_SEP_RE = re.compile(r"[ ]?-[ ]?|[ ]to[ ]")
 _BETWEEN_RE = re.compile(r"\bbetween[ ]$", re.I)
 _FROM_RE = re.compile(r"\bfrom\b[^.;:]{0,40}$", re.I)
 
+# (substring hints, pattern on lower-cased text, value); a pattern runs only when a hint occurs
 _WORD_QUANTITIES = [
-    (re.compile(r"\b(?:(?P<n>an?|one|two|three|four|several)[ -]+)?orders?[ -]of[ -]magnitude\b", re.I), None),
-    (re.compile(r"\b(?:doubles|doubled|doubling|double|twice)\b(?![-])(?! (?:precision|buffer|buffering|free|pointer|counting|spending|the number of times)\b)", re.I), 2.0),
-    (re.compile(r"\b(?:triples|tripled|tripling|triple|thrice|threefold)\b(?![-])", re.I), 3.0),
-    (re.compile(r"\b(?:halves|halved|halving|halve)\b", re.I), 0.5),
+    (("magnitude",), re.compile(r"\b(?:(?P<n>an?|one|two|three|four|several)[ -]+)?orders?[ -]of[ -]magnitude\b"), None),
+    (("doubl", "twice"), re.compile(
+        r"\b(?:doubles|doubled|doubling|double|twice)\b(?![-])"
+        r"(?! (?:precision|buffer|buffering|free|pointer|counting|spending|the number of times)\b)"), 2.0),
+    (("tripl", "thrice", "threefold"), re.compile(r"\b(?:triples|tripled|tripling|triple|thrice|threefold)\b(?![-])"), 3.0),
+    (("halv",), re.compile(r"\b(?:halves|halved|halving|halve)\b"), 0.5),
 ]
 _MAGNITUDE_N = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 
@@ -115,7 +134,6 @@ _CAP_OK = {
     "and", "than", "just", "within", "up", "after", "before", "we", "our", "its", "their", "n",
 }
 
-_SPECIAL = re.compile(r"[\\$&{}×≤≥–—−μ\u00a0]")
 
 
 @dataclass
@@ -167,6 +185,12 @@ def _convert(value: float, unit: str, to: str) -> float | None:
     return value * a[1] / b[1]
 
 
+_CITE_OPEN = re.compile(r"\[[\d,\s\-–]*$")
+_CITE_CLOSE = re.compile(r"[\d,\s\-–]*\]")
+_OPERATOR_BEFORE = re.compile(r"[<>=~]\s*$")
+_WORD_BEFORE = re.compile(r"([A-Za-z][\w.\-]*) $")
+
+
 def _excluded_by_context(
     text: str, s: int, end: int, value: float, unit: str, raw: str, range_end: bool = False
 ) -> bool:
@@ -187,9 +211,9 @@ def _excluded_by_context(
     if unit in ("", "s") and "," not in raw and "." not in raw and len(raw) == 4 and 1900 <= value <= 2099:
         if unit == "s" or not _YEAR_OK_NEXT.match(text, end):
             return True  # a year
-    if re.search(r"\[[\d,\s\-–]*$", text[max(0, s - 20):s]) and re.match(r"[\d,\s\-–]*\]", text[s:s + 20]):
+    if prev in "[, -" and _CITE_OPEN.search(text, max(0, s - 20), s) and _CITE_CLOSE.match(text, s, s + 20):
         return True  # citation marker [12], [3, 4]
-    if unit == "" and nxt == ")" and len(raw) <= 2 and not re.search(r"[<>=~]\s*$", text[max(0, s - 3):s]):
+    if unit == "" and nxt == ")" and len(raw) <= 2 and not _OPERATOR_BEFORE.search(text, max(0, s - 3), s):
         if s == 0 or text[s - 1] == " ":
             return True  # enumerator "1) an NPU-aware ..."
         if text[s - 1] == "(":
@@ -197,7 +221,7 @@ def _excluded_by_context(
             if after.startswith(" ") and after[1:2].isalpha():
                 return True  # enumerator "(1) a new ..."
     if unit == "":
-        m = re.search(r"([A-Za-z][\w.\-]*) $", text[max(0, s - 40):s])
+        m = _WORD_BEFORE.search(text, max(0, s - 40), s)
         if m and m.group(1)[0].isupper() and m.group(1).lower() not in _CAP_OK:
             head = text[: s - len(m.group(0))]
             if not _SENT_START_PREV.search(head):
@@ -206,11 +230,16 @@ def _excluded_by_context(
 
 
 def _scan_words(text: str) -> list[Quantity]:
-    out = []
-    for rx, val in _WORD_QUANTITIES:
-        for m in rx.finditer(text):
+    out: list[Quantity] = []
+    low = text.lower()
+    if len(low) != len(text):  # a rare case-fold that changes length: offsets would shift
+        low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+    for hints, rx, val in _WORD_QUANTITIES:
+        if not any(h in low for h in hints):  # substring tests are far cheaper than a regex pass
+            continue
+        for m in rx.finditer(low):
             if val is None:
-                n = _MAGNITUDE_N.get((m.group("n") or "a").lower())
+                n = _MAGNITUDE_N.get(m.group("n") or "a")
                 v = 10.0 ** n if n else None
                 unit, qual = "x", "approx"
             else:
@@ -222,11 +251,10 @@ def _scan_words(text: str) -> list[Quantity]:
 def _scan_plain(text: str, context: bool) -> list[Quantity]:
     found: list[Quantity] = []
     consumed = 0
-    for m in NUM_RE.finditer(text):
-        s, e = m.span()
+    for s, e in _numbers(text):
         if s < consumed:
             continue
-        raw = m.group(0)
+        raw = text[s:e]
         value, unit, end = _read_quantity(text, s, e)
         low = high = None
         # ranges: "20-100x", "0.993%-51.82%", "5-80 minutes", "512 MB-2 GB", "between 2 and 4"
@@ -269,7 +297,7 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
 
 def scan(text: str, context: bool = True) -> list[Quantity]:
     """All quantity claims in `text`, in order, with offsets into `text`."""
-    if not _SPECIAL.search(text):
+    if not SPECIAL_CHARS.search(text):
         qs = _scan_plain(text, context) + _scan_words(text)
         qs.sort(key=lambda q: q.start)
         return qs
@@ -278,8 +306,8 @@ def scan(text: str, context: bool = True) -> list[Quantity]:
     qs.sort(key=lambda q: q.start)
     out = []
     for q in qs:
-        s, e = norm.starts[q.start], norm.ends[q.end - 1]
-        ns, ne = norm.starts[q.num_start], norm.ends[q.num_end - 1]
+        s, e = norm.start(q.start), norm.end(q.end - 1)
+        ns, ne = norm.start(q.num_start), norm.end(q.num_end - 1)
         # take a LaTeX math group whole: "$2.7\times$"
         if s > 0 and text[s - 1] == "$" and e < len(text) and text[e] == "$":
             s, e = s - 1, e + 1
@@ -287,7 +315,7 @@ def scan(text: str, context: bool = True) -> list[Quantity]:
     return out
 
 
-@dataclass
+@dataclass(frozen=True)
 class Parsed:
     value: Optional[float]
     low: Optional[float]
@@ -296,6 +324,7 @@ class Parsed:
     qualifier: str
 
 
+@lru_cache(maxsize=4096)  # spans repeat across abstracts ("10%", "2x"); the result is immutable
 def parse_span(span: str) -> tuple[Parsed | None, str | None]:
     """Re-parse one claimed span. Returns (parsed, None) or (None, reason)."""
     qs = scan(span, context=False)

@@ -74,10 +74,12 @@ class TableWriter:
         self.path = path
         self.fsync_every = fsync_every
         self._pending = 0
-        _trim_partial_line(path)
-        self._f = open(path, "ab")
+        self._f = None  # opened on the first record: a run that writes nothing creates nothing
 
     def write(self, record_json: bytes) -> None:
+        if self._f is None:
+            _trim_partial_line(self.path)
+            self._f = open(self.path, "ab")
         self._f.write(record_json + b"\n")
         self._f.flush()
         self._pending += 1
@@ -86,7 +88,7 @@ class TableWriter:
             self._pending = 0
 
     def close(self) -> None:
-        if not self._f.closed:
+        if self._f is not None and not self._f.closed:
             self._f.flush()
             os.fsync(self._f.fileno())
             self._f.close()
@@ -159,11 +161,3 @@ def dumps(record) -> bytes:
     if hasattr(record, "model_dump_json"):
         return record.model_dump_json().encode()
     return orjson.dumps(record)
-
-
-def version_of(rec: dict) -> int:
-    return version_number(rec.get("version"))
-
-
-def done_version(done: Done, pid: str) -> Optional[int]:
-    return done.versions.get(pid)

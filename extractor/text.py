@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_right
+from functools import lru_cache
 from typing import NamedTuple
 
-_WS = re.compile(r"\s+")
-
-
 def collapse_ws(s: str | None) -> str:
-    return _WS.sub(" ", s or "").strip()
+    return " ".join((s or "").split())  # str.split() knows every Unicode space and runs in C
 
 
 # LaTeX and typography that abstracts carry and models rewrite. Each entry maps a source
@@ -41,71 +40,101 @@ _LATEX_TOKENS: list[tuple[str, str]] = [
 ]
 _LATEX_RE = re.compile("|".join(re.escape(t) for t, _ in sorted(_LATEX_TOKENS, key=lambda t: -len(t[0]))))
 _LATEX_MAP = dict(_LATEX_TOKENS)
-# \textsc{Name}, \textbf{x}, \emph{x}: keep the content, drop the command and braces.
-_LATEX_CMD_OPEN = re.compile(r"\\[a-zA-Z]+\{")
 
 
-class Normalized(NamedTuple):
-    text: str
-    starts: list[int]  # starts[i]: offset in the source of the token that produced text[i]
-    ends: list[int]  # ends[i]: end offset of that token
+class Normalized:
+    """Normalised text plus a map from each of its characters back to source offsets.
+
+    The map is kept as segments (a run of plain text maps linearly; a LaTeX token maps to its
+    whole source span) and looked up with bisect, so building it costs per token, not per char.
+    """
+
+    __slots__ = ("text", "_norm", "_src", "_srclen")
+
+    def __init__(self, text: str, norm: list[int], src: list[int], srclen: list[int]):
+        self.text = text
+        self._norm, self._src, self._srclen = norm, src, srclen  # srclen -1: linear segment
+
+    def start(self, i: int) -> int:
+        """Source offset where normalised character i starts."""
+        k = bisect_right(self._norm, i) - 1
+        if self._srclen[k] < 0:
+            return self._src[k] + (i - self._norm[k])
+        return self._src[k]
+
+    def end(self, i: int) -> int:
+        """Source offset just after normalised character i."""
+        k = bisect_right(self._norm, i) - 1
+        if self._srclen[k] < 0:
+            return self._src[k] + (i - self._norm[k]) + 1
+        return self._src[k] + self._srclen[k]
 
 
-def normalize_with_map(src: str, casefold: bool = True) -> Normalized:
+_NORM_TOKEN = re.compile(
+    "(?P<latex>" + _LATEX_RE.pattern + ")"
+    r"|(?P<cmd>\\[a-zA-Z]+\{)"
+    r"|(?P<drop>[${}])"
+    r"|(?P<ws>\s+)"
+    r"|(?P<plain>[^\\$&{}×≤≥–—−μ\u00a0\s]+(?: [^\\$&{}×≤≥–—−μ\u00a0\s]+)*)"
+    r"|(?P<other>.)",
+    re.S,
+)
+
+
+def normalize_with_map(text: str, casefold: bool = True) -> Normalized:
     """Normalise for alignment (whitespace, LaTeX, dashes, case) and keep a map back to offsets.
 
     Written by hand because alignment needs the source offset of every normalised character;
-    no text-normalisation library returns that map.
+    no text-normalisation library returns that map. Runs of plain text are copied whole, so the
+    cost is per token, not per character.
     """
     out: list[str] = []
-    starts: list[int] = []
-    ends: list[int] = []
-    i, n = 0, len(src)
+    norm: list[int] = []
+    srcs: list[int] = []
+    srclen: list[int] = []
+    pos = 0  # length of the normalised text so far
     prev_space = True
-    while i < n:
-        c = src[i]
-        m = _LATEX_RE.match(src, i) if c in "\\&×≤≥–—−μ\u00a0" else None
-        if m:
-            rep = _LATEX_MAP[m.group(0)]
-            j = m.end()
-            for ch in rep:
-                if ch == " ":
-                    if prev_space:
-                        continue
-                    prev_space = True
-                else:
-                    prev_space = False
-                out.append(ch)
-                starts.append(i)
-                ends.append(j)
-            i = j
-            continue
-        if c == "\\":
-            m2 = _LATEX_CMD_OPEN.match(src, i)
-            if m2:  # drop "\textsc{" (its closing brace is dropped below)
-                i = m2.end()
-                continue
-        if c in "${}":
-            i += 1
-            continue
-        if c.isspace():
+    for m in _NORM_TOKEN.finditer(text):
+        i, j = m.span()
+        kind = m.lastgroup
+        if kind == "plain" or kind == "other":
+            run = m.group(0)
+            if casefold:
+                low = run.lower()
+                run = low if len(low) == len(run) else "".join(c if len(c.lower()) != 1 else c.lower() for c in run)
+            out.append(run)
+            norm.append(pos), srcs.append(i), srclen.append(-1)
+            pos += len(run)
+            prev_space = False
+        elif kind == "ws":
             if not prev_space:
                 out.append(" ")
-                starts.append(i)
-                ends.append(i + 1)
+                norm.append(pos), srcs.append(i), srclen.append(-1)
+                pos += 1
                 prev_space = True
-            i += 1
-            continue
-        out.append(c.lower() if casefold else c)
-        starts.append(i)
-        ends.append(i + 1)
-        prev_space = False
-        i += 1
-    return Normalized("".join(out), starts, ends)
+        elif kind == "latex":
+            rep = _LATEX_MAP[m.group(0)]
+            if rep == " ":
+                if prev_space:
+                    continue
+                prev_space = True
+            elif rep:
+                prev_space = False
+            if rep:
+                out.append(rep)
+                norm.append(pos), srcs.append(i), srclen.append(j - i)
+                pos += len(rep)
+        # "cmd" (\textsc{) and "drop" ($, braces) produce nothing
+    return Normalized("".join(out), norm, srcs, srclen)
+
+
+SPECIAL_CHARS = re.compile(r"[\\$&{}×≤≥–—−μ\u00a0]")  # what normalize_with_map may change, besides space
 
 
 def plain(s: str) -> str:
     """LaTeX-free, whitespace-collapsed text for display (case kept)."""
+    if not SPECIAL_CHARS.search(s):
+        return collapse_ws(s)
     return collapse_ws(normalize_with_map(s, casefold=False).text)
 
 
@@ -119,13 +148,14 @@ _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|vs|cf|etc|approx|Fig|Sec|Eq|resp|
 _SENT_END = re.compile(r"[.!?](?=\s+[\"'(\[\\$A-Z0-9])")
 
 
+@lru_cache(maxsize=256)  # the engine and the verifier split the same abstract
 def split_sentences(text: str) -> list[Sentence]:
     """Split an abstract into sentences with offsets; abbreviations like e.g. / i.e. do not split."""
     out: list[Sentence] = []
     start = 0
     for m in _SENT_END.finditer(text):
         end = m.end()
-        if _ABBREV.search(text, 0, end):
+        if _ABBREV.search(text, max(0, end - 8), end):
             continue
         seg = text[start:end].strip()
         if seg:

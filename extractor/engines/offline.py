@@ -25,8 +25,7 @@ _INTRO_RE = re.compile(
     r"\b(?:we|this (?:paper|work|article|study))\s+(?:(?:first|also|then|further|therefore|thus|hence)\s+)?"
     + _VERBS
     + r"(?:\s+and\s+(?:evaluate|implement|open-source)\w*)?[\s,]+(?P<rest>[^.;]{0,200})",
-    re.I,
-)
+)  # run on lower-cased text: Python's re is several times slower with re.I
 _TOKEN = r"[A-Z0-9][\w\-\.+]*[\w+]|[A-Z]"
 _NAME_AT_START = re.compile(rf"(?P<n>(?:{_TOKEN})(?:\s(?:{_TOKEN})){{0,2}})(?=\s*(?:,|\(|:|--|—|\s-\s|\swhich\b|\sthat\b|\sas\b|\sis\b|\sfor\b))")
 _HEAD_NOUNS = (
@@ -37,9 +36,11 @@ _HEAD_NOUNS = (
 _NAME_AFTER_HEAD = re.compile(
     rf"^(?:an?|the|our)\s+[^,;]{{0,80}}?\b{_HEAD_NOUNS}s?,?\s+(?:called\s+|named\s+)?(?P<n>{_TOKEN})(?=[\s,.;:(]|$)"
 )
-_CALLED_RE = re.compile(
-    rf"\b(?:called|named|dubbed|termed|coined|(?:we|which we)\s+(?:refer\s+to|call)(?:\s+it)?\s+as|which we call|we call it)\s+(?P<n>(?:{_TOKEN})(?:\s(?:{_TOKEN})){{0,2}})"
+_CALLED_HINTS = ("called", "named", "dubbed", "termed", "coined", "refer to", "we call")
+_CALLED_RE = re.compile(  # on lower-cased text; the name itself is read from the original
+    r"\b(?:called|named|dubbed|termed|coined|(?:we|which we)\s+(?:refer\s+to|call)(?:\s+it)?\s+as|which we call|we call it)\s+"
 )
+_NAME_TOKENS = re.compile(rf"(?:{_TOKEN})(?:\s(?:{_TOKEN})){{0,2}}")
 _TITLE_PREFIX = re.compile(r"^(?P<n>[^:]{1,40}):\s+(?P<sub>.+)$")
 _NOT_TITLE_NAME = re.compile(r"^(?:a|an|the|on|towards?|toward|why|how|when|what|is|are|do|does|can|beyond|rethinking)\b", re.I)
 _STUDY_SUBTITLE = re.compile(
@@ -66,8 +67,14 @@ def _name_like(tok: str, strict: bool) -> bool:
     return tok[0].isupper() or tok[0].isdigit()
 
 
+def lower_same_length(s: str) -> str:
+    low = s.lower()
+    return low if len(low) == len(s) else "".join(c if len(c.lower()) != 1 else c.lower() for c in s)
+
+
 def find_system_name(title: str, abstract: str) -> Optional[str]:
     text = plain(abstract) if "\\" in abstract or "$" in abstract else abstract
+    low = lower_same_length(text)
     title_name = None
     m = _TITLE_PREFIX.match(title)
     if m:
@@ -75,12 +82,13 @@ def find_system_name(title: str, abstract: str) -> Optional[str]:
         if len(cand.split()) <= 3 and not _NOT_TITLE_NAME.match(cand) and not _STUDY_SUBTITLE.match(sub):
             if _name_like(cand, strict=False):
                 title_name = cand
-    for m in _CALLED_RE.finditer(text):
-        cand = m.group("n")
-        if _name_like(cand, strict=False):
-            return cand
-    for m in _INTRO_RE.finditer(text):
-        rest = m.group("rest")
+    if any(h in low for h in _CALLED_HINTS):
+        for m in _CALLED_RE.finditer(low):
+            n = _NAME_TOKENS.match(text, m.end())
+            if n and _name_like(n.group(0), strict=False):
+                return n.group(0)
+    for m in _INTRO_RE.finditer(low):
+        rest = text[m.start("rest"):m.end("rest")]
         n1 = _NAME_AT_START.match(rest)
         if n1 and _name_like(n1.group("n"), strict=False):
             return n1.group("n")
@@ -98,14 +106,16 @@ _PROBLEM_CUES = re.compile(
     r"\b(?:however|challenge|challenges|challenging|problem|problems|suffer|suffers|bottleneck|bottlenecks|"
     r"limited|lack|lacks|costly|expensive|difficult|remains|inefficien\w*|fail|fails|struggle|struggles|"
     r"unfortunately|yet|but|overhead|overheads|poor|degrad\w*|waste\w*|risk|issue|issues|hard|cannot|unable)\b",
-    re.I,
-)
-_TECH_CUES = re.compile(r"\b(?:key insight|our approach|our design|we propose|we leverage|leverages|uses|by)\b", re.I)
+)  # on lower-cased text
+_TECH_CUES = re.compile(r"\b(?:key insight|our approach|our design|we propose|we leverage|leverages|uses|by)\b")
 
 
-def _intro_index(sentences: list[Sentence]) -> Optional[int]:
+def _intro_index(sentences: list[Sentence], low: str) -> Optional[int]:
+    m = _INTRO_RE.search(low)
+    if m is None:
+        return None
     for i, s in enumerate(sentences):
-        if _INTRO_RE.search(s.text):
+        if s.start <= m.start() < s.end:
             return i
     return None
 
@@ -116,19 +126,42 @@ def problem_and_technique(sentences: list[Sentence], intro: Optional[int]) -> tu
     pool = sentences[:intro] if intro else sentences[:-1] or sentences
     best, best_score = None, 0
     for i, s in enumerate(pool):
-        score = len(_PROBLEM_CUES.findall(s.text))
+        score = len(_PROBLEM_CUES.findall(s.text.lower()))
         if score > best_score:
             best, best_score = s, score
     problem = best or pool[0]
     if intro is not None:
         technique = sentences[intro]
     else:
-        cands = [s for s in sentences if s is not problem and _TECH_CUES.search(s.text)]
+        cands = [s for s in sentences if s is not problem and _TECH_CUES.search(s.text.lower())]
         technique = cands[0] if cands else None
     return plain(problem.text), (plain(technique.text) if technique else None)
 
 
 # --- numbers: direction, metric, baseline, kind -----------------------------------------------
+
+
+class _Lower:
+    """A case-insensitive pattern that runs on lower-cased text (same offsets).
+
+    Python's re is several times slower with re.I; these patterns run per number and per sentence.
+    """
+
+    def __init__(self, pattern: str):
+        self.rx = re.compile(pattern)
+
+    def search(self, s: str):
+        return self.rx.search(lower_same_length(s))
+
+    def finditer(self, s: str):
+        return self.rx.finditer(lower_same_length(s))
+
+    def match(self, s: str):
+        return self.rx.match(lower_same_length(s))
+
+    def fullmatch(self, s: str):
+        return self.rx.fullmatch(lower_same_length(s))
+
 
 _INC = (
     r"improv\w*|increas\w*|gain|gains|higher|more|faster|speedups?|speed-ups?|boost\w*|outperform\w*|"
@@ -138,46 +171,38 @@ _DEC = (
     r"reduc\w*|lower\w*|decreas\w*|fewer|less|cuts?|sav(?:e|es|ed|ing|ings)|shrink\w*|drops?|smaller|"
     r"eliminates|eliminated|eliminating|halv\w*|degradation|slowdown|down|shorter|mitigat\w*"
 )
-_INC_RE = re.compile(rf"\b(?:{_INC})\b", re.I)
-_DEC_RE = re.compile(rf"\b(?:{_DEC})\b", re.I)
-_ANY_CUE = re.compile(rf"\b(?:{_INC}|{_DEC})\b", re.I)
+_INC_RE = _Lower(rf"\b(?:{_INC})\b")
+_DEC_RE = _Lower(rf"\b(?:{_DEC})\b")
+_ANY_CUE = _Lower(rf"\b(?:{_INC}|{_DEC})\b")
 
 _STOP = (
     r"than|compared|relative|versus|vs\.?|over|while|when|with|across|on|at|under|in|for|from|to|by|per|"
     r"and|or|which|that|thus|thereby|respectively|whereas|without|against|using|after|before|through|of|"
     r"during|as|within|among|is|are|was|were|be|been"
 )
-_STOP_RE = re.compile(rf"^(?:{_STOP})$", re.I)
-_RESULT_HEADS = re.compile(
+_STOP_RE = _Lower(rf"^(?:{_STOP})$")
+_RESULT_HEADS = _Lower(
     r"^(?:reduction|reductions|improvement|improvements|increase|increases|decrease|decreases|gain|gains|speedup|"
-    r"speedups|speed-up|higher|lower|fewer|more|less|faster|slower|better|smaller|larger|greater)$",
-    re.I,
+    r"speedups|speed-up|higher|lower|fewer|more|less|faster|slower|better|smaller|larger|greater)$"
 )
-_DETS = re.compile(r"^(?:the|a|an|its|their|our|overall|all|total)$", re.I)
+_DETS = _Lower(r"^(?:the|a|an|its|their|our|overall|all|total)$")
 _WORD = re.compile(r"[A-Za-z][\w\-/'.]*[\w]|[A-Za-z]")
-_COMPARE_RE = re.compile(
-    r"\b(?:compared\s+(?:to|with)|relative\s+to|in\s+comparison\s+(?:to|with)|than|versus|vs\.?|over|against)\s+(?P<b>[^,;.()]+)",
-    re.I,
+_COMPARE_RE = _Lower(
+    r"\b(?:compared\s+(?:to|with)|relative\s+to|in\s+comparison\s+(?:to|with)|than|versus|vs\.?|over|against)\s+(?P<b>[^,;.()]+)"
 )
-_LEAD_COMPARE = re.compile(r"^(?:compared\s+(?:to|with)|relative\s+to|against|over)\s+(?P<b>[^,;]+),", re.I)
-_BASELINE_STOP = re.compile(
-    r"\s+(?:while|under|across|on|in|at|when|with|for|by|thus|thereby|which|and\s+\d|respectively)\b.*$", re.I
+_LEAD_COMPARE = _Lower(r"^(?:compared\s+(?:to|with)|relative\s+to|against|over)\s+(?P<b>[^,;]+),")
+_BASELINE_STOP = _Lower(
+    r"\s+(?:while|under|across|on|in|at|when|with|for|by|thus|thereby|which|and\s+\d|respectively)\b.*$"
 )
-_CONTEXT_CUES = re.compile(
-    r"\b(?:existing|prior|previous|current|conventional|traditional|today's|naive|naively|state-of-the-art\s+(?:systems|approaches|methods))\b|\bwhich is limited\b",
-    re.I,
+_CONTEXT_CUES = _Lower(
+    r"\b(?:existing|prior|previous|current|conventional|traditional|today's|naive|naively|state-of-the-art\s+(?:systems|approaches|methods))\b|\bwhich is limited\b"
 )
-_RESULT_VERBS = re.compile(
+_RESULT_VERBS = _Lower(
     r"\b(?:achiev\w*|improv\w*|reduc\w*|outperform\w*|speeds?\s*up|accelerat\w*|lower\w*|increas\w*|"
     r"eliminat\w*|sav\w*|enabl\w*|complet\w*|deliver\w*|yield\w*|attain\w*|demonstrat\w*|show\w*|"
-    r"discover\w*|needs?|requir\w*|incur\w*|adds?|cuts?|keeps?|keeping|bring\w*|translat\w*|range|ranges)\b",
-    re.I,
+    r"discover\w*|needs?|requir\w*|incur\w*|adds?|cuts?|keeps?|keeping|bring\w*|translat\w*|range|ranges)\b"
 )
-_COUNT_RESULT_NEXT = re.compile(r"^\s+(?:\w+\s+)?(?:save|saves|saving|savings|fewer|more|less|reduction)\b", re.I)
-_SETUP_PREV = re.compile(
-    r"\b(?:on|across|with|of|using|from|over|in|at|among|replaying|analy[sz]ing|including|consists?\s+of|comprising)\s+(?:\w+\s+){0,2}$",
-    re.I,
-)
+_COUNT_RESULT_NEXT = _Lower(r"^\s+(?:\w+\s+)?(?:save|saves|saving|savings|fewer|more|less|reduction)\b")
 
 
 def _words(s: str) -> list[str]:
@@ -284,35 +309,47 @@ def _baseline(sent_text: str, rel_end: int, before: str, q: Quantity, stop: Opti
     if cand is None:
         m = _COMPARE_RE.search(rest)
         if m:
-            cand = m.group("b")
+            cand = rest[m.start("b"):m.end("b")]
     if cand is None:
         m2 = _LEAD_COMPARE.match(sent_text)
         if m2:
-            cand = m2.group("b")
+            cand = sent_text[m2.start("b"):m2.end("b")]
     if cand is None:
         m3 = re.search(r"outperform\w*\s+(?P<b>.+?)\s+by\s*$", before, re.I)
         if m3:
             cand = m3.group("b")
     if not cand:
         return None
-    cand = _BASELINE_STOP.sub("", cand.split(",")[0]).strip()
+    cand = cand.split(",")[0]
+    cut = _BASELINE_STOP.search(cand)
+    cand = (cand[: cut.start()] if cut else cand).strip()
     if not cand or len(cand.split()) > 14:
         return None
     return plain(cand)
 
 
-def _kind(q: Quantity, s_idx: int, intro: Optional[int], sent: str, before: str, after: str,
-          name: Optional[str]) -> str:
+_OWN_RE = re.compile(r"\b(?:we|our|this|it)\b")
+
+
+def _sentence_flags(sent: str, name: Optional[str]) -> tuple[bool, bool, bool]:
+    """(mentions the paper's own work, has context cues, has result verbs), on one sentence."""
+    low = sent.lower()
+    own = bool((name and name in sent) or _OWN_RE.search(low))
+    return own, bool(_CONTEXT_CUES.search(sent)), bool(_RESULT_VERBS.search(sent))
+
+
+def _kind(q: Quantity, s_idx: int, intro: Optional[int], flags: tuple[bool, bool, bool], before: str,
+          after: str) -> str:
+    own, ctx, res = flags
     if q.unit == "":
-        if _COUNT_RESULT_NEXT.match(after) and _RESULT_VERBS.search(sent):
+        if _COUNT_RESULT_NEXT.match(after) and res:
             return "result"
         return "setup"
     if intro is not None and s_idx < intro:
         return "context"
     if intro is not None and s_idx == intro and q.unit not in ("%", "x", "pp"):
         return "setup"
-    own = (name and name in sent) or re.search(r"\b(?:we|our|this|it)\b", sent, re.I)
-    if _CONTEXT_CUES.search(before) or (not own and _CONTEXT_CUES.search(sent) and not _RESULT_VERBS.search(sent)):
+    if _CONTEXT_CUES.search(before) or (not own and ctx and not res):
         return "context"
     return "result"
 
@@ -332,13 +369,14 @@ class OfflineEngine:
 def extract_offline(paper: Paper) -> EngineResult:
     a = paper.abstract
     sentences = split_sentences(a)
-    intro = _intro_index(sentences)
+    intro = _intro_index(sentences, lower_same_length(a))
     name = find_system_name(paper.title, a)
     problem, technique = problem_and_technique(sentences, intro)
     numbers: list[HeadlineNumber] = []
     prev_num: Optional[HeadlineNumber] = None
     si = 0
     qs = scan(a)
+    flags: dict[int, tuple[bool, bool, bool]] = {}
     # members of a list ("30%, 26%, 21%, and 14%") share qualifier, metric, direction, baseline
     in_list = [i > 0 and bool(_LIST_SEP.match(a[qs[i - 1].end:q.start])) for i, q in enumerate(qs)]
     for i, q in enumerate(qs):
@@ -369,8 +407,10 @@ def extract_offline(paper: Paper) -> EngineResult:
             direction = prev_num.direction if direction == "none" else direction
             metric = metric or prev_num.metric
             baseline = baseline or prev_num.baseline
-        kind = _kind(q, si, intro, sent.text, before, after, name)
-        num = HeadlineNumber(
+        if si not in flags:
+            flags[si] = _sentence_flags(sent.text, name)
+        kind = _kind(q, si, intro, flags[si], before, after)
+        num = HeadlineNumber.model_construct(  # values come from the scanner, typed already
             text=word,
             start=q.start,
             end=q.end,

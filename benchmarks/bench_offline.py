@@ -1,0 +1,56 @@
+"""Offline engine throughput, end to end (read, extract, verify, write), single process.
+
+    python benchmarks/bench_offline.py [--lines 100000]
+
+Builds a JSONL of N abstracts from the bundled sample feed (distinct ids), runs the real CLI on
+it, and reports abstracts/s and the peak RSS of the extractor process. Target: >= 3,000/s and
+< 200 MB peak RSS for 100,000 lines.
+"""
+
+import argparse
+import json
+import os
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from extractor.sources import read_papers  # noqa: E402
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--lines", type=int, default=100_000)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args()
+    papers = [p for p in read_papers(str(ROOT / "data" / "arxiv-systems-2026-04.atom.xml"))]
+    tmp = Path(tempfile.mkdtemp(prefix="extractor-bench-"))
+    src, out = tmp / "in.jsonl", tmp / "out.jsonl"
+    with open(src, "w") as f:
+        for i in range(args.lines):
+            p = papers[i % len(papers)]
+            f.write(json.dumps({"id": f"bench.{i:07d}", "title": p.title, "abstract": p.abstract,
+                                "authors": p.authors}) + "\n")
+    t0 = time.perf_counter()
+    r = subprocess.run([sys.executable, "-m", "extractor", "extract", str(src), "-o", str(out), "-q"],
+                       capture_output=True, text=True)
+    dt = time.perf_counter() - t0
+    rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    lines = sum(1 for _ in open(out))
+    print(r.stderr.strip().splitlines()[-1])
+    print(json.dumps({"lines": args.lines, "written": lines, "seconds": round(dt, 2),
+                      "abstracts_per_s": round(args.lines / dt), "peak_rss_mb": round(rss_mb, 1),
+                      "input_mb": round(src.stat().st_size / 1e6, 1), "output_mb": round(out.stat().st_size / 1e6, 1)}))
+    if not args.keep:
+        for p in (src, out):
+            os.unlink(p)
+        tmp.rmdir()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,90 @@
+import json
+import os
+import subprocess
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+FIXTURE = ROOT / "data" / "arxiv-systems-2026-04.atom.xml"
+GOLD = ROOT / "data" / "arxiv-systems-2026-04.gold.jsonl"
+EXTRA = ROOT / "tests" / "data" / "systems-abstracts-extra.jsonl"
+EXTRA_GOLD = ROOT / "tests" / "data" / "systems-abstracts-extra.gold.jsonl"
+
+
+def run_cli(*args, input=None, env=None, timeout=300, cwd=None):
+    """Run the real CLI in a subprocess, as a user would."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    e.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "extractor", *map(str, args)],
+        input=input, capture_output=True, text=isinstance(input, str) or input is None,
+        env=e, timeout=timeout, cwd=cwd,
+    )
+
+
+def read_jsonl(path):
+    with open(path, encoding="utf-8") as f:
+        return [json.loads(l) for l in f if l.strip()]
+
+
+class LocalServer:
+    """A real HTTP server on 127.0.0.1; `handler(req)` returns (status, headers, body)."""
+
+    def __init__(self, handler):
+        self.requests = []
+        outer = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def _serve(self):
+                n = int(self.headers.get("content-length") or 0)
+                body = self.rfile.read(n) if n else b""
+                req = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+                outer.requests.append(req)
+                status, headers, payload = handler(req)
+                if payload is None:  # drop the connection without answering
+                    self.close_connection = True
+                    return
+                if isinstance(payload, str):
+                    payload = payload.encode()
+                self.send_response(status)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("content-length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            do_GET = do_POST = _serve
+
+            def log_message(self, *a):
+                pass
+
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
+        self.httpd.daemon_threads = True
+        self.port = self.httpd.server_address[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread.start()
+
+    def close(self):
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+
+@pytest.fixture
+def server():
+    servers = []
+
+    def start(handler):
+        s = LocalServer(handler)
+        servers.append(s)
+        return s
+
+    yield start
+    for s in servers:
+        s.close()

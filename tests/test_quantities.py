@@ -1,0 +1,87 @@
+import pytest
+
+from extractor.quantities import canonical_unit, parse_span, scan
+
+
+def one(text):
+    qs = scan(text)
+    assert len(qs) == 1, [text[q.start:q.end] for q in qs]
+    q = qs[0]
+    return text[q.start:q.end], q.value, q.low, q.high, q.unit, q.qualifier
+
+
+@pytest.mark.parametrize(
+    "text, span, value, low, high, unit, qualifier",
+    [
+        ("reduces memory by up to 44% overall", "up to 44%", 44, None, None, "%", "up_to"),
+        ("is 4.07x faster than llama.cpp", "4.07x", 4.07, None, None, "x", "exact"),
+        ("a 7.8X reduction in tail latency", "7.8X", 7.8, None, None, "x", "exact"),
+        ("gives a 3× speedup", "3×", 3, None, None, "x", "exact"),
+        ("lowers it by 2.7\\% overall", "2.7\\%", 2.7, None, None, "%", "exact"),
+        ("finds $2.7\\times$ more bugs", "$2.7\\times$", 2.7, None, None, "x", "exact"),
+        ("needs 20-100x fewer servers", "20-100x", None, 20, 100, "x", "exact"),
+        ("incurring <5% TTFT increase", "<5%", 5, None, None, "%", "less_than"),
+        ("keeps it within 20% of the best", "within 20%", 20, None, None, "%", "within"),
+        ("consumes over 80% of tasks", "over 80%", 80, None, None, "%", "over"),
+        ("lowers start-up by an order of magnitude", "an order of magnitude", 10, None, None, "x", "approx"),
+        ("may double the CPU cycles", "double", 2, None, None, "x", "exact"),
+        ("deployed on 8,054 GPUs", "8,054", 8054, None, None, "", "exact"),
+        ("range from 0.993%-51.82% for MAE", "0.993%-51.82%", None, 0.993, 51.82, "%", "exact"),
+        ("adds <50 microseconds of overhead", "<50 microseconds", 50, None, None, "µs", "less_than"),
+        ("adds ~8x memory overhead", "~8x", 8, None, None, "x", "approx"),
+        ("forecasts 5-80 minutes ahead", "5-80 minutes", None, 5, 80, "min", "exact"),
+        ("on devices with 512 MB-2 GB RAM", "512 MB-2 GB", None, 0.512, 2, "GB", "exact"),
+        ("improves accuracy by 2.3 percentage points", "2.3 percentage points", 2.3, None, None, "pp", "exact"),
+        ("cuts latency to 12 ms", "12 ms", 12, None, None, "ms", "exact"),
+        ("serves 1.5M requests", "1.5M", 1.5e6, None, None, "", "exact"),
+    ],
+)
+def test_shapes(text, span, value, low, high, unit, qualifier):
+    got = one(text)
+    assert got[0] == span
+    assert got[1] == pytest.approx(value) if value is not None else got[1] is None
+    assert (got[2], got[3]) == (pytest.approx(low) if low else None, pytest.approx(high) if high else None)
+    assert got[4:] == (unit, qualifier)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Experiments with Python 3.13t (free-threading) show",
+        "different LLMs (o4-mini, GPT-5, Sonnet 4, and Sonnet 4.5)",
+        "throughout the early decades of the 21st century",
+        "published in 2024 at a workshop",
+        "as shown in prior work [12, 14]",
+        "EdgeFlow leverages 1) an NPU-aware algorithm, 2) a packing format",
+        "with ONNX Runtime MobileNetV2 and Llama 2 models",
+        "in the 1990s",
+        "a bound of $O(n^2)$",
+    ],
+)
+def test_not_claims(text):
+    assert [text[q.start:q.end] for q in scan(text)] == []
+
+
+def test_list_keeps_each_number():
+    text = "by up to 44% and 31%, respectively"
+    assert [text[q.start:q.end] for q in scan(text)] == ["up to 44%", "31%"]
+
+
+def test_from_to_is_two_numbers_not_a_range():
+    text = "error drops from 12.3% to 8.1%"
+    assert [(q.value, q.low) for q in scan(text)] == [(12.3, None), (8.1, None)]
+
+
+def test_parse_span_rejects_two_numbers_and_no_number():
+    assert parse_span("44% and 31%")[0] is None
+    assert parse_span("latency")[1] == "no number in span"
+    p, _ = parse_span("up to 4.07x")
+    assert (p.value, p.unit, p.qualifier) == (4.07, "x", "up_to")
+
+
+def test_canonical_units():
+    assert canonical_unit("times") == "x"
+    assert canonical_unit("percent") == "%"
+    assert canonical_unit("microseconds") == "µs"
+    assert canonical_unit("percentage points") == "pp"
+    assert canonical_unit("") == ""
