@@ -30,7 +30,7 @@ def _note(msg: str) -> None:
 
 
 def make_engine(engine: str, model: Optional[str], base_url: Optional[str], prompts: Optional[str],
-                mode: str, max_reasks: int, timeout: float, retries: int, quiet: bool):
+                mode: str, max_reasks: int, timeout: float, retries: int, quiet: bool, max_tokens: int = 2048):
     from .engines.offline import OfflineEngine
 
     has_endpoint = bool(base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"))
@@ -48,7 +48,7 @@ def make_engine(engine: str, model: Optional[str], base_url: Optional[str], prom
         if not model:
             raise ConfigError("--model is required with the openai engine (or set EXTRACTOR_MODEL)")
         return OpenAIEngine(model=model, base_url=base_url, prompts_dir=prompts, mode=mode,
-                            max_reasks=max_reasks, timeout=timeout, retries=retries)
+                            max_reasks=max_reasks, timeout=timeout, retries=retries, max_tokens=max_tokens)
     raise ConfigError(f"unknown engine {engine!r} (choose auto, offline or openai)")
 
 
@@ -64,6 +64,7 @@ def extract(
     max_reasks: int = typer.Option(2, "--max-reasks", min=0, help="re-asks after an invalid or ungrounded reply"),
     retries: int = typer.Option(5, "--retries", min=1, help="transport attempts per request (429/5xx/timeouts)"),
     timeout: float = typer.Option(120.0, "--timeout", help="seconds per LLM request"),
+    max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="reply token limit per LLM request"),
     concurrency: int = typer.Option(8, "--concurrency", min=1, help="LLM requests in flight"),
     category: List[str] = typer.Option([], "--category", help="keep papers in this category (repeatable), e.g. cs.DC"),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="stop after N new papers"),
@@ -75,7 +76,7 @@ def extract(
     from .pipeline import Pipeline, RunOptions
 
     try:
-        eng = make_engine(engine, model, base_url, prompts, mode, max_reasks, timeout, retries, quiet)
+        eng = make_engine(engine, model, base_url, prompts, mode, max_reasks, timeout, retries, quiet, max_tokens)
     except ExtractorError as e:
         _fail(str(e))
     out_dir = os.path.dirname(os.path.abspath(output))

@@ -122,28 +122,27 @@ class Record(BaseModel):
 # Kept separate from Record: the model never sees offsets, provenance or verification fields,
 # and every property is required (nullable instead of optional) to fit OpenAI's strict subset.
 
-LLMUnit = str
-
-
 class LLMNumber(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(description="the number exactly as written in the abstract, with its unit")
-    value: Optional[float] = Field(description="the number; null for a range")
-    low: Optional[float] = Field(description="range start, else null")
-    high: Optional[float] = Field(description="range end, else null")
-    unit: str = Field(description='"%", "x", "pp", a physical unit, or "" for a count')
+    # Field meanings are explained once, in prompts/system.md; descriptions here would repeat
+    # them in every request's schema and cost tokens.
+    text: str
+    value: Optional[float]
+    low: Optional[float]
+    high: Optional[float]
+    unit: str
     qualifier: Qualifier
-    metric: Optional[str] = Field(description="what is measured")
+    metric: Optional[str]
     direction: Direction
     kind: Kind
-    baseline: Optional[str] = Field(description="what it is compared against, else null")
+    baseline: Optional[str]
 
 
 class LLMExtraction(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    system_name: Optional[str] = Field(description="name of the system the paper proposes, else null")
+    system_name: Optional[str]
     problem: Optional[str]
     technique: Optional[str]
     headline_numbers: list[LLMNumber]

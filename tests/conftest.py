@@ -44,7 +44,8 @@ class LocalServer:
             def _serve(self):
                 n = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(n) if n else b""
-                req = {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": body}
+                req = {"method": self.command, "path": self.path, "body": body,
+                       "headers": {k.lower(): v for k, v in self.headers.items()}}
                 outer.requests.append(req)
                 status, headers, payload = handler(req)
                 if payload is None:  # drop the connection without answering

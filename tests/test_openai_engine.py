@@ -1,0 +1,257 @@
+"""The LLM engine through the real openai client against a real local OpenAI-compatible server."""
+
+import json
+import time
+
+import pytest
+
+from conftest import read_jsonl, run_cli
+from openai_fake import PAPERS, Script, answer, bodies, completion, error, num, ok
+
+FAST = {"EXTRACTOR_BACKOFF": "0.05"}
+
+
+@pytest.fixture
+def papers(tmp_path):
+    p = tmp_path / "in.jsonl"
+    p.write_text("".join(json.dumps(x) + "\n" for x in PAPERS))
+    return p
+
+
+@pytest.fixture
+def one_paper(tmp_path):
+    p = tmp_path / "one.jsonl"
+    p.write_text(json.dumps(PAPERS[0]) + "\n")
+    return p
+
+
+def extract(s, inp, out, *extra, env=None):
+    return run_cli("extract", inp, "-o", out, "--model", "test-model", "--base-url", f"{s.url}/v1",
+                   "--timeout", "1", "--retries", "3", "--concurrency", "1", *extra, env={**FAST, **(env or {})})
+
+
+def test_happy_path_structured_output(tmp_path, server, one_paper):
+    s = server(Script())
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out, env={"OPENAI_API_KEY": "sk-secret-test-key"})
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 1
+    [body] = bodies(s)
+    assert body["model"] == "test-model" and body["temperature"] == 0
+    rf = body["response_format"]
+    assert rf["type"] == "json_schema" and rf["json_schema"]["strict"] is True
+    sch = rf["json_schema"]["schema"]
+    assert set(sch["required"]) == {"system_name", "problem", "technique", "headline_numbers"}
+    assert sch["additionalProperties"] is False
+    assert "Nexus reduces CPU consumption" in body["messages"][-1]["content"]
+    assert s.requests[0]["headers"]["authorization"] == "Bearer sk-secret-test-key"
+    [rec] = read_jsonl(out)
+    assert rec["status"] == "ok" and rec["system_name"] == "Nexus" and rec["system_name_verified"]
+    a, b = rec["headline_numbers"]
+    assert a["verified"] and rec["abstract"][a["start"]:a["end"]] == "up to 44%"
+    assert b["verified"] and b["direction"] == "increase"
+    prov = rec["provenance"]
+    assert prov["engine"] == "openai" and prov["model"] == "test-model" and prov["mode"] == "json_schema"
+    assert prov["prompt_hash"].startswith("sha256:") and prov["reasks"] == 0
+    assert rec["usage"] == {"prompt_tokens": 300, "completion_tokens": 80, "cached_tokens": 100, "requests": 1}
+    assert "sk-secret-test-key" not in out.read_text() and "sk-secret-test-key" not in r.stderr
+
+
+def test_429_with_retry_after_then_success(tmp_path, server, one_paper):
+    stamps = []
+
+    def limited(req):
+        stamps.append(time.monotonic())
+        return error(429, "Rate limit reached", {"Retry-After": "1"}, "rate_limit_error")
+
+    def fine(req):
+        stamps.append(time.monotonic())
+        return ok()
+
+    s = server(Script(limited, fine))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out)
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 2 and stamps[1] - stamps[0] >= 0.9
+    [rec] = read_jsonl(out)
+    assert rec["status"] == "ok" and rec["usage"]["requests"] == 2 and rec["provenance"]["reasks"] == 0
+
+
+def test_500_twice_then_success(tmp_path, server, one_paper):
+    s = server(Script(error(500, "boom", type_="server_error"), error(502, "bad gateway", type_="server_error")))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out)
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 3
+    assert read_jsonl(out)[0]["status"] == "ok"
+
+
+def test_timeout_then_success(tmp_path, server, one_paper):
+    def slow(req):
+        time.sleep(2.5)
+        return ok()
+
+    s = server(Script(slow))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out)
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 2
+    assert read_jsonl(out)[0]["status"] == "ok"
+
+
+def test_transport_failures_exhausted_become_error_record_and_batch_goes_on(tmp_path, server, papers):
+    e = error(503, "overloaded", type_="server_error")
+    s = server(Script(e, e, e))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, papers, out)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
+    assert len(s.requests) == 4
+    recs = {x["id"]: x for x in read_jsonl(out)}
+    assert recs["2604.06682"]["status"] == "error" and "HTTP 503" in recs["2604.06682"]["error"]
+    assert recs["2604.00002"]["status"] == "ok"
+    # --retry-errors redoes only the error record
+    r = extract(s, papers, out, "--retry-errors")
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 5
+    recs = read_jsonl(out)
+    assert len(recs) == 2 and all(x["status"] == "ok" for x in recs)
+
+
+def test_truncated_then_invalid_then_valid_reasks_with_last_error_only(tmp_path, server, one_paper):
+    good = json.dumps(answer())
+    s = server(Script(completion(good[:60], finish="length"),
+                      completion(json.dumps({"system_name": "Nexus", "problem": None})),
+                      completion(good)))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out)
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 3
+    b = bodies(s)
+    assert len(b[0]["messages"]) == 2
+    assert len(b[1]["messages"]) == 4 and "finish_reason=length" in b[1]["messages"][3]["content"]
+    assert b[1]["messages"][2] == {"role": "assistant", "content": good[:60]}
+    assert len(b[2]["messages"]) == 4  # the context does not grow with re-asks
+    assert "does not match the schema" in b[2]["messages"][3]["content"]
+    assert "headline_numbers" in b[2]["messages"][3]["content"]
+    [rec] = read_jsonl(out)
+    assert rec["status"] == "ok" and rec["provenance"]["reasks"] == 2 and rec["usage"]["requests"] == 3
+
+
+def test_not_json_then_valid(tmp_path, server, one_paper):
+    s = server(Script(completion("Sure! Here is the JSON: {oops")))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    assert len(s.requests) == 2 and "not valid JSON" in bodies(s)[1]["messages"][3]["content"]
+
+
+def test_invented_number_ends_unverified(tmp_path, server, one_paper):
+    invented = answer(numbers=[num("up to 44%", 44, "%"), num("57%", 57, "%", "decrease", "latency")])
+    s = server(Script(ok(invented), ok(invented), ok(invented)))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out)
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 3  # two re-asks naming the number, then the reply is kept and flagged
+    assert '"57%"' in bodies(s)[1]["messages"][3]["content"]
+    [rec] = read_jsonl(out)
+    good, bad = rec["headline_numbers"]
+    assert good["verified"] is True
+    assert bad["verified"] is False and bad["why"] == "text not found in abstract" and bad["start"] is None
+
+
+def test_wrong_value_is_flagged(tmp_path, server, one_paper):
+    s = server(Script(ok(answer(numbers=[num("up to 44%", 45, "%")]))))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    [n] = read_jsonl(out)[0]["headline_numbers"]
+    assert n["verified"] is False and "value 45 != 44" in n["why"]
+
+
+def test_refusal_is_an_error_record(tmp_path, server, papers):
+    s = server(Script(completion(None, refusal="I can't help with that.")))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, papers, out)
+    assert r.returncode == 1
+    assert len(s.requests) == 2
+    recs = {x["id"]: x for x in read_jsonl(out)}
+    assert recs["2604.06682"]["status"] == "error"
+    assert recs["2604.06682"]["error"] == "the model refused: I can't help with that."
+    assert recs["2604.00002"]["status"] == "ok"
+
+
+def test_401_stops_the_run(tmp_path, server, papers):
+    s = server(lambda req: error(401, "Incorrect API key provided", type_="invalid_request_error"))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, papers, out)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert len(s.requests) == 1
+    assert "authentication failed" in r.stderr
+    assert not out.exists()
+
+
+def test_404_model_stops_the_run(tmp_path, server, papers):
+    s = server(lambda req: error(404, "The model `test-model` does not exist"))
+    r = extract(s, papers, tmp_path / "t.jsonl")
+    assert r.returncode == 2 and "not found" in r.stderr and len(s.requests) == 1
+
+
+def test_unreachable_endpoint_is_one_line(tmp_path, one_paper):
+    r = run_cli("extract", one_paper, "-o", tmp_path / "t.jsonl", "--model", "m", "--base-url",
+                "http://127.0.0.1:9/v1", "--retries", "2", env=FAST)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "cannot reach http://127.0.0.1:9/v1" in r.stderr
+
+
+def test_auto_mode_falls_back_once_and_remembers(tmp_path, server, papers):
+    def h(req):
+        body = json.loads(req["body"])
+        if body.get("response_format", {}).get("type") == "json_schema":
+            return error(400, "response_format json_schema is not supported by this model")
+        from openai_fake import for_paper
+        return for_paper(req)
+
+    s = server(h)
+    out = tmp_path / "t.jsonl"
+    r = extract(s, papers, out)
+    assert r.returncode == 0, r.stderr
+    kinds = [b.get("response_format", {}).get("type") for b in bodies(s)]
+    assert kinds == ["json_schema", "json_object", "json_object"]
+    assert "JSON schema" in bodies(s)[1]["messages"][-1]["content"]  # the schema rides in the prompt too
+    assert bodies(s)[1]["response_format"]["schema"]["additionalProperties"] is False
+    assert {x["provenance"]["mode"] for x in read_jsonl(out)} == {"json_object"}
+
+
+def test_llama_cpp_500_validation_error_falls_back(tmp_path, server, one_paper):
+    # what llama-cpp-python's server answers for a response_format it cannot take
+    msg = "1 validation error for CreateChatCompletionRequest\nresponse_format\n  Input should be a valid dictionary"
+
+    def h(req):
+        body = json.loads(req["body"])
+        if body.get("response_format", {}).get("type") == "json_schema":
+            return error(500, msg, type_="internal_server_error")
+        return ok()
+
+    s = server(h)
+    r = extract(s, one_paper, tmp_path / "t.jsonl")
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 2  # no transport retries spent on a mode rejection
+
+
+def test_tools_mode(tmp_path, server, one_paper):
+    s = server(Script(completion(tool_args=json.dumps(answer()))))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out, "--mode", "tools")
+    assert r.returncode == 0, r.stderr
+    [body] = bodies(s)
+    assert body["tool_choice"]["function"]["name"] == "record_extraction"
+    assert read_jsonl(out)[0]["system_name"] == "Nexus"
+
+
+def test_engine_choice(tmp_path, server, one_paper):
+    s = server(Script())
+    out = tmp_path / "t.jsonl"
+    r = run_cli("extract", one_paper, "-o", out, "--model", "test-model",
+                env={"OPENAI_BASE_URL": f"{s.url}/v1", **FAST})
+    assert r.returncode == 0, r.stderr
+    assert read_jsonl(out)[0]["provenance"]["engine"] == "openai" and len(s.requests) == 1
+    r = run_cli("extract", one_paper, "-o", tmp_path / "u.jsonl", env={"OPENAI_BASE_URL": f"{s.url}/v1"})
+    assert r.returncode == 2 and "--model is required" in r.stderr
