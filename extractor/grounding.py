@@ -12,7 +12,7 @@ import math
 import re
 from typing import Iterable, Optional
 
-from .quantities import canonical_unit, parse_span
+from .quantities import balance_math, canonical_unit, parse_span
 from .schema import HeadlineNumber, NameEvidence
 from .text import normalize_with_map, sentence_at, split_sentences, plain
 
@@ -71,10 +71,7 @@ class Aligner:
         hits = []
         i = n.text.find(needle)
         while i >= 0:
-            s, e = n.start(i), n.end(i + len(needle) - 1)
-            if s > 0 and a[s - 1] == "$" and e < len(a) and a[e] == "$":
-                s, e = s - 1, e + 1  # take a LaTeX math group whole
-            hits.append((s, e))
+            hits.append(balance_math(a, n.start(i), n.end(i + len(needle) - 1)))
             i = n.text.find(needle, i + 1)
         span = self._pick(hits, hint)
         if span:

@@ -42,7 +42,7 @@ _UNITS: list[tuple[str, str]] = [
     ("%", r"%|percent\b"),
     ("x", r"[xX](?![A-Za-z0-9])|times\b(?!\s+(?:a|an|per|each|the|in|of|as many)\b)|-?fold\b"),
     ("ns", r"ns\b|nanoseconds?\b"),
-    ("µs", r"[µu]s\b|microseconds?\b|usecs?\b"),
+    ("µs", r"[µμu]s\b|microseconds?\b|usecs?\b"),
     ("ms", r"ms\b|milliseconds?\b|msecs?\b"),
     ("min", r"minutes?\b|mins?\b"),
     ("h", r"hours?\b|hrs?\b|h\b"),
@@ -53,10 +53,14 @@ _UNITS: list[tuple[str, str]] = [
     ("Tbps", r"Tbps\b|Tb/s\b"),
     ("GB/s", r"GB/s\b|GBps\b"),
     ("MB/s", r"MB/s\b|MBps\b"),
-    ("TB", r"TB\b|TiB\b|terabytes?\b"),
-    ("GB", r"GB\b|GiB\b|gigabytes?\b"),
-    ("MB", r"MB\b|MiB\b|megabytes?\b"),
-    ("KB", r"KB\b|KiB\b|kB\b|kilobytes?\b"),
+    ("TiB", r"TiB\b"),
+    ("GiB", r"GiB\b"),
+    ("MiB", r"MiB\b"),
+    ("KiB", r"KiB\b"),
+    ("TB", r"TB\b|terabytes?\b"),
+    ("GB", r"GB\b|gigabytes?\b"),
+    ("MB", r"MB\b|megabytes?\b"),
+    ("KB", r"KB\b|kB\b|kilobytes?\b"),
     ("B", r"bytes\b"),
     ("tokens/s", r"tokens?/s\b|tok/s\b"),
     ("ops/s", r"ops/s\b|op/s\b"),
@@ -74,6 +78,10 @@ _UNITS: list[tuple[str, str]] = [
     ("W", r"W\b|watts?\b"),
     ("J", r"J\b|joules?\b"),
     ("°C", r"°C\b"),
+    ("mm2", r"mm2\b|mm²"),
+    ("nm", r"nm\b"),
+    ("µm2", r"[µμu]m2\b|[µμu]m²"),
+    ("cycles", r"cycles\b"),
 ]
 _UNIT_RE = re.compile(r"[ ]?(?:" + "|".join(f"(?P<u{i}>{p})" for i, (_, p) in enumerate(_UNITS)) + ")")
 _UNIT_NAMES = [u for u, _ in _UNITS]
@@ -83,13 +91,14 @@ _SCALE = {
     "ns": ("time", 1e-9), "µs": ("time", 1e-6), "ms": ("time", 1e-3), "s": ("time", 1.0),
     "min": ("time", 60.0), "h": ("time", 3600.0), "d": ("time", 86400.0),
     "B": ("size", 1.0), "KB": ("size", 1e3), "MB": ("size", 1e6), "GB": ("size", 1e9), "TB": ("size", 1e12),
+    "KiB": ("size", 2.0**10), "MiB": ("size", 2.0**20), "GiB": ("size", 2.0**30), "TiB": ("size", 2.0**40),
 }
 
 _MULT_RE = re.compile(r"(?:[ ](?P<word>thousand|million|billion|trillion)\b|(?P<sfx>[KMB])(?![A-Za-z0-9]))")
 _MULT = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "K": 1e3, "M": 1e6, "B": 1e9}
 
 _QUAL_WORDS = {
-    "up to": "up_to", "upto": "up_to",
+    "up to": "up_to", "upto": "up_to", "as much as": "up_to", "as high as": "up_to", "sub-": "less_than",
     "over": "over", "more than": "over", "greater than": "over", "higher than": "over",
     "above": "over", "exceeding": "over", "in excess of": "over",
     "at least": "at_least", "no less than": "at_least", ">=": "at_least",
@@ -106,7 +115,7 @@ _QUAL_WORDS = {
 _QUAL_RE = re.compile(
     r"(?:(?<![A-Za-z])(?P<w>"
     + "|".join(re.escape(w) for w in sorted((k for k in _QUAL_WORDS if k[0].isalpha()), key=len, reverse=True))
-    + r")|(?P<s><=|>=|<|>|~|≈))[ ]?$",
+    + r")(?: an?)?|(?P<s><=|>=|<|>|~|≈))[ ]?$",
     re.I,
 )
 
@@ -122,7 +131,9 @@ _WORD_QUANTITIES = [
         r"(?! (?:precision|buffer|buffering|free|pointer|counting|spending|the number of times)\b)"), 2.0),
     (("tripl", "thrice", "threefold"), re.compile(r"\b(?:triples|tripled|tripling|triple|thrice|threefold)\b(?![-])"), 3.0),
     (("halv",), re.compile(r"\b(?:halves|halved|halving|halve)\b"), 0.5),
+    (("factor of",), re.compile(r"\b(?:an? )?factor of (?P<w>two|three|four|five|six|seven|eight|nine|ten)\b"), "word"),
 ]
+_SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _MAGNITUDE_N = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 
 _YEAR_OK_NEXT = re.compile(r"[ ](?:[a-z]+s|[A-Z][A-Za-z]*s)\b")
@@ -188,7 +199,9 @@ def _convert(value: float, unit: str, to: str) -> float | None:
 _CITE_OPEN = re.compile(r"\[[\d,\s\-–]*$")
 _CITE_CLOSE = re.compile(r"[\d,\s\-–]*\]")
 _OPERATOR_BEFORE = re.compile(r"[<>=~]\s*$")
-_WORD_BEFORE = re.compile(r"([A-Za-z][\w.\-]*) $")
+_WORD_BEFORE = re.compile(r"([A-Za-z][\w.\-]*)\)? $")  # "Sonnet 4", "(CXL) 3.0"
+_OPERAND_BEFORE = re.compile(r"(?:\b[A-Za-z]|\d[A-Za-z])\s*[+*/]\s*$")
+_FACTOR_RE = re.compile(r"(?:\ban? )?factor of $", re.I)
 
 
 def _excluded_by_context(
@@ -197,11 +210,15 @@ def _excluded_by_context(
     prev = "" if s == 0 or range_end else text[s - 1]
     if prev and (prev.isalpha() or prev in "_^/=@#"):
         return True  # o4, V2, x^2, path/2, k=5
-    if prev == "-" and text[s - 2].isalpha():
-        return True  # GPT-5, Llama-3
+    if prev == "-" and text[s - 2].isalpha() and not text[max(0, s - 4):s].lower() == "sub-":
+        return True  # GPT-5, Llama-3 (but "sub-0.5 us" is a claim)
     if prev == "." and text[s - 2].isdigit():
         return True  # tail of a version number
     nxt = text[end] if end < len(text) else ""
+    if nxt == "-" and not text[end + 1:end + 2].isdigit():
+        return True  # compound modifiers: "64-bit", "2-round", "32-row", "2-, 8-, and 16-row"
+    if _OPERAND_BEFORE.search(text, max(0, s - 6), s):
+        return True  # arithmetic: "f+1", "H + 1", "2*n"
     if nxt.isalnum() or nxt == "_":
         return True  # 3.13t, 21st, 2D, 1990s (after "s" unit check below)
     if nxt == "." and end + 1 < len(text) and text[end + 1].isdigit():
@@ -214,8 +231,8 @@ def _excluded_by_context(
     if prev in "[, -" and _CITE_OPEN.search(text, max(0, s - 20), s) and _CITE_CLOSE.match(text, s, s + 20):
         return True  # citation marker [12], [3, 4]
     if unit == "" and nxt == ")" and len(raw) <= 2 and not _OPERATOR_BEFORE.search(text, max(0, s - 3), s):
-        if s == 0 or text[s - 1] == " ":
-            return True  # enumerator "1) an NPU-aware ..."
+        if (s == 0 or text[s - 1] == " ") and re.match(r"\) [A-Za-z]", text[end:end + 3]):
+            return True  # enumerator "1) an NPU-aware ..." (but not "(2, 4, and 32), data")
         if text[s - 1] == "(":
             after = text[end + 1:end + 3]
             if after.startswith(" ") and after[1:2].isalpha():
@@ -224,6 +241,8 @@ def _excluded_by_context(
         m = _WORD_BEFORE.search(text, max(0, s - 40), s)
         if m and m.group(1)[0].isupper() and m.group(1).lower() not in _CAP_OK:
             head = text[: s - len(m.group(0))]
+            if m.group(0).endswith(") ") and head.endswith("("):
+                head = head[:-1]  # "(CXL) 3.0": the parenthesis is not a sentence start
             if not _SENT_START_PREV.search(head):
                 return True  # Sonnet 4, Table 3, Llama 2
     return False
@@ -238,7 +257,9 @@ def _scan_words(text: str) -> list[Quantity]:
         if not any(h in low for h in hints):  # substring tests are far cheaper than a regex pass
             continue
         for m in rx.finditer(low):
-            if val is None:
+            if val == "word":
+                v, unit, qual = float(_SMALL[m.group("w")]), "x", "exact"
+            elif val is None:
                 n = _MAGNITUDE_N.get(m.group("n") or "a")
                 v = 10.0 ** n if n else None
                 unit, qual = "x", "approx"
@@ -283,6 +304,13 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
             consumed = max(consumed, end)
             continue
         qs, qual = s, "exact"
+        if not unit and value is not None:
+            fm = _FACTOR_RE.search(text, max(0, s - 14), s)
+            if fm:  # "by a factor of 3"
+                unit, qs = "x", fm.start()
+                found.append(Quantity(qs, end, value, low, high, unit, qual, s, end))
+                consumed = max(consumed, end)
+                continue
         qm = _QUAL_RE.search(text, max(0, s - 16), s)
         if qm:
             word = (qm.group("w") or qm.group("s")).lower()
@@ -304,15 +332,58 @@ def scan(text: str, context: bool = True) -> list[Quantity]:
     norm = normalize_with_map(text, casefold=False)
     qs = _scan_plain(norm.text, context) + _scan_words(norm.text)
     qs.sort(key=lambda q: q.start)
+    math = _math_regions(text) if context and "$" in text else []
     out = []
     for q in qs:
         s, e = norm.start(q.start), norm.end(q.end - 1)
         ns, ne = norm.start(q.num_start), norm.end(q.num_end - 1)
-        # take a LaTeX math group whole: "$2.7\times$"
-        if s > 0 and text[s - 1] == "$" and e < len(text) and text[e] == "$":
-            s, e = s - 1, e + 1
+        if math and not _claim_in_math(text, ns, ne, math):
+            continue
+        s, e = balance_math(text, s, e)
         out.append(Quantity(s, e, q.value, q.low, q.high, q.unit, q.qualifier, ns, ne))
     return out
+
+
+_MATH_DECOR = re.compile(r"^(?:\s|\\times|\\%|\\approx|\\sim|\\leq?|\\geq?|[<>~,]|\\,)*$")
+_MATH_LEAD = re.compile(r"(?:\\approx|\\sim|=|<|>|\\leq?|\\geq?)\s*$")
+
+
+def _math_regions(text: str) -> list[tuple[int, int]]:
+    """Spans inside $...$ pairs."""
+    out, start = [], None
+    for i, c in enumerate(text):
+        if c == "$" and (i == 0 or text[i - 1] != "\\"):
+            if start is None:
+                start = i + 1
+            else:
+                out.append((start, i))
+                start = None
+    return out
+
+
+def _claim_in_math(text: str, ns: int, ne: int, regions: list[tuple[int, int]]) -> bool:
+    """Inside LaTeX math a number is a claim only when the group is just the number with
+    decoration ($2.7\\times$) or it is the value a formula is approximately equal to
+    ($\\frac{1}{\\varphi} \\approx 0.618$); the digits of the formula itself are not claims."""
+    for a, b in regions:
+        if a <= ns < b:
+            rest = text[a:ns] + text[ne:b]
+            if _MATH_DECOR.match(rest):
+                return True
+            return bool(_MATH_LEAD.search(text, a, ns)) and not text[ne:b].strip()
+    return True
+
+
+def balance_math(text: str, s: int, e: int) -> tuple[int, int]:
+    """Take a LaTeX math group whole: "$2.7\\times$", "up to 2.1$\\times$", "over $3\\times$"."""
+    if s > 0 and text[s - 1] == "$" and e < len(text) and text[e] == "$" and text.count("$", s, e) % 2 == 0:
+        return s - 1, e + 1
+    if text.count("$", s, e) % 2 == 1:
+        if e < len(text) and text[e] == "$":
+            return s, e + 1
+        if s > 0 and text[s - 1] == "$":
+            return s - 1, e
+    return s, e
 
 
 @dataclass(frozen=True)

@@ -114,6 +114,8 @@ def normalize_with_map(text: str, casefold: bool = True) -> Normalized:
                 prev_space = True
         elif kind == "latex":
             rep = _LATEX_MAP[m.group(0)]
+            if not casefold and m.group(0) == "μ":
+                rep = "μ"  # display keeps the author's micro sign; alignment folds both to µ
             if rep == " ":
                 if prev_space:
                     continue

@@ -26,7 +26,9 @@ _INTRO_RE = re.compile(
     + _VERBS
     + r"(?:\s+and\s+(?:evaluate|implement|open-source)\w*)?[\s,]+(?P<rest>[^.;]{0,200})",
 )  # run on lower-cased text: Python's re is several times slower with re.I
-_TOKEN = r"[A-Z0-9][\w\-\.+]*[\w+]|[A-Z]"
+# a name token: "Nexus", "PI-DLinear", "μFork", "sNVMe-oF" (lower-case first letters need inner caps,
+# checked by _name_like)
+_TOKEN = r"[A-Za-zμ0-9][\w\-\.+]*[\w+]|[A-Z]"
 _NAME_AT_START = re.compile(rf"(?P<n>(?:{_TOKEN})(?:\s(?:{_TOKEN})){{0,2}})(?=\s*(?:,|\(|:|--|—|\s-\s|\swhich\b|\sthat\b|\sas\b|\sis\b|\sfor\b))")
 _HEAD_NOUNS = (
     r"(?:framework|system|tool|toolkit|library|engine|runtime|scheduler|compiler|approach|method|technique|"
@@ -36,6 +38,10 @@ _HEAD_NOUNS = (
 _NAME_AFTER_HEAD = re.compile(
     rf"^(?:an?|the|our)\s+[^,;]{{0,80}}?\b{_HEAD_NOUNS}s?,?\s+(?:called\s+|named\s+)?(?P<n>{_TOKEN})(?=[\s,.;:(]|$)"
 )
+_ACRONYM_AFTER = re.compile(
+    r"^(?:the\s+)?[A-Z][\w\-]*(?:\s+(?:[A-Z][\w\-]*|as|a|an|of|for|the|and|in|on|to|with)){1,8}\s+\((?P<acr>[A-Za-z][\w\-]*)\)"
+)
+_THE_NAME = re.compile(rf"^the\s+(?P<n>{_TOKEN})(?=\s*[,(])")
 _CALLED_HINTS = ("called", "named", "dubbed", "termed", "coined", "refer to", "we call")
 _CALLED_RE = re.compile(  # on lower-cased text; the name itself is read from the original
     r"\b(?:called|named|dubbed|termed|coined|(?:we|which we)\s+(?:refer\s+to|call)(?:\s+it)?\s+as|which we call|we call it)\s+"
@@ -62,9 +68,9 @@ def _name_like(tok: str, strict: bool) -> bool:
     if len(tok) < 2:
         return False
     inner_caps = any(c.isupper() for c in tok[1:]) or any(c.isdigit() for c in tok)
-    if strict:
-        return inner_caps
-    return tok[0].isupper() or tok[0].isdigit()
+    if strict or not (tok[0].isupper() or tok[0].isdigit()):
+        return inner_caps and not tok.split()[0].islower()
+    return True
 
 
 def lower_same_length(s: str) -> str:
@@ -82,21 +88,25 @@ def find_system_name(title: str, abstract: str) -> Optional[str]:
         if len(cand.split()) <= 3 and not _NOT_TITLE_NAME.match(cand) and not _STUDY_SUBTITLE.match(sub):
             if _name_like(cand, strict=False):
                 title_name = cand
+    for m in _INTRO_RE.finditer(low):
+        rest = text[m.start("rest"):m.end("rest")]
+        acr = _ACRONYM_AFTER.match(rest)
+        if acr and _name_like(acr.group("acr"), strict=True):
+            return acr.group("acr")  # "Distributed Page Cache (DPC), an ..."
+        n1 = _NAME_AT_START.match(rest)
+        if n1 and _name_like(n1.group("n"), strict=False):
+            return n1.group("n")
+        n2 = _NAME_AFTER_HEAD.match(rest) or _THE_NAME.match(rest)
+        if n2 and _name_like(n2.group("n"), strict=True):
+            return n2.group("n")
+        if title_name and re.match(rf"(?:an?\s+|the\s+)?{re.escape(title_name)}\b", rest):
+            return title_name
     if any(h in low for h in _CALLED_HINTS):
         for m in _CALLED_RE.finditer(low):
             n = _NAME_TOKENS.match(text, m.end())
             if n and _name_like(n.group(0), strict=False):
                 return n.group(0)
-    for m in _INTRO_RE.finditer(low):
-        rest = text[m.start("rest"):m.end("rest")]
-        n1 = _NAME_AT_START.match(rest)
-        if n1 and _name_like(n1.group("n"), strict=False):
-            return n1.group("n")
-        n2 = _NAME_AFTER_HEAD.match(rest)
-        if n2 and _name_like(n2.group("n"), strict=True):
-            return n2.group("n")
-        if title_name and re.match(rf"(?:an?\s+|the\s+)?{re.escape(title_name)}\b", rest):
-            return title_name
+    return title_name
     return title_name
 
 
@@ -211,6 +221,10 @@ def _words(s: str) -> list[str]:
 
 def _clause_before(sent_text: str, rel: int) -> str:
     before = sent_text[:rel]
+    if before.endswith("(") and not before.endswith(" ("):
+        pass
+    elif before.rstrip().endswith("("):
+        before = before.rstrip()[:-1]  # "a modest increase (4%)": the clause before the parenthesis
     cut = max(before.rfind(","), before.rfind(";"), before.rfind(":"), before.rfind("("))
     return before[cut + 1:] if cut >= 0 else before
 
@@ -229,7 +243,7 @@ def _direction(q: Quantity, before: str, after: str, word: str) -> str:
         return "increase"
     if w.startswith("halv"):
         return "decrease"
-    head = " ".join(after.split()[:3])
+    head = " ".join(_take_np(after.split(), 4))  # "2.1x and reduces latency": stop at "and"
     m = _ANY_CUE.search(head)
     if m:
         return "decrease" if _DEC_RE.fullmatch(m.group(0)) else "increase"
@@ -286,6 +300,8 @@ def _metric(before: str, after: str, q: Quantity) -> Optional[str]:
         np = _np_after(rest)
         if np:
             return " ".join(np)
+        if aw[0].lower().startswith(("speedup", "speed-up")):
+            return aw[0]
     if aw and aw[0].lower() in ("of", "for"):
         np = _np_after(aw[1:])
         if np:
@@ -328,6 +344,7 @@ def _baseline(sent_text: str, rel_end: int, before: str, q: Quantity, stop: Opti
     return plain(cand)
 
 
+_FOUND_BEFORE = _Lower(r"\b(?:discover\w*|uncover\w*|found|find|finds|detect\w*|identif\w*|fix\w*|reveal\w*|confirm\w*)\b")
 _OWN_RE = re.compile(r"\b(?:we|our|this|it)\b")
 
 
@@ -342,8 +359,8 @@ def _kind(q: Quantity, s_idx: int, intro: Optional[int], flags: tuple[bool, bool
           after: str) -> str:
     own, ctx, res = flags
     if q.unit == "":
-        if _COUNT_RESULT_NEXT.match(after) and res:
-            return "result"
+        if (_COUNT_RESULT_NEXT.match(after) and res) or (own and _FOUND_BEFORE.search(before)):
+            return "result"  # "a 2,170 GPU save", "we discovered 12 previously unknown bugs"
         return "setup"
     if intro is not None and s_idx < intro:
         return "context"
@@ -427,4 +444,23 @@ def extract_offline(paper: Paper) -> EngineResult:
         )
         numbers.append(num)
         prev_num = num
+    _share_within_lists(numbers, in_list)
     return EngineResult(system_name=name, problem=problem, technique=technique, numbers=numbers)
+
+
+def _share_within_lists(numbers: list[HeadlineNumber], in_list: list[bool]) -> None:
+    """"1.75x, 1.18x and 1.15x speedups over A, B and C": what one member of a list says about
+    metric, direction and baseline holds for the members that say nothing."""
+    i = 0
+    while i < len(numbers):
+        j = i + 1
+        while j < len(numbers) and in_list[j]:
+            j += 1
+        group = numbers[i:j]
+        if len(group) > 1:
+            for field, empty in (("metric", None), ("baseline", None), ("direction", "none")):
+                known = next((getattr(n, field) for n in reversed(group) if getattr(n, field) != empty), empty)
+                for n in group:
+                    if getattr(n, field) == empty:
+                        n.__dict__[field] = known
+        i = j

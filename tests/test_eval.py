@@ -1,0 +1,65 @@
+"""`extractor eval` on hand-made predictions whose scores are known."""
+
+import json
+
+from conftest import run_cli
+
+GOLD = [
+    {"id": "p1", "system_name": "Nexus", "system_aliases": ["NexusVM"], "numbers": [
+        {"text": "44%", "value": 44, "unit": "%", "kind": "result", "direction": "decrease", "metric": "CPU consumption"},
+        {"text": "20-100x", "low": 20, "high": 100, "unit": "x", "kind": "result", "direction": "decrease",
+         "metric": "host servers"},
+        {"text": "17", "value": 17, "unit": "", "kind": "setup", "direction": "none", "metric": "workloads"}]},
+    {"id": "p2", "system_name": None, "numbers": []},
+    {"id": "p3", "system_name": "Foo", "numbers": [
+        {"text": "3x", "value": 3, "unit": "x", "kind": "result", "direction": "increase", "metric": "throughput"}]},
+]
+
+
+def rec(pid, name, nums, status="ok"):
+    return {"id": pid, "version": "v1", "system_name": name, "status": status, "error": None if status == "ok" else "x",
+            "headline_numbers": nums}
+
+
+def n(text, value=None, unit="", direction="none", metric=None, kind="result", low=None, high=None, verified=True):
+    return {"text": text, "value": value, "low": low, "high": high, "unit": unit, "direction": direction,
+            "metric": metric, "kind": kind, "verified": verified}
+
+
+PRED = [
+    rec("p1", "NEXUSVM", [n("44%", 44, "%", "decrease", "node CPU consumption"),
+                          n("20-100x", None, "x", "increase", "host servers", low=20, high=100),
+                          n("2026", 2026, "", verified=False)]),
+    rec("p2", "Phantom", []),
+    rec("p3", None, [], status="error"),
+]
+
+
+def test_scores_and_errors(tmp_path):
+    g, p = tmp_path / "gold.jsonl", tmp_path / "pred.jsonl"
+    g.write_text("".join(json.dumps(x) + "\n" for x in GOLD))
+    p.write_text("".join(json.dumps(x) + "\n" for x in PRED))
+    r = run_cli("eval", p, g, "--json")
+    assert r.returncode == 0, r.stderr
+    out = json.loads(r.stdout)
+    m = out["metrics"]
+    assert m["system_name_correct"] == 1  # alias match for p1; p2 must be null; p3 missed
+    assert m["matched_numbers"] == 2 and m["predicted_numbers"] == 3 and m["gold_numbers"] == 4
+    assert abs(m["number_precision"] - 2 / 3) < 1e-9 and abs(m["number_recall"] - 0.5) < 1e-9
+    assert abs(m["result_recall"] - 2 / 3) < 1e-9
+    assert m["unit_accuracy"] == 1.0 and m["direction_accuracy"] == 0.5
+    assert abs(m["metric_token_f1"] - (0.8 + 1.0) / 2) < 1e-9
+    assert abs(m["verified_share"] - 2 / 3) < 1e-9 and m["papers_with_errors"] == 1
+    errs = out["errors"]
+    assert any("missed: '17'" in e for e in errs["p1"]) and any("false positive: '2026'" in e for e in errs["p1"])
+    assert any("predicted 'Phantom', gold None" in e for e in errs["p2"])
+    r = run_cli("eval", p, g, "--show-errors")
+    assert "system name accuracy   0.333 (1/3)" in r.stdout and "p3:" in r.stdout
+
+
+def test_bad_gold_is_one_line_error(tmp_path):
+    g, p = tmp_path / "gold.jsonl", tmp_path / "pred.jsonl"
+    g.write_text('{"id": "p1", "system_name": null}\n')
+    p.write_text("")
+    r = run_cli("eval", p, g)
+    assert r.returncode == 2 and "gold line needs a 'numbers' list" in r.stderr and "Traceback" not in r.stderr
