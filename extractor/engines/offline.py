@@ -169,9 +169,6 @@ class _Lower:
     def match(self, s: str):
         return self.rx.match(lower_same_length(s))
 
-    def fullmatch(self, s: str):
-        return self.rx.fullmatch(lower_same_length(s))
-
 
 _INC = (
     r"improv\w*|increas\w*|gain|gains|higher|more|faster|speedups?|speed-ups?|boost\w*|outperform\w*|"
@@ -181,8 +178,54 @@ _DEC = (
     r"reduc\w*|lower\w*|decreas\w*|fewer|less|cuts?|sav(?:e|es|ed|ing|ings)|shrink\w*|drops?|smaller|"
     r"eliminates|eliminated|eliminating|halv\w*|degradation|slowdown|down|shorter|mitigat\w*"
 )
-_INC_RE = _Lower(rf"\b(?:{_INC})\b")
-_DEC_RE = _Lower(rf"\b(?:{_DEC})\b")
+def _top_level_alternatives(pattern: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for c in pattern:
+        if c == "|" and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += (c == "(") - (c == ")")
+        cur += c
+    out.append(cur)
+    return out
+
+
+class _Words:
+    """Word-level test equal to fullmatching an alternation of words and `prefix\\w*` stems, done
+    with a set and str.startswith: it runs for every word near every number."""
+
+    def __init__(self, pattern: str):
+        self.words: set[str] = set()
+        stems = []
+        for alt in _top_level_alternatives(pattern):
+            alt = alt.replace("\\.", ".")
+            if alt.endswith(r"\w*"):
+                stems.append(alt[:-3])
+            elif alt.endswith("?"):  # "speedups?" -> speedup, speedups
+                self.words.update({alt[:-2], alt[:-1]})
+            elif "(?:" in alt:  # "sav(?:e|es|ed|ing|ings)"
+                head, tail = alt.split("(?:")
+                self.words.update(head + t for t in tail.rstrip(")").split("|"))
+            else:
+                self.words.add(alt)
+        self.stems = tuple(stems)
+
+    def match(self, w: str) -> bool:
+        lw = w.lower()
+        if lw in self.words:
+            return True
+        if lw.startswith(self.stems):
+            for st in self.stems:
+                if lw.startswith(st) and (len(lw) == len(st) or lw[len(st):].replace("_", "").isalnum()):
+                    return True
+        return False
+
+    fullmatch = match
+
+
+_DEC_WORDS = _Words(_DEC)
+_CUE_WORDS = _Words(f"{_INC}|{_DEC}")
 _ANY_CUE = _Lower(rf"\b(?:{_INC}|{_DEC})\b")
 
 _STOP = (
@@ -190,12 +233,12 @@ _STOP = (
     r"and|or|which|that|thus|thereby|respectively|whereas|without|against|using|after|before|through|of|"
     r"during|as|within|among|is|are|was|were|be|been"
 )
-_STOP_RE = _Lower(rf"^(?:{_STOP})$")
-_RESULT_HEADS = _Lower(
-    r"^(?:reduction|reductions|improvement|improvements|increase|increases|decrease|decreases|gain|gains|speedup|"
-    r"speedups|speed-up|higher|lower|fewer|more|less|faster|slower|better|smaller|larger|greater)$"
+_STOP_RE = _Words(_STOP)
+_RESULT_HEADS = _Words(
+    "reduction|reductions|improvement|improvements|increase|increases|decrease|decreases|gain|gains|speedup|"
+    "speedups|speed-up|higher|lower|fewer|more|less|faster|slower|better|smaller|larger|greater"
 )
-_DETS = _Lower(r"^(?:the|a|an|its|their|our|overall|all|total)$")
+_DETS = _Words("the|a|an|its|their|our|overall|all|total")
 _WORD = re.compile(r"[A-Za-z][\w\-/'.]*[\w]|[A-Za-z]")
 _COMPARE_RE = _Lower(
     r"\b(?:compared\s+(?:to|with)|relative\s+to|in\s+comparison\s+(?:to|with)|than|versus|vs\.?|over|against)\s+(?P<b>[^,;.()]+)"
@@ -211,6 +254,11 @@ _RESULT_VERBS = _Lower(
     r"\b(?:achiev\w*|improv\w*|reduc\w*|outperform\w*|speeds?\s*up|accelerat\w*|lower\w*|increas\w*|"
     r"eliminat\w*|sav\w*|enabl\w*|complet\w*|deliver\w*|yield\w*|attain\w*|demonstrat\w*|show\w*|"
     r"discover\w*|needs?|requir\w*|incur\w*|adds?|cuts?|keeps?|keeping|bring\w*|translat\w*|range|ranges)\b"
+)
+_VERB_WORDS = _Words(
+    r"achiev\w*|improv\w*|reduc\w*|outperform\w*|accelerat\w*|lower\w*|increas\w*|"
+    r"eliminat\w*|sav\w*|enabl\w*|complet\w*|deliver\w*|yield\w*|attain\w*|demonstrat\w*|show\w*|"
+    r"discover\w*|needs?|requir\w*|incur\w*|adds?|cuts?|keeps?|keeping|bring\w*|translat\w*|range|ranges"
 )
 _COUNT_RESULT_NEXT = _Lower(r"^\s+(?:\w+\s+)?(?:save|saves|saving|savings|fewer|more|less|reduction)\b")
 
@@ -246,14 +294,14 @@ def _direction(q: Quantity, before: str, after: str, word: str) -> str:
     head = " ".join(_take_np(after.split(), 4))  # "2.1x and reduces latency": stop at "and"
     m = _ANY_CUE.search(head)
     if m:
-        return "decrease" if _DEC_RE.fullmatch(m.group(0)) else "increase"
+        return "decrease" if _DEC_WORDS.match(m.group(0)) else "increase"
     cues = list(_ANY_CUE.finditer(before))
     if cues:
         c = cues[-1].group(0)
         if c.lower() in ("up", "down") and not re.search(r"\b(?:speeds?|scales?)\s+" + c + r"\b", before, re.I):
             cues = cues[:-1]
         if cues:
-            return "decrease" if _DEC_RE.fullmatch(cues[-1].group(0)) else "increase"
+            return "decrease" if _DEC_WORDS.match(cues[-1].group(0)) else "increase"
     return "none"
 
 
@@ -270,7 +318,7 @@ def _np_before(before: str) -> list[str]:
     """The noun phrase that ends `before`, walking back to a verb or a function word."""
     np: list[str] = []
     for w in reversed(_words(before)):
-        if (_STOP_RE.match(w) and w.lower() != "and") or _RESULT_VERBS.fullmatch(w) or len(np) >= 7:
+        if (_STOP_RE.match(w) and w.lower() != "and") or _VERB_WORDS.match(w) or len(np) >= 7:
             break
         np.insert(0, w)
     while np and (_DETS.match(np[0]) or np[0].lower() == "and"):
@@ -306,7 +354,7 @@ def _metric(before: str, after: str, q: Quantity) -> Optional[str]:
         np = _np_after(aw[1:])
         if np:
             return " ".join(np)
-    if aw and not _STOP_RE.match(aw[0]) and not _ANY_CUE.fullmatch(aw[0]):
+    if aw and not _STOP_RE.match(aw[0]) and not _CUE_WORDS.match(aw[0]):
         np = _np_after(aw)
         while np and _RESULT_HEADS.match(np[-1]):
             np.pop()
@@ -427,7 +475,7 @@ def extract_offline(paper: Paper) -> EngineResult:
         if si not in flags:
             flags[si] = _sentence_flags(sent.text, name)
         kind = _kind(q, si, intro, flags[si], before, after)
-        num = HeadlineNumber.model_construct(  # values come from the scanner, typed already
+        num = HeadlineNumber(
             text=word,
             start=q.start,
             end=q.end,
