@@ -150,6 +150,62 @@ def fetch(
     err.print(f"extractor: fetched {n} entries -> {output}", markup=False)
 
 
+@app.command()
+def export(
+    table: str = typer.Argument(..., help="table written by extract (JSONL)"),
+    output: str = typer.Option(..., "-o", "--output", help="file to write: .xlsx, .csv, .md or .html"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="xlsx, csv, md or html (default: from the suffix)"),
+    rows: str = typer.Option("papers", "--rows", help="for CSV: papers (one row per paper) or claims"),
+) -> None:
+    """Export the table as a spreadsheet (Papers + Claims sheets), CSV, Markdown or an HTML report."""
+    from .export.writers import FORMATS, export as do_export
+    from .store import load_records
+
+    suffix = os.path.splitext(output)[1].lower().lstrip(".")
+    fmt = (fmt or {"markdown": "md", "htm": "html"}.get(suffix, suffix)).lower()
+    if fmt not in FORMATS:
+        _fail(f"{output}: cannot tell the format; use a .xlsx/.csv/.md/.html name or --format")
+    if rows not in ("papers", "claims"):
+        _fail("--rows must be papers or claims")
+    try:
+        records = load_records(table)
+        do_export(records, output, fmt, rows)
+    except ExtractorError as e:
+        _fail(str(e))
+    except OSError as e:
+        _fail(f"{output}: cannot write ({e.strerror})")
+    n = sum(len(r.get("headline_numbers") or []) for r in records)
+    err.print(f"extractor: wrote {len(records)} papers, {n} claims -> {output}", markup=False)
+
+
+review_app = typer.Typer(no_args_is_help=True, help="Bring a reviewed spreadsheet back into the table.")
+app.add_typer(review_app, name="review")
+
+
+@review_app.command("apply")
+def review_apply(
+    sheet: str = typer.Argument(..., help="the reviewed Claims sheet: .xlsx or .csv from 'extractor export'"),
+    table: str = typer.Option(..., "--table", help="the table the sheet was exported from"),
+    output: str = typer.Option(..., "-o", "--output", help="reviewed table to write (JSONL, a new file)"),
+) -> None:
+    """Apply accept / reject / edit decisions by claim id; the input table is never modified."""
+    from .export.review import apply_review, read_sheet, write_table
+    from .store import load_records
+
+    if os.path.abspath(output) == os.path.abspath(table):
+        _fail("-o must differ from --table: the input table is never modified in place")
+    try:
+        records = load_records(table)
+        rows = read_sheet(sheet)
+        new, counts = apply_review(records, rows, os.path.basename(sheet))
+        write_table(new, output)
+    except ExtractorError as e:
+        err.print(f"extractor: error: {e}", markup=False)
+        raise typer.Exit(2)
+    err.print(f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
+              f"{counts['edit']} edited ({counts['override']} reviewer overrides) -> {output}", markup=False)
+
+
 @app.command("eval")
 def eval_cmd(
     pred: str = typer.Argument(..., help="table written by extract (JSONL)"),

@@ -153,7 +153,19 @@ def compact(path: str) -> int:
 
 
 def load_records(path: str) -> list[dict]:
-    return [rec for _, rec in iter_table(path)]
+    """The table as readers should see it: one record per id (the highest version, the last
+    written among equals, as compact() would keep), in first-seen order."""
+    order: dict[str, int] = {}
+    latest: dict[str, tuple[int, dict]] = {}
+    for _, rec in iter_table(path):
+        pid = rec["id"]
+        order.setdefault(pid, len(order))
+        v = version_number(rec.get("version"))
+        if pid not in latest or v >= latest[pid][0]:
+            latest[pid] = (v, rec)
+    if not latest:
+        raise InputError(f"{path}: the table is empty")
+    return [latest[pid][1] for pid in sorted(order, key=order.get)]
 
 
 def dumps(record) -> bytes:

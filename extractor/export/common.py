@@ -1,0 +1,142 @@
+"""What every export shares: claim ids, claim rows, plain-language summaries, cell escaping."""
+
+from __future__ import annotations
+
+from typing import Iterable, Optional
+
+from ..text import plain
+
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+CLAIM_COLUMNS = [
+    "claim_id", "paper_id", "system", "metric", "value", "low", "high", "unit", "qualifier", "direction",
+    "baseline", "kind", "evidence", "sentence", "verified", "why",
+    # review columns, filled in by a person
+    "decision", "corrected_value", "corrected_unit", "corrected_metric", "note",
+]
+REVIEW_COLUMNS = ["decision", "corrected_value", "corrected_unit", "corrected_metric", "note"]
+DECISIONS = ("accept", "reject", "edit")
+
+PAPER_COLUMNS = [
+    "paper_id", "title", "system", "system_verified", "problem", "technique", "headline_numbers",
+    "verified_claims", "unverified_claims", "reviewed_claims", "status", "error", "url",
+]
+
+
+def claim_id(paper_id: str, index: int) -> str:
+    """Stable within a table: the paper id and the claim's position in its record."""
+    return f"{paper_id}#{index + 1}"
+
+
+def split_claim_id(cid: str) -> tuple[str, int] | None:
+    pid, sep, n = cid.rpartition("#")
+    if not sep or not n.isdigit() or int(n) < 1:
+        return None
+    return pid, int(n) - 1
+
+
+def fmt_number(v: Optional[float]) -> str:
+    if v is None:
+        return ""
+    return f"{v:g}" if abs(v) < 1e15 else f"{v:.6g}"
+
+
+def value_text(n: dict) -> str:
+    if n.get("value") is not None:
+        return fmt_number(n["value"])
+    if n.get("low") is not None or n.get("high") is not None:
+        return f"{fmt_number(n.get('low'))}-{fmt_number(n.get('high'))}"
+    return ""
+
+
+def describe(n: dict) -> str:
+    """A claim in words: "up to 44% lower node-level CPU consumption (vs. the production baseline)"."""
+    text = plain(n.get("text") or "") or value_text(n)  # "$2.7\\times$" reads as "2.7x"
+    metric = n.get("metric") or ""
+    if n.get("qualifier") == "within":
+        s = f"{metric} {text}".strip()
+        if n.get("baseline"):
+            s += f" of {n['baseline']}"
+        return s
+    word = {"increase": "higher", "decrease": "lower"}.get(n.get("direction") or "none", "")
+    if not any(c.isdigit() for c in text):
+        word = ""  # "double the CPU cycles", "an order of magnitude": the word says it already
+    s = " ".join(p for p in (text, word, metric) if p)
+    if n.get("baseline"):
+        s += f" (vs. {n['baseline']})"
+    return s
+
+
+def review_of(n: dict) -> dict:
+    return n.get("review") or {}
+
+
+def headline_summary(rec: dict, limit: int = 3) -> str:
+    """The top verified result claims, in words; unverified claims are never presented as fact."""
+    nums = [n for n in rec.get("headline_numbers") or []
+            if n.get("verified") and n.get("kind") == "result" and review_of(n).get("decision") != "reject"]
+    return "; ".join(describe(n) for n in nums[:limit])
+
+
+def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
+    for rec in records:
+        for i, n in enumerate(rec.get("headline_numbers") or []):
+            rv = review_of(n)
+            corrected = rv.get("corrected") or {}
+            yield {
+                "claim_id": claim_id(rec["id"], i),
+                "paper_id": rec["id"],
+                "system": rec.get("system_name") or "",
+                "metric": n.get("metric") or "",
+                "value": n.get("value"),
+                "low": n.get("low"),
+                "high": n.get("high"),
+                "unit": n.get("unit") or "",
+                "qualifier": n.get("qualifier") or "",
+                "direction": n.get("direction") or "",
+                "baseline": n.get("baseline") or "",
+                "kind": n.get("kind") or "",
+                "evidence": n.get("text") or "",
+                "sentence": n.get("sentence") or "",
+                "verified": bool(n.get("verified")),
+                "why": n.get("why") or "",
+                "decision": rv.get("decision") or "",
+                "corrected_value": corrected.get("value_text", ""),
+                "corrected_unit": corrected.get("unit", ""),
+                "corrected_metric": corrected.get("metric", ""),
+                "note": rv.get("note") or "",
+            }
+
+
+def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
+    for rec in records:
+        nums = rec.get("headline_numbers") or []
+        yield {
+            "paper_id": rec["id"],
+            "title": rec.get("title") or "",
+            "system": rec.get("system_name") or "",
+            "system_verified": {True: "yes", False: "no"}.get(rec.get("system_name_verified"), ""),
+            "problem": rec.get("problem") or "",
+            "technique": rec.get("technique") or "",
+            "headline_numbers": headline_summary(rec),
+            "verified_claims": sum(1 for n in nums if n.get("verified")),
+            "unverified_claims": sum(1 for n in nums if not n.get("verified")),
+            "reviewed_claims": sum(1 for n in nums if review_of(n).get("decision")),
+            "status": rec.get("status") or "",
+            "error": rec.get("error") or "",
+            "url": rec.get("url") or "",
+        }
+
+
+def safe_text(s: str) -> str:
+    """Text for a CSV cell: a leading formula character gets a quote, as OWASP advises."""
+    if isinstance(s, str) and s.startswith(FORMULA_START):
+        return "'" + s
+    return s
+
+
+def unsafe_text(s: str) -> str:
+    """Undo safe_text when a sheet comes back."""
+    if isinstance(s, str) and len(s) > 1 and s[0] == "'" and s[1:].startswith(FORMULA_START):
+        return s[1:]
+    return s

@@ -1,0 +1,201 @@
+"""Bring a reviewed Claims sheet (XLSX or CSV) back into the table, by claim id.
+
+Rows may come back sorted, filtered or with rows deleted; only rows with a decision change
+anything. Every problem in the sheet is collected and reported together, and then nothing is
+written. The input table is never modified in place.
+"""
+
+from __future__ import annotations
+
+import copy
+import csv
+import os
+from datetime import datetime, timezone
+from typing import Optional
+
+import orjson
+
+from ..errors import InputError
+from ..quantities import canonical_unit, parse_span
+from .common import DECISIONS, REVIEW_COLUMNS, claim_id, split_claim_id, unsafe_text
+from .writers import atomic_write
+
+REQUIRED = ["claim_id", "evidence", *REVIEW_COLUMNS]
+
+
+class ReviewError(InputError):
+    pass
+
+
+def read_sheet(path: str) -> list[tuple[int, dict]]:
+    """(row number, {column: text}) for each non-empty row of the Claims sheet."""
+    if not os.path.exists(path):
+        raise ReviewError(f"{path}: no such file")
+    if path.lower().endswith(".xlsx"):
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(path, read_only=True, data_only=True)
+        except Exception as e:
+            raise ReviewError(f"{path}: not a readable XLSX file ({e.__class__.__name__})") from None
+        if "Claims" not in wb.sheetnames:
+            raise ReviewError(f"{path}: no sheet named 'Claims' (sheets: {', '.join(wb.sheetnames)})")
+        it = wb["Claims"].iter_rows(values_only=True)
+        header = [str(h).strip() if h is not None else "" for h in next(it, [])]
+        rows = []
+        for r, vals in enumerate(it, start=2):
+            if vals is None or all(v is None or str(v).strip() == "" for v in vals):
+                continue
+            rows.append((r, {h: _cell(v) for h, v in zip(header, vals) if h}))
+        wb.close()
+        _check_columns(path, header)
+        return rows
+    if path.lower().endswith(".csv"):
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                reader = csv.reader(f)
+                header = [h.strip() for h in next(reader, [])]
+                _check_columns(path, header)
+                rows = []
+                for vals in reader:
+                    if not any(v.strip() for v in vals):
+                        continue
+                    rows.append((reader.line_num, {h: unsafe_text(v) for h, v in zip(header, vals) if h}))
+                return rows
+        except UnicodeDecodeError:
+            raise ReviewError(f"{path}: not UTF-8 text") from None
+    raise ReviewError(f"{path}: expected a .xlsx or .csv file exported by 'extractor export'")
+
+
+def _cell(v) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float):
+        return f"{v:g}"
+    return str(v)
+
+
+def _check_columns(path: str, header: list[str]) -> None:
+    missing = [c for c in REQUIRED if c not in header]
+    if missing:
+        raise ReviewError(f"{path}: missing column(s) {', '.join(missing)}; export the sheet again with "
+                          "'extractor export TABLE -o sheet.xlsx' and keep its header row")
+
+
+def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[float]] | None:
+    """A corrected value: "45", "4.07", "1,200", "20-100" (a range). Returns (value, low, high)."""
+    t = text.strip().replace(",", "")
+    try:
+        return float(t), None, None
+    except ValueError:
+        pass
+    if "-" in t[1:]:
+        a, _, b = t[1:].partition("-")
+        try:
+            return None, float(t[0] + a), float(b)
+        except ValueError:
+            return None
+    return None
+
+
+def apply_review(table: list[dict], rows: list[tuple[int, dict]], sheet_name: str,
+                 now: Optional[str] = None) -> tuple[list[dict], dict]:
+    """Return (new records, counts). Raises ReviewError listing every bad row."""
+    now = now or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    by_id = {rec["id"]: i for i, rec in enumerate(table)}
+    out = copy.deepcopy(table)
+    problems: list[str] = []
+    counts = {"accept": 0, "reject": 0, "edit": 0, "override": 0, "rows": len(rows)}
+    seen: dict[str, int] = {}
+    for rownum, row in rows:
+        cid = (row.get("claim_id") or "").strip()
+        decision = (row.get("decision") or "").strip().lower()
+        where = f"row {rownum}"
+        parsed = split_claim_id(cid)
+        if parsed is None or parsed[0] not in by_id:
+            problems.append(f"{where}: unknown claim id {cid!r}")
+            continue
+        pid, idx = parsed
+        rec = out[by_id[pid]]
+        nums = rec.get("headline_numbers") or []
+        if idx >= len(nums):
+            problems.append(f"{where}: unknown claim id {cid!r}")
+            continue
+        if cid in seen:
+            problems.append(f"{where}: claim {cid} appears twice (also row {seen[cid]})")
+            continue
+        seen[cid] = rownum
+        n = nums[idx]
+        evidence = (row.get("evidence") or "").strip()
+        if evidence and evidence != (n.get("text") or "").strip():
+            problems.append(f"{where}: evidence {evidence!r} does not match claim {cid} ({n.get('text')!r}); "
+                            "was the table re-extracted after export?")
+            continue
+        if not decision:
+            continue
+        if decision not in DECISIONS:
+            problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
+            continue
+        original = {k: n.get(k) for k in ("value", "low", "high", "unit", "metric", "verified", "why")}
+        review = {"decision": decision, "time": now, "source": sheet_name, "original": original,
+                  "note": (row.get("note") or "").strip() or None}
+        if decision == "edit":
+            cv = (row.get("corrected_value") or "").strip()
+            cu = row.get("corrected_unit")
+            cm = (row.get("corrected_metric") or "").strip()
+            if not (cv or (cu or "").strip() or cm):
+                problems.append(f"{where}: decision 'edit' needs a corrected value, unit or metric")
+                continue
+            corrected: dict = {}
+            if cv:
+                pv = parse_value(cv)
+                if pv is None:
+                    problems.append(f"{where}: corrected value {cv!r} is not a number or a range like 20-100")
+                    continue
+                n["value"], n["low"], n["high"] = pv
+                corrected["value_text"] = cv
+            if cu is not None and cu.strip():
+                n["unit"] = canonical_unit(cu.strip())
+                corrected["unit"] = cu.strip()
+            if cm:
+                n["metric"] = cm
+                corrected["metric"] = cm
+            review["corrected"] = corrected
+            # re-validate against the evidence: the same check the verifier makes
+            span_ok = False
+            if n.get("start") is not None:
+                p, _ = parse_span(n.get("text") or "")
+                span_ok = bool(p) and _same(p.value, n.get("value")) and _same(p.low, n.get("low")) \
+                    and _same(p.high, n.get("high")) and p.unit == n.get("unit")
+            if span_ok:
+                n["verified"], n["why"] = True, None
+                review["override"] = False
+            else:
+                n["verified"] = False
+                n["why"] = "reviewer override: the corrected value or unit is not what the evidence says"
+                review["override"] = True
+                counts["override"] += 1
+        n["review"] = review
+        n["reviewed"] = True
+        counts[decision] += 1
+    if problems:
+        shown = problems[:50]
+        more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
+        raise ReviewError(f"{sheet_name}: {len(problems)} problem(s), nothing written:\n  "
+                          + "\n  ".join(shown) + more)
+    return out, counts
+
+
+def _same(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+
+
+def write_table(records: list[dict], path: str) -> None:
+    with atomic_write(path, "wb") as f:
+        for rec in records:
+            f.write(orjson.dumps(rec) + b"\n")
+
+
+__all__ = ["read_sheet", "apply_review", "write_table", "ReviewError", "claim_id"]

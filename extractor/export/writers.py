@@ -1,0 +1,303 @@
+"""Exports of a table: XLSX (openpyxl), CSV, Markdown and a self-contained HTML report."""
+
+from __future__ import annotations
+
+import base64
+import csv
+import hashlib
+import html
+import io
+import os
+from contextlib import contextmanager
+from typing import Iterator
+
+from .common import (
+    CLAIM_COLUMNS, DECISIONS, FORMULA_START, PAPER_COLUMNS, claim_rows, describe, fmt_number, paper_rows,
+    review_of, safe_text, value_text,
+)
+
+FORMATS = ("xlsx", "csv", "md", "html")
+
+
+@contextmanager
+def atomic_write(path: str, mode: str = "w", **kw) -> Iterator[io.IOBase]:
+    """Write to a temp file beside `path`, rename over it only when complete."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, mode, **kw) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+# --- XLSX ------------------------------------------------------------------------------------
+
+def write_xlsx(records: list[dict], path: str) -> None:
+    from openpyxl import Workbook
+    from openpyxl.styles import Alignment, Font, PatternFill
+    from openpyxl.utils import get_column_letter
+    from openpyxl.worksheet.datavalidation import DataValidation
+
+    wb = Workbook()
+    head_font = Font(bold=True, color="FFFFFF")
+    head_fill = PatternFill("solid", fgColor="305496")
+    bad_fill = PatternFill("solid", fgColor="F8CBAD")
+    review_fill = PatternFill("solid", fgColor="FFF2CC")
+    wrap = Alignment(wrap_text=True, vertical="top")
+    top = Alignment(vertical="top")
+
+    def put(ws, row, col, value):
+        cell = ws.cell(row=row, column=col)
+        if isinstance(value, str):
+            cell.value = value
+            cell.data_type = "s"  # never a formula, whatever the text starts with
+            if value.startswith(FORMULA_START):
+                cell.quotePrefix = True  # and shown as literal text by Excel and LibreOffice
+        else:
+            cell.value = value
+        return cell
+
+    def sheet(ws, columns, rows, widths, wrap_cols):
+        for c, name in enumerate(columns, start=1):
+            cell = put(ws, 1, c, name)
+            cell.font, cell.fill = head_font, head_fill
+            ws.column_dimensions[get_column_letter(c)].width = widths.get(name, 14)
+        r = 1
+        rows = list(rows)
+        for r, row in enumerate(rows, start=2):
+            for c, name in enumerate(columns, start=1):
+                cell = put(ws, r, c, row[name])
+                cell.alignment = wrap if name in wrap_cols else top
+        ws.freeze_panes = "A2"
+        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(r, 1)}"
+        # Row heights for wrapped text: spreadsheet programs do not grow rows of a file they did
+        # not lay out, so estimate the lines the longest wrapped cell needs.
+        for i, row in enumerate(rows, start=2):
+            lines = max((len(str(row[c] or "")) // max(int(widths.get(c, 14) * 1.15), 1) + 1
+                         for c in columns if c in wrap_cols), default=1)
+            ws.row_dimensions[i].height = min(15 * lines, 180)
+        # print and PDF: landscape, all columns on one page width
+        ws.page_setup.orientation = "landscape"
+        ws.sheet_properties.pageSetUpPr.fitToPage = True
+        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+        return r
+
+    ws = wb.active
+    ws.title = "Papers"
+    prows = list(paper_rows(records))
+    last = sheet(ws, PAPER_COLUMNS, prows,
+                 {"paper_id": 13, "title": 40, "system": 16, "problem": 50, "technique": 50, "headline_numbers": 60,
+                  "error": 30, "url": 30},
+                 {"title", "problem", "technique", "headline_numbers", "error"})
+    for r, row in enumerate(prows, start=2):
+        if row["url"]:
+            ws.cell(row=r, column=1).hyperlink = row["url"]
+            ws.cell(row=r, column=1).font = Font(color="0563C1", underline="single")
+        if row["unverified_claims"]:
+            ws.cell(row=r, column=PAPER_COLUMNS.index("unverified_claims") + 1).fill = bad_fill
+        if row["system"] and row["system_verified"] is False:
+            ws.cell(row=r, column=PAPER_COLUMNS.index("system") + 1).fill = bad_fill
+
+    wc = wb.create_sheet("Claims")
+    crows = list(claim_rows(records))
+    last = sheet(wc, CLAIM_COLUMNS, crows,
+                 {"claim_id": 15, "paper_id": 12, "metric": 28, "baseline": 24, "evidence": 18, "sentence": 60,
+                  "why": 30, "decision": 11, "corrected_value": 15, "corrected_unit": 14, "corrected_metric": 20,
+                  "note": 30},
+                 {"metric", "baseline", "sentence", "why", "note"})
+    for r, row in enumerate(crows, start=2):
+        if not row["verified"]:
+            for c in range(1, CLAIM_COLUMNS.index("why") + 2):
+                wc.cell(row=r, column=c).fill = bad_fill
+    first_review = CLAIM_COLUMNS.index("decision") + 1
+    for c in range(first_review, len(CLAIM_COLUMNS) + 1):
+        wc.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
+        for r in range(2, last + 1):
+            wc.cell(row=r, column=c).fill = review_fill
+    dv = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True,
+                        showErrorMessage=True, errorTitle="Decision", error="Choose accept, reject or edit.")
+    col = get_column_letter(first_review)
+    dv.add(f"{col}2:{col}{max(last, 2) + 1000}")
+    wc.add_data_validation(dv)
+    with atomic_write(path, "wb") as f:
+        wb.save(f)
+
+
+# --- CSV ---------------------------------------------------------------------------------------
+
+def write_csv(records: list[dict], path: str, rows: str = "papers") -> None:
+    columns, data = (PAPER_COLUMNS, paper_rows(records)) if rows == "papers" else (CLAIM_COLUMNS, claim_rows(records))
+    # UTF-8 with BOM so that Excel reads the encoding; pandas reads it with encoding="utf-8-sig"
+    with atomic_write(path, "w", encoding="utf-8-sig", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(columns)
+        for row in data:
+            w.writerow([safe_text(_csv_value(row[c])) for c in columns])
+
+
+def _csv_value(v):
+    if v is None:
+        return ""
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, float):
+        return fmt_number(v)
+    return v
+
+
+def _review_tag(n: dict) -> str:
+    d = review_of(n).get("decision")
+    return {"accept": " (reviewed: accepted)", "edit": " (reviewed: edited)"}.get(d or "", "")
+
+
+# --- Markdown ------------------------------------------------------------------------------------
+
+def _md(s: str) -> str:
+    s = " ".join(str(s or "").split())
+    for ch in ("\\", "|", "*", "_", "`", "[", "]", "<", ">"):
+        s = s.replace(ch, "\\" + ch)
+    return s
+
+
+def write_markdown(records: list[dict], path: str) -> None:
+    lines = ["| Paper | System | Problem | Technique | Headline numbers |", "| --- | --- | --- | --- | --- |"]
+    for rec in records:
+        title = _md(rec.get("title"))
+        paper = f"[{title}]({rec['url']})" if rec.get("url") else title
+        system = _md(rec.get("system_name") or "—")
+        if rec.get("system_name") and rec.get("system_name_verified") is False:
+            system += " (unverified)"
+        claims = []
+        for n in rec.get("headline_numbers") or []:
+            if review_of(n).get("decision") == "reject" or n.get("kind") != "result":
+                continue  # the comparison table carries the papers' own results
+            text = _md(describe(n)) + _review_tag(n)
+            claims.append(text if n.get("verified") else f"{text} (unverified)")
+        status = "" if rec.get("status") == "ok" else f" (error: {_md(rec.get('error'))})"
+        lines.append(f"| {paper} | {system} | {_md(rec.get('problem'))} | {_md(rec.get('technique'))} | "
+                     f"{'<br>'.join(claims) or '—'}{status} |")
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write("\n".join(lines) + "\n")
+
+
+# --- HTML ----------------------------------------------------------------------------------------
+
+_SCRIPT = """
+document.querySelectorAll('table.sortable th').forEach(function (th, col) {
+  th.addEventListener('click', function () {
+    var table = th.closest('table'), body = table.tBodies[0];
+    var asc = th.getAttribute('aria-sort') !== 'ascending';
+    table.querySelectorAll('th').forEach(function (h) { h.removeAttribute('aria-sort'); });
+    th.setAttribute('aria-sort', asc ? 'ascending' : 'descending');
+    var rows = Array.prototype.slice.call(body.rows);
+    rows.sort(function (a, b) {
+      var x = a.cells[col].getAttribute('data-sort') || a.cells[col].textContent;
+      var y = b.cells[col].getAttribute('data-sort') || b.cells[col].textContent;
+      var nx = parseFloat(x), ny = parseFloat(y);
+      var c = (!isNaN(nx) && !isNaN(ny)) ? nx - ny : x.localeCompare(y);
+      return asc ? c : -c;
+    });
+    rows.forEach(function (r) { body.appendChild(r); });
+  });
+});
+document.body.setAttribute('data-ready', String(document.querySelectorAll('table.sortable tbody tr').length));
+"""
+
+_STYLE = """
+body{font:14px/1.45 system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem;color:#1f2328;max-width:1400px}
+h1{font-size:1.5rem}h2{font-size:1.1rem;margin:1.6rem 0 .3rem}
+table{border-collapse:collapse;width:100%}th,td{border:1px solid #d0d7de;padding:.35rem .5rem;vertical-align:top;text-align:left}
+th{background:#f6f8fa;cursor:pointer;user-select:none;position:sticky;top:0}th[aria-sort=ascending]::after{content:" ▲"}
+th[aria-sort=descending]::after{content:" ▼"}tr:nth-child(even) td{background:#fbfbfc}
+mark.ok{background:#c6efce;border-bottom:2px solid #2e7d32}mark.bad{background:#ffd7b5;border-bottom:2px dashed #c0392b}
+.legend mark{padding:0 .3rem}.abstract{background:#fff;border-left:3px solid #d0d7de;padding:.2rem .8rem}
+.muted{color:#656d76}.bad-text{color:#c0392b}.paper{margin-bottom:1.2rem}ul{margin:.3rem 0}
+"""
+
+
+def _highlight(abstract: str, nums: list[dict]) -> str:
+    spans = sorted(((n["start"], n["end"], n) for n in nums
+                    if n.get("start") is not None and n.get("end") is not None), key=lambda t: t[0])
+    out, pos = [], 0
+    for s, e, n in spans:
+        if s < pos:
+            continue  # overlapping spans: keep the first
+        out.append(html.escape(abstract[pos:s]))
+        cls = "ok" if n.get("verified") else "bad"
+        title = describe(n) if n.get("verified") else f"unverified: {n.get('why') or ''}"
+        out.append(f'<mark class="{cls}" title="{html.escape(title, quote=True)}">{html.escape(abstract[s:e])}</mark>')
+        pos = e
+    out.append(html.escape(abstract[pos:]))
+    return "".join(out)
+
+
+def write_html(records: list[dict], path: str, title: str = "Comparison table") -> None:
+    e = html.escape
+    script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+    rows = []
+    for i, rec in enumerate(records):
+        nums = rec.get("headline_numbers") or []
+        results = [n for n in nums if n.get("kind") == "result" and review_of(n).get("decision") != "reject"]
+        good = [n for n in results if n.get("verified")]
+        bad = [n for n in results if not n.get("verified")]
+        link = f'<a href="{e(rec["url"], quote=True)}">{e(rec["id"])}</a>' if rec.get("url") else e(rec["id"])
+        system = e(rec.get("system_name") or "—")
+        if rec.get("system_name") and rec.get("system_name_verified") is False:
+            system += ' <span class="bad-text">(unverified)</span>'
+        claims = "".join(f"<li>{e(describe(n) + _review_tag(n))}</li>" for n in good)
+        claims += "".join(f'<li class="bad-text">{e(describe(n) + _review_tag(n))} (unverified)</li>' for n in bad)
+        rows.append(
+            f'<tr><td data-sort="{i}">{link}</td><td>{system}</td><td>{e(rec.get("title") or "")}</td>'
+            f'<td>{e(rec.get("problem") or "")}</td><td>{e(rec.get("technique") or "")}</td>'
+            f'<td data-sort="{len(good)}"><ul>{claims}</ul></td>'
+            f'<td>{e(rec.get("status") or "")}{(": " + e(rec.get("error") or "")) if rec.get("error") else ""}</td></tr>'
+        )
+    papers = []
+    for rec in records:
+        nums = rec.get("headline_numbers") or []
+        papers.append(
+            f'<div class="paper" id="p-{e(rec["id"], quote=True)}"><h2>{e(rec["id"])}: {e(rec.get("title") or "")}</h2>'
+            f'<p class="abstract">{_highlight(rec.get("abstract") or "", nums)}</p></div>'
+        )
+    n_claims = sum(len(r.get("headline_numbers") or []) for r in records)
+    n_ok = sum(1 for r in records for n in r.get("headline_numbers") or [] if n.get("verified"))
+    doc = f"""<!DOCTYPE html>
+<html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; script-src 'sha256-{script_hash}'; img-src data:">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>{e(title)}</title><style>{_STYLE}</style></head>
+<body><h1>{e(title)}</h1>
+<p class="muted">{len(records)} papers, {n_claims} claims ({n_ok} verified against the abstract, {n_claims - n_ok} not).
+Click a column header to sort.</p>
+<p class="legend"><mark class="ok">verified span</mark> <mark class="bad">unverified claim</mark></p>
+<table class="sortable"><thead><tr><th>Paper</th><th>System</th><th>Title</th><th>Problem</th><th>Technique</th>
+<th>Headline numbers</th><th>Status</th></tr></thead><tbody>
+{"".join(rows)}
+</tbody></table>
+<h1>Abstracts</h1>
+{"".join(papers)}
+<script>{_SCRIPT}</script>
+</body></html>
+"""
+    with atomic_write(path, "w", encoding="utf-8") as f:
+        f.write(doc)
+
+
+def export(records: list[dict], path: str, fmt: str, rows: str = "papers") -> None:
+    if fmt == "xlsx":
+        write_xlsx(records, path)
+    elif fmt == "csv":
+        write_csv(records, path, rows)
+    elif fmt == "md":
+        write_markdown(records, path)
+    elif fmt == "html":
+        write_html(records, path)
+    else:
+        raise ValueError(fmt)
+
+
+__all__ = ["export", "FORMATS", "atomic_write", "value_text"]

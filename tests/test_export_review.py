@@ -1,0 +1,274 @@
+"""Exports (XLSX, CSV, Markdown, HTML) and the spreadsheet review round trip, with real files,
+a real spreadsheet program (LibreOffice) and a real browser (Chromium)."""
+
+import csv
+import json
+import random
+import shutil
+import subprocess
+
+import pytest
+from openpyxl import load_workbook
+
+from conftest import FIXTURE, read_jsonl, run_cli
+
+EVIL_ABSTRACT = ('=HYPERLINK("http://x") is how attackers start. We present Evil, a tool <script>alert(1)</script> '
+                 'that is 2x faster and cuts cost by 30%. @SUM(A1) -5% +3 are not formulas either.')
+
+
+@pytest.fixture(scope="module")
+def table(tmp_path_factory):
+    d = tmp_path_factory.mktemp("exp")
+    src = d / "in.jsonl"
+    rows = [json.loads(l) for l in open(FIXTURE.parent.parent / "tests" / "data" / "systems-abstracts-extra.jsonl")][:2]
+    rows.append({"id": "2601.66666", "title": '=HYPERLINK("http://x") <img src=x onerror=alert(2)>',
+                 "abstract": EVIL_ABSTRACT, "authors": ["@Mallory"]})
+    src.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = d / "table.jsonl"
+    assert run_cli("extract", FIXTURE, src, "-o", out, "-q").returncode == 0
+    # one unverified claim, as an LLM could leave it
+    recs = read_jsonl(out)
+    recs[0]["headline_numbers"].append({"text": "57%", "start": None, "end": None, "value": 57, "low": None,
+                                        "high": None, "unit": "%", "qualifier": "exact", "kind": "result",
+                                        "metric": "invented", "direction": "increase", "baseline": None,
+                                        "sentence": None, "verified": False, "why": "text not found in abstract",
+                                        "alignment": None})
+    # and one whose span is in the abstract but whose value is wrong
+    recs[1]["headline_numbers"][0].update(value=8, verified=False, why="value 8 != 7.8 parsed from span")
+    out.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    return out
+
+
+def export(table, out, *extra):
+    r = run_cli("export", table, "-o", out, *extra)
+    assert r.returncode == 0, r.stderr
+    return out
+
+
+def test_xlsx_sheets_columns_dropdown_and_marks(table, tmp_path):
+    path = export(table, tmp_path / "t.xlsx")
+    wb = load_workbook(path)
+    assert wb.sheetnames == ["Papers", "Claims"]
+    papers, claims = wb["Papers"], wb["Claims"]
+    header = [c.value for c in claims[1]]
+    for col in ("claim_id", "paper_id", "system", "metric", "value", "unit", "qualifier", "direction", "baseline",
+                "kind", "evidence", "sentence", "verified", "decision", "corrected_value", "corrected_unit",
+                "corrected_metric", "note"):
+        assert col in header
+    assert [c.value for c in papers[1]][:3] == ["paper_id", "title", "system"]
+    assert papers.max_row == 1 + 18 and claims.freeze_panes == "A2" and papers.freeze_panes == "A2"
+    assert claims.auto_filter.ref.startswith("A1:") and papers.auto_filter.ref.startswith("A1:")
+    [dv] = claims.data_validations.dataValidation
+    assert dv.type == "list" and dv.formula1 == '"accept,reject,edit"'
+    dec_col = header.index("decision") + 1
+    from openpyxl.utils import get_column_letter
+    assert f"{get_column_letter(dec_col)}2" in str(dv.sqref)
+    assert papers["A2"].hyperlink.target == "https://arxiv.org/abs/2604.06682v2"
+    assert papers.column_dimensions["D"].width > 10 and claims.cell(2, header.index("sentence") + 1).alignment.wrap_text
+    rows = list(claims.iter_rows(min_row=2, values_only=True))
+    ver = header.index("verified")
+    bad = [i for i, r in enumerate(rows, start=2) if r[ver] is False]
+    assert len(bad) == 2 and claims.cell(bad[0], 1).fill.fgColor.rgb.endswith("F8CBAD")
+    assert claims.cell(2, 1).fill.fgColor.rgb != claims.cell(bad[0], 1).fill.fgColor.rgb
+    assert rows[0][0] == "2604.06682#1" and rows[0][header.index("evidence")] == "over 25%"
+
+
+def test_nothing_becomes_a_formula(table, tmp_path):
+    xlsx = export(table, tmp_path / "t.xlsx")
+    wb = load_workbook(xlsx)
+    texts = []
+    for ws in wb:
+        for row in ws.iter_rows():
+            for c in row:
+                assert c.data_type != "f", (ws.title, c.coordinate, c.value)
+                if isinstance(c.value, str) and c.value.startswith(("=", "+", "-", "@")):
+                    assert c.quotePrefix, (ws.title, c.coordinate, c.value)
+                    texts.append(c.value)
+    assert any(t.startswith('=HYPERLINK("http://x")') for t in texts)
+    cells = []
+    for rows in ("papers", "claims"):
+        path = export(table, tmp_path / f"{rows}.csv", "--rows", rows)
+        raw = path.read_bytes()
+        assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 BOM for Excel
+        with open(path, encoding="utf-8-sig", newline="") as f:
+            cells += [c for row in csv.reader(f) for c in row]
+    assert not [c for c in cells if c.startswith(("=", "+", "-", "@"))]
+    assert any(c.startswith("'=HYPERLINK") for c in cells)
+
+
+def test_csv_reads_in_pandas_shape(table, tmp_path):
+    path = export(table, tmp_path / "claims.csv", "--rows", "claims")
+    with open(path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f))
+    assert rows[0]["claim_id"] == "2604.06682#1" and rows[0]["value"] == "25" and rows[0]["verified"] == "true"
+
+
+def test_markdown_and_html_are_inert(table, tmp_path):
+    md = export(table, tmp_path / "t.md").read_text()
+    assert md.startswith("| Paper | System | Problem | Technique | Headline numbers |")
+    assert "<script>" not in md and "\\<script\\>" in md
+    assert "up to 44% lower node-level CPU and memory consumption (vs. the production baseline)" in md
+    assert "57% higher invented (unverified)" in md
+    html_text = export(table, tmp_path / "t.html").read_text()
+    assert "<script>alert" not in html_text and "&lt;script&gt;alert(1)&lt;/script&gt;" in html_text
+    assert "<img" not in html_text and "onerror=alert(2)" in html_text.replace("&lt;img src=x ", "")
+    assert "http://" not in html_text.split("<body>")[0]  # no external resources
+    assert html_text.count("<script>") == 1 and "Content-Security-Policy" in html_text
+    assert '<mark class="ok"' in html_text
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+SOFFICE = shutil.which("soffice")
+
+
+@pytest.mark.skipif(not CHROMIUM, reason="Debian package chromium is not installed (.ci/run installs it)")
+def test_html_report_renders_in_chromium(table, tmp_path):
+    page = export(table, tmp_path / "t.html")
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync",
+             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    r = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    dom = r.stdout
+    assert 'data-ready="18"' in dom  # the page's script ran and counted the table rows
+    assert dom.count('<mark class="ok"') >= 50
+    assert dom.count('<mark class="bad"') == 2  # the legend and the one wrong-valued span
+    assert "alert(1)" in dom and "<script>alert" not in dom
+    assert "Uncaught" not in r.stderr and "Refused to execute" not in r.stderr
+    shot = tmp_path / "shot.png"
+    r = subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,900", page.as_uri()],
+                       capture_output=True, text=True, timeout=120)
+    assert shot.exists() and shot.stat().st_size > 10_000
+
+
+@pytest.mark.skipif(not SOFFICE, reason="Debian package libreoffice-calc is not installed (.ci/run installs it)")
+def test_libreoffice_reads_the_xlsx(table, tmp_path):
+    xlsx = export(table, tmp_path / "t.xlsx")
+    r = subprocess.run([SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless",
+                        "--convert-to", "csv", "--outdir", str(tmp_path / "out"), str(xlsx)],
+                       capture_output=True, text=True, timeout=180)
+    out = tmp_path / "out" / "t.csv"
+    assert out.exists(), r.stderr
+    with open(out, encoding="utf-8", newline="") as f:
+        rows = list(csv.reader(f))
+    assert rows[0][:3] == ["paper_id", "title", "system"] and len(rows) == 19
+    assert rows[1][0] == "2604.06682" and rows[1][2] == "Nexus"
+    evil = next(r for r in rows if r[0] == "2601.66666")
+    assert evil[1].startswith('=HYPERLINK("http://x")')  # shown as text, not evaluated to a link label
+
+
+# --- review round trip -------------------------------------------------------------------------
+
+def sheet_rows(ws):
+    header = [c.value for c in ws[1]]
+    return header, {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+
+
+def test_review_round_trip_xlsx(table, tmp_path):
+    xlsx = export(table, tmp_path / "t.xlsx")
+    wb = load_workbook(xlsx)
+    ws = wb["Claims"]
+    header, row_of = sheet_rows(ws)
+    col = {h: i + 1 for i, h in enumerate(header)}
+    ws.cell(row_of["2604.06682#3"], col["decision"]).value = "accept"
+    ws.cell(row_of["2604.06682#3"], col["note"]).value = "checked against the paper"
+    ws.cell(row_of["2604.06682#4"], col["decision"]).value = "reject"
+    ws.cell(row_of["2604.06682#5"], col["decision"]).value = "edit"
+    ws.cell(row_of["2604.06682#5"], col["corrected_metric"]).value = "deployment density"
+    ws.cell(row_of["2604.06682#6"], col["decision"]).value = "edit"
+    ws.cell(row_of["2604.06682#6"], col["corrected_value"]).value = 40  # not what the evidence says
+    ws.cell(row_of["2309.14016#3"], col["decision"]).value = "Edit"
+    ws.cell(row_of["2309.14016#3"], col["corrected_unit"]).value = "times"
+    # the reviewer sorted the sheet and deleted rows they did not care about
+    keep = [r for r in range(2, ws.max_row + 1) if ws.cell(r, col["decision"]).value or r % 3 == 0]
+    values = [[c.value for c in ws[r]] for r in keep]
+    random.Random(7).shuffle(values)
+    ws.delete_rows(2, ws.max_row)
+    for i, vals in enumerate(values, start=2):
+        for j, v in enumerate(vals, start=1):
+            ws.cell(i, j).value = v
+    wb.save(xlsx)
+    before = table.read_bytes()
+    out = tmp_path / "reviewed.jsonl"
+    r = run_cli("review", "apply", xlsx, "--table", table, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "1 accepted, 1 rejected, 3 edited (1 reviewer overrides)" in r.stderr
+    assert table.read_bytes() == before  # the input table is never modified
+    orig = {x["id"]: x for x in read_jsonl(table)}
+    new = {x["id"]: x for x in read_jsonl(out)}
+    nx, ox = new["2604.06682"]["headline_numbers"], orig["2604.06682"]["headline_numbers"]
+    a = nx[2]
+    assert a["review"]["decision"] == "accept" and a["reviewed"] is True and a["review"]["note"] == "checked against the paper"
+    assert a["review"]["time"].endswith("Z") and a["review"]["original"]["value"] == 44
+    assert {k: v for k, v in a.items() if k not in ("review", "reviewed")} == ox[2]
+    rj = nx[3]
+    assert rj["review"]["decision"] == "reject" and rj["value"] == 31  # kept, marked rejected
+    ed = nx[4]
+    assert ed["metric"] == "deployment density" and ed["verified"] is True and ed["review"]["override"] is False
+    assert ed["review"]["original"]["metric"] == ox[4]["metric"]
+    ov = nx[5]
+    assert ov["value"] == 40 and ov["verified"] is False and ov["review"]["override"] is True
+    assert "reviewer override" in ov["why"] and ov["review"]["original"]["value"] == 39
+    un = new["2309.14016"]["headline_numbers"][2]
+    assert un["unit"] == "x" and un["verified"] is True and un["review"]["decision"] == "edit"
+    # untouched claims and papers are exactly as they were
+    assert nx[0] == ox[0] and new["2604.12165"] == orig["2604.12165"]
+    # exporting the reviewed table shows the decisions
+    again = load_workbook(export(out, tmp_path / "again.xlsx"))["Claims"]
+    h, rows = sheet_rows(again)
+    assert again.cell(rows["2604.06682#4"], h.index("decision") + 1).value == "reject"
+    assert again.cell(rows["2604.06682#6"], h.index("corrected_value") + 1).value == "40"
+    md = export(out, tmp_path / "again.md").read_text()
+    assert "(reviewed: accepted)" in md
+
+
+def test_unedited_sheet_changes_nothing(table, tmp_path):
+    for name in ("t.xlsx", "t.csv"):
+        sheet = export(table, tmp_path / name, "--rows", "claims")
+        out = tmp_path / f"{name}.jsonl"
+        r = run_cli("review", "apply", sheet, "--table", table, "-o", out)
+        assert r.returncode == 0, r.stderr
+        assert read_jsonl(out) == read_jsonl(table)
+
+
+def test_csv_round_trip_with_formula_like_evidence(table, tmp_path):
+    sheet = export(table, tmp_path / "c.csv", "--rows", "claims")
+    with open(sheet, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    h = rows[0]
+    for row in rows[1:]:
+        row[h.index("decision")] = "accept"
+    with open(sheet, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    out = tmp_path / "r.jsonl"
+    r = run_cli("review", "apply", sheet, "--table", table, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert all(n["review"]["decision"] == "accept" for x in read_jsonl(out) for n in x["headline_numbers"])
+
+
+def test_bad_sheets_list_every_problem_and_write_nothing(table, tmp_path):
+    xlsx = export(table, tmp_path / "t.xlsx")
+    wb = load_workbook(xlsx)
+    ws = wb["Claims"]
+    header, row_of = sheet_rows(ws)
+    col = {h: i + 1 for i, h in enumerate(header)}
+    ws.cell(2, col["decision"]).value = "maybe"
+    ws.cell(3, col["claim_id"]).value = "9999.99999#1"
+    ws.cell(4, col["decision"]).value = "edit"
+    ws.cell(4, col["corrected_value"]).value = "forty"
+    wb.save(xlsx)
+    out = tmp_path / "r.jsonl"
+    r = run_cli("review", "apply", xlsx, "--table", table, "-o", out)
+    assert r.returncode == 2 and "Traceback" not in r.stderr
+    assert "3 problem(s), nothing written" in r.stderr
+    assert "row 2: invalid decision 'maybe'" in r.stderr
+    assert "row 3: unknown claim id '9999.99999#1'" in r.stderr
+    assert "row 4: corrected value 'forty' is not a number" in r.stderr
+    assert not out.exists()
+    # a missing column
+    wb = load_workbook(xlsx)
+    wb["Claims"].delete_cols(col["decision"])
+    wb.save(xlsx)
+    r = run_cli("review", "apply", xlsx, "--table", table, "-o", out)
+    assert r.returncode == 2 and "missing column(s) decision" in r.stderr and not out.exists()
+    r = run_cli("review", "apply", xlsx, "--table", table, "-o", table)
+    assert r.returncode == 2 and "never modified in place" in r.stderr
