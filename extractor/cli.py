@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import os
 import sys
+import time
 from typing import List, Optional
 
 import typer
 from rich.console import Console
 
 from .errors import ConfigError, ExtractorError
+from .schema import Usage as Usage_
 
 app = typer.Typer(
     add_completion=False,
@@ -65,7 +67,14 @@ def extract(
     retries: int = typer.Option(5, "--retries", min=1, help="transport attempts per request (429/5xx/timeouts)"),
     timeout: float = typer.Option(120.0, "--timeout", help="seconds per LLM request"),
     max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="reply token limit per LLM request"),
-    concurrency: int = typer.Option(8, "--concurrency", min=1, help="LLM requests in flight"),
+    concurrency: int = typer.Option(16, "--concurrency", min=1, help="LLM requests in flight at most"),
+    rpm: Optional[float] = typer.Option(None, "--rpm", min=1, help="cap on requests per minute"),
+    tpm: Optional[float] = typer.Option(None, "--tpm", min=1, help="cap on (estimated) tokens per minute"),
+    cache: Optional[str] = typer.Option(None, "--cache", help="SQLite cache of LLM answers (default: user cache dir)"),
+    no_cache: bool = typer.Option(False, "--no-cache", help="neither read nor write the cache"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="estimate tokens and cost; call no model, write nothing"),
+    max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="stop before the run would spend more USD"),
+    prices: Optional[str] = typer.Option(None, "--prices", help="JSON price table overriding the built-in one"),
     category: List[str] = typer.Option([], "--category", help="keep papers in this category (repeatable), e.g. cs.DC"),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="stop after N new papers"),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="redo papers whose record is an error"),
@@ -73,18 +82,32 @@ def extract(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar and notes"),
 ) -> None:
     """Extract a comparison table from abstracts (resumable: re-run the same command to continue)."""
+    from .costs import load_prices, price_for
     from .pipeline import Pipeline, RunOptions
+    from .ratelimit import AdaptiveLimiter
 
     try:
         eng = make_engine(engine, model, base_url, prompts, mode, max_reasks, timeout, retries, quiet, max_tokens)
+        if eng.name != "offline":
+            eng.max_connections = concurrency
+        price = price_for(eng.model, load_prices(prices)) if eng.name != "offline" else (0.0, 0.0, 0.0)
     except ExtractorError as e:
         _fail(str(e))
+    if max_cost is not None and price is None:
+        _fail(f"--max-cost needs a price for model {eng.model!r}; add it with --prices FILE "
+              '(JSON: {"model": {"input": USD_per_1M, "cached_input": ..., "output": ...}})')
     out_dir = os.path.dirname(os.path.abspath(output))
     if not os.path.isdir(out_dir):
         _fail(f"{output}: directory {out_dir} does not exist")
+    cache_path = None
+    if eng.name != "offline" and not no_cache:
+        from .cache import default_cache_path
+
+        cache_path = cache or default_cache_path()
     opts = RunOptions(
         inputs=inputs, output=output, categories=category, retry_errors=retry_errors, limit=limit,
-        arxiv_max=arxiv_max, concurrency=1 if eng.name == "offline" else concurrency,
+        arxiv_max=arxiv_max, concurrency=concurrency, rpm=rpm, tpm=tpm, cache_path=cache_path,
+        price=price, max_cost=max_cost,
     )
     warned = [0]
 
@@ -95,20 +118,14 @@ def extract(
         elif warned[0] == 21:
             err.print("extractor: (further warnings counted in the summary only)", markup=False)
 
-    show_progress = not quiet and sys.stderr.isatty()
+    limiter = AdaptiveLimiter(concurrency, rpm, tpm) if eng.name != "offline" else None
+    pipe = Pipeline(eng, opts, warn=warn, limiter=limiter)
+    if dry_run:
+        _dry_run(pipe, eng, price)
+        return
     progress = None
-    if show_progress:
-        from rich.progress import BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
-
-        progress = Progress(SpinnerColumn(), TextColumn("extracting"), BarColumn(), MofNCompleteColumn(),
-                            TextColumn("{task.fields[stats]}"), TimeElapsedColumn(), console=err, transient=True)
-        task = progress.add_task("extract", total=None, stats="")
-    pipe = Pipeline(eng, opts, warn=warn)
-    if progress is not None:
-        def on_record(rec, _p=progress, _t=task, _s=pipe.summary):
-            _p.update(_t, advance=1, stats=f"{_s.verified}/{_s.numbers} numbers verified, {_s.errors} errors")
-        pipe.on_record = on_record
-        progress.start()
+    if not quiet and sys.stderr.isatty():
+        progress = _progress(pipe, opts, price)
     try:
         summary = pipe.run()
     except ExtractorError as e:
@@ -121,9 +138,67 @@ def extract(
             progress.stop()
     if summary.compacted:
         _note(f"replaced {summary.compacted} superseded lines in {output}")
+    if summary.budget_stopped:
+        _note(f"stopped before the --max-cost budget of ${max_cost:.2f}; re-run with a higher budget to continue")
     prefix = "interrupted" if summary.interrupted else "done"
     err.print(f"extractor: {prefix}: {summary.line()} -> {output}", markup=False)
     raise typer.Exit(summary.exit_code())
+
+
+def _progress(pipe, opts, price):
+    """done/total, rate, ETA, tokens, estimated cost and errors, on stderr."""
+    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskProgressColumn,
+                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+
+    from .costs import cost
+    from .sources import count_records
+
+    total = count_records(opts.inputs)
+    progress = Progress(SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
+                        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
+                        TimeRemainingColumn(), TextColumn("{task.fields[stats]}"), console=err, transient=True)
+    task = progress.add_task("extract", total=total, rate="", stats="")
+    s = pipe.summary
+    t0 = time.monotonic()
+
+    def on_record(rec):
+        done = s.papers + s.already_done + s.skipped + s.duplicates + s.filtered
+        u = s.usage
+        stats = f"{s.errors} errors"
+        if u.requests or s.cache_hits:
+            c = cost(u, price)
+            stats += f" | {u.prompt_tokens + u.completion_tokens:,} tokens" + (f" ${c:.3f}" if c is not None else "")
+        rate = s.papers / max(time.monotonic() - t0, 1e-9)
+        progress.update(task, completed=done, rate=f"{rate:.1f}/s", stats=stats)
+
+    pipe.on_record = on_record
+    progress.start()
+    return progress
+
+
+def _dry_run(pipe, eng, price) -> None:
+    from .costs import cost, estimate
+
+    total = Usage_()
+    n = 0
+    overhead = eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 0
+    for paper in pipe._papers():
+        n += 1
+        if eng.name != "offline":
+            e = estimate(overhead, paper.title, paper.abstract)
+            total.prompt_tokens += e.prompt_tokens
+            total.completion_tokens += e.completion_tokens
+            total.requests += 1
+    s = pipe.summary
+    skipped = f"; {s.already_done} already done" if s.already_done else ""
+    if eng.name == "offline":
+        print(f"dry run: {n} papers would be extracted by the offline engine (no cost){skipped}")
+        return
+    c = cost(total, price)
+    money = f"~${c:.4f}" if c is not None else "unknown cost (no price for this model; see --prices)"
+    print(f"dry run: {n} papers would be extracted with {eng.model}{skipped}; about {total.prompt_tokens:,} prompt "
+          f"+ {total.completion_tokens:,} completion tokens ({overhead} prompt tokens of overhead per paper); "
+          f"{money} before re-asks and cache hits")
 
 
 @app.command()
@@ -204,6 +279,121 @@ def review_apply(
         raise typer.Exit(2)
     err.print(f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
               f"{counts['edit']} edited ({counts['override']} reviewer overrides) -> {output}", markup=False)
+
+
+batch_app = typer.Typer(no_args_is_help=True, help="OpenAI Batch API files (also vLLM run-batch, Ray Data).")
+app.add_typer(batch_app, name="batch")
+
+
+@batch_app.command("prepare")
+def batch_prepare(
+    inputs: List[str] = typer.Argument(..., help="inputs, as for extract"),
+    output: str = typer.Option(..., "-o", "--output", help="requests file (.jsonl); split into -0002 ... parts"),
+    model: Optional[str] = typer.Option(None, "--model", help="model for the requests"),
+    prompts: Optional[str] = typer.Option(None, "--prompts", help="directory overriding the bundled prompts"),
+    mode: str = typer.Option("json_schema", "--mode", help="json_schema, json_object or tools"),
+    max_tokens: int = typer.Option(2048, "--max-tokens", min=64),
+    max_requests: int = typer.Option(50_000, "--max-requests", min=1, help="requests per file"),
+    max_mb: float = typer.Option(200, "--max-mb", help="size per file in MB"),
+    category: List[str] = typer.Option([], "--category", help="keep papers in this category (repeatable)"),
+) -> None:
+    """Write Batch API request files (custom_id = paper id) and a papers sidecar for ingest."""
+    from .batchapi import prepare
+    from .engines.openai_engine import MODES, OpenAIEngine
+    from .pipeline import Pipeline, RunOptions
+
+    model = model or os.environ.get("EXTRACTOR_MODEL")
+    if not model:
+        _fail("--model is required (or set EXTRACTOR_MODEL)")
+    if mode not in MODES:
+        _fail(f"--mode must be one of {', '.join(MODES)}")
+    try:
+        eng = OpenAIEngine(model=model, prompts_dir=prompts, mode=mode, max_tokens=max_tokens)
+        # the same input handling as extract: normalisation, dedup, category filter
+        pipe = Pipeline(eng, RunOptions(inputs=inputs, output="", categories=category),
+                        warn=lambda m: err.print(f"extractor: {m}", markup=False))
+        res = prepare(pipe._papers(), eng, output, mode, max_requests, int(max_mb * 1024 * 1024))
+    except ExtractorError as e:
+        _fail(str(e))
+    if res.requests == 0:
+        _fail("no papers to prepare")
+    err.print(f"extractor: {res.requests} requests -> {', '.join(res.files)}; papers -> {res.sidecar}", markup=False)
+
+
+@batch_app.command("submit")
+def batch_submit(
+    files: List[str] = typer.Argument(..., help="request files from 'batch prepare'"),
+    base_url: Optional[str] = typer.Option(None, "--base-url"),
+) -> None:
+    """Upload request files and create Batch API jobs; prints the batch ids."""
+    import openai
+
+    from .batchapi import submit
+
+    try:
+        ids = submit(files, base_url)
+    except openai.OpenAIError as e:
+        _fail(f"batch submit: {e.__class__.__name__}: {' '.join(str(e).split())[:300]}")
+    except OSError as e:
+        _fail(f"{e.filename}: {e.strerror}")
+    for i in ids:
+        print(i)
+
+
+@batch_app.command("status")
+def batch_status(batch_id: str, base_url: Optional[str] = typer.Option(None, "--base-url")) -> None:
+    """Show a batch's status and request counts."""
+    import openai
+
+    from .batchapi import status
+
+    try:
+        b = status(batch_id, base_url)
+    except openai.OpenAIError as e:
+        _fail(f"batch status: {e.__class__.__name__}: {' '.join(str(e).split())[:300]}")
+    c = b.request_counts
+    counts = f"{c.completed} completed, {c.failed} failed, {c.total} total" if c else "no counts yet"
+    print(f"{b.id}: {b.status} ({counts})")
+
+
+@batch_app.command("download")
+def batch_download(
+    batch_id: str,
+    output: str = typer.Option(..., "-o", "--output", help="results file to write"),
+    base_url: Optional[str] = typer.Option(None, "--base-url"),
+) -> None:
+    """Download a finished batch's results (and its errors file, if any)."""
+    import openai
+
+    from .batchapi import download
+
+    try:
+        n, errs = download(batch_id, output, base_url)
+    except openai.OpenAIError as e:
+        _fail(f"batch download: {e.__class__.__name__}: {' '.join(str(e).split())[:300]}")
+    except ExtractorError as e:
+        _fail(str(e))
+    err.print(f"extractor: {n} results -> {output}" + (f"; errors -> {errs}" if errs else ""), markup=False)
+
+
+@batch_app.command("ingest")
+def batch_ingest(
+    results: List[str] = typer.Argument(..., help="results files (OpenAI Batch API, vLLM run-batch, Ray Data)"),
+    papers: str = typer.Option(..., "--papers", help="the .papers.jsonl sidecar written by 'batch prepare'"),
+    output: str = typer.Option(..., "-o", "--output", help="JSONL table to write (appended to; resumable)"),
+) -> None:
+    """Turn results into records through the same validation and verification as extract."""
+    from .batchapi import ingest
+
+    try:
+        s = ingest(results, papers, output, warn=lambda m: err.print(f"extractor: {m}", markup=False))
+    except ExtractorError as e:
+        _fail(str(e))
+    extra = f"; {s.unknown} unknown custom_ids" if s.unknown else ""
+    extra += f"; {s.already_done} already done" if s.already_done else ""
+    err.print(f"extractor: {s.records} records ({s.ok} ok, {s.errors} errors); {s.numbers} numbers "
+              f"({s.verified} verified){extra} -> {output}", markup=False)
+    raise typer.Exit(1 if s.errors or s.unknown else 0)
 
 
 @app.command("eval")

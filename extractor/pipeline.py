@@ -1,19 +1,26 @@
-"""The batch job: read inputs, skip what is done, extract, verify, append; resumable and idempotent."""
+"""The batch job: read inputs, skip what is done, extract, verify, append; resumable and idempotent.
+
+Two drivers share the input side (dedup, resume, filters) and the output side (one whole JSON
+line per paper): a plain loop for the offline engine, and an asyncio loop for LLM engines with
+bounded in-flight work, an adaptive limiter, the cache and the cost budget.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
-from .engines.base import EngineFailure
-from .errors import ExtractorError, FatalEngineError, InputError
+from .cache import Cache
+from .costs import cost, estimate
+from .engines.base import EngineFailure, EngineResult
+from .errors import FatalEngineError, InputError
 from .records import build_record, error_record
-from .schema import Paper, Record
+from .schema import HeadlineNumber, Paper, Record, Usage
 from .sources import read_papers
 from .sources.ids import version_number
-from .store import TableWriter, compact, dumps, read_done
+from .store import Done, TableWriter, compact, dumps, read_done
 
 
 @dataclass
@@ -24,7 +31,12 @@ class RunOptions:
     retry_errors: bool = False
     limit: Optional[int] = None
     arxiv_max: int = 100
-    concurrency: int = 1
+    concurrency: int = 16
+    rpm: Optional[float] = None
+    tpm: Optional[float] = None
+    cache_path: Optional[str] = None  # None: no cache
+    price: Optional[tuple[float, float, float]] = None
+    max_cost: Optional[float] = None
 
 
 @dataclass
@@ -41,8 +53,13 @@ class Summary:
     names: int = 0
     failed_inputs: list[str] = field(default_factory=list)
     interrupted: bool = False
+    budget_stopped: bool = False
     elapsed: float = 0.0
     compacted: int = 0
+    usage: Usage = field(default_factory=Usage)
+    cost: Optional[float] = None
+    cache_hits: int = 0
+    rate_limited: int = 0
 
     def line(self) -> str:
         rate = self.papers / self.elapsed if self.elapsed > 0 else 0.0
@@ -51,6 +68,17 @@ class Summary:
             f"{self.numbers} numbers ({self.verified} verified, {self.numbers - self.verified} flagged)",
             f"{self.names} system names",
         ]
+        if self.usage.requests or self.cache_hits:
+            u = self.usage
+            tok = f"{u.requests} requests, {u.prompt_tokens + u.completion_tokens} tokens"
+            tok += f" ({u.prompt_tokens} prompt, {u.cached_tokens} cached, {u.completion_tokens} completion)"
+            if self.cost is not None:
+                tok += f", ${self.cost:.4f}"
+            parts.append(tok)
+        if self.cache_hits:
+            parts.append(f"{self.cache_hits} from cache")
+        if self.rate_limited:
+            parts.append(f"{self.rate_limited} rate-limit answers")
         if self.already_done:
             parts.append(f"{self.already_done} already done")
         if self.duplicates:
@@ -61,6 +89,8 @@ class Summary:
             parts.append(f"{self.skipped} skipped input records")
         if self.failed_inputs:
             parts.append(f"{len(self.failed_inputs)} unreadable inputs")
+        if self.budget_stopped:
+            parts.append("stopped before --max-cost")
         parts.append(f"{self.elapsed:.1f}s ({rate:.0f} papers/s)")
         return "; ".join(parts)
 
@@ -69,6 +99,8 @@ class Summary:
             return 130
         if self.failed_inputs:
             return 2
+        if self.budget_stopped:
+            return 4
         if self.errors or self.skipped:
             return 1
         return 0
@@ -80,6 +112,31 @@ def _wanted(paper: Paper, categories: list[str]) -> bool:
     return any(c == want or c.startswith(want + ".") for c in paper.categories for want in categories)
 
 
+def _cached_result(value: dict) -> EngineResult:
+    return EngineResult(
+        system_name=value.get("system_name"),
+        problem=value.get("problem"),
+        technique=value.get("technique"),
+        numbers=[HeadlineNumber(**n) for n in value.get("numbers", [])],
+        usage=Usage(),  # nothing spent this time
+        reasks=value.get("reasks", 0),
+        mode=value.get("mode"),
+    )
+
+
+def _cache_value(result: EngineResult) -> dict:
+    keep = ("text", "value", "low", "high", "unit", "qualifier", "metric", "direction", "kind", "baseline")
+    return {
+        "system_name": result.system_name,
+        "problem": result.problem,
+        "technique": result.technique,
+        "numbers": [{k: getattr(n, k) for k in keep} for n in result.numbers],
+        "reasks": result.reasks,
+        "mode": result.mode,
+        "usage": result.usage.model_dump() if result.usage else None,
+    }
+
+
 class Pipeline:
     def __init__(
         self,
@@ -87,19 +144,22 @@ class Pipeline:
         opts: RunOptions,
         warn: Callable[[str], None] = lambda s: None,
         on_record: Callable[[Record], None] = lambda r: None,
+        limiter=None,
     ):
         self.engine = engine
         self.opts = opts
         self.warn = warn
         self.on_record = on_record
+        self.limiter = limiter
         self.summary = Summary()
         self._needs_compaction = False
+        self._cache: Optional[Cache] = None
 
     # -- input side -------------------------------------------------------------------------
     def _papers(self) -> Iterator[Paper]:
         """Papers to extract: filtered, deduplicated within the run and against the table."""
         s, o = self.summary, self.opts
-        done = read_done(o.output)
+        done = read_done(o.output) if o.output else Done()
         seen: dict[str, int] = {}
         emitted = 0
         for spec in o.inputs:
@@ -133,20 +193,12 @@ class Pipeline:
                 s.failed_inputs.append(str(e))
                 self.warn(f"error: {e}")
 
-    # -- work --------------------------------------------------------------------------------
-    def _extract(self, paper: Paper) -> Record:
-        try:
-            result = self.engine.extract(paper)
-        except EngineFailure as e:
-            return error_record(paper, self.engine, str(e), e.usage, e.reasks)
-        except (FatalEngineError, KeyboardInterrupt):
-            raise
-        except Exception as e:  # one bad abstract must not cost the batch
-            return error_record(paper, self.engine, f"internal error: {e.__class__.__name__}: {e}")
+    # -- output side ------------------------------------------------------------------------
+    def _record(self, paper: Paper, result: EngineResult) -> Record:
         try:
             return build_record(paper, result, self.engine)
         except Exception as e:
-            return error_record(paper, self.engine, f"invalid extraction: {e.__class__.__name__}: {e}")
+            return error_record(paper, self.engine, f"invalid extraction: {e.__class__.__name__}: {e}", result.usage)
 
     def _write(self, writer: TableWriter, rec: Record) -> None:
         writer.write(dumps(rec))
@@ -159,51 +211,119 @@ class Pipeline:
         s.numbers += len(rec.headline_numbers)
         s.verified += sum(1 for n in rec.headline_numbers if n.verified)
         s.names += 1 if rec.system_name else 0
+        if rec.usage:
+            for k in ("prompt_tokens", "completion_tokens", "cached_tokens", "requests"):
+                setattr(s.usage, k, getattr(s.usage, k) + getattr(rec.usage, k))
+            s.cost = cost(s.usage, self.opts.price)
         self.on_record(rec)
 
+    # -- drivers ------------------------------------------------------------------------------
     def run(self) -> Summary:
         t0 = time.monotonic()
         writer = TableWriter(self.opts.output)
         try:
-            if self.opts.concurrency <= 1:
-                for paper in self._papers():
-                    self._write(writer, self._extract(paper))
+            if hasattr(self.engine, "aextract"):
+                asyncio.run(self._run_async(writer))
             else:
-                self._run_concurrent(writer)
+                for paper in self._papers():
+                    self._write(writer, self._extract_sync(paper))
         except KeyboardInterrupt:
             self.summary.interrupted = True
         finally:
             writer.close()
+            if self._cache is not None:
+                self.summary.cache_hits = self._cache.hits
+                self._cache.close()
+            if self.limiter is not None:
+                self.summary.rate_limited = self.limiter.rate_limited
             if self._needs_compaction and not self.summary.interrupted:
                 self.summary.compacted = compact(self.opts.output)
             self.summary.elapsed = time.monotonic() - t0
         return self.summary
 
-    def _run_concurrent(self, writer: TableWriter) -> None:
-        n = self.opts.concurrency
-        pool = ThreadPoolExecutor(max_workers=n, thread_name_prefix="extract")
-        inflight: set[Future] = set()
+    def _extract_sync(self, paper: Paper) -> Record:
         try:
-            for paper in self._papers():
-                inflight.add(pool.submit(self._extract, paper))
-                if len(inflight) >= 2 * n:  # bounded window: memory stays flat for any input
-                    finished, inflight = wait(inflight, return_when=FIRST_COMPLETED)
-                    for f in finished:
-                        self._write(writer, f.result())
-            while inflight:
-                finished, inflight = wait(inflight, return_when=FIRST_COMPLETED)
-                for f in finished:
-                    self._write(writer, f.result())
+            result = self.engine.extract(paper)
+        except EngineFailure as e:
+            return error_record(paper, self.engine, str(e), e.usage, e.reasks)
+        except (FatalEngineError, KeyboardInterrupt):
+            raise
+        except Exception as e:  # one bad abstract must not cost the batch
+            return error_record(paper, self.engine, f"internal error: {e.__class__.__name__}: {e}")
+        return self._record(paper, result)
+
+    async def _extract_async(self, paper: Paper, est: Usage) -> tuple[Record, Optional[EngineResult]]:
+        try:
+            result = await self.engine.aextract(paper, est.prompt_tokens + est.completion_tokens)
+        except EngineFailure as e:
+            return error_record(paper, self.engine, str(e), e.usage, e.reasks), None
+        except FatalEngineError:
+            raise
+        except Exception as e:  # one bad abstract must not cost the batch
+            return error_record(paper, self.engine, f"internal error: {e.__class__.__name__}: {e}"), None
+        return self._record(paper, result), result
+
+    async def _run_async(self, writer: TableWriter) -> None:
+        o, s, eng = self.opts, self.summary, self.engine
+        if self.limiter is not None:
+            eng.limiter = self.limiter
+        if o.cache_path:
+            self._cache = Cache(o.cache_path)
+        overhead = eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 600
+        pending: dict[asyncio.Task, tuple[Paper, str, Usage]] = {}
+        window = max(1, o.concurrency)  # papers in flight; bounded, so memory stays flat for any input
+        committed = 0.0  # estimated cost of requests in flight
+
+        def finish(task: asyncio.Task) -> None:
+            nonlocal committed
+            paper, key, est = pending.pop(task)
+            committed -= cost(est, o.price) or 0.0
+            rec, result = task.result()
+            if result is not None and rec.status == "ok" and self._cache is not None:
+                self._cache.put(key, _cache_value(result))
+            self._write(writer, rec)
+
+        papers = self._papers()
+        try:
+            while True:
+                paper = await asyncio.to_thread(next, papers, None)  # reading may block (URLs, arXiv)
+                if paper is None:
+                    break
+                key = Cache.key(eng.name, eng.model, eng.prompt_hash, paper.title, paper.abstract)
+                if self._cache is not None:
+                    hit = self._cache.get(key)
+                    if hit is not None:
+                        self._write(writer, self._record(paper, _cached_result(hit)))
+                        continue
+                est = estimate(overhead, paper.title, paper.abstract)
+                if o.max_cost is not None:
+                    spent = cost(s.usage, o.price) or 0.0
+                    if spent + committed + (cost(est, o.price) or 0.0) > o.max_cost:
+                        s.budget_stopped = True
+                        break
+                committed += cost(est, o.price) or 0.0
+                task = asyncio.create_task(self._extract_async(paper, est))
+                pending[task] = (paper, key, est)
+                while len(pending) >= window:
+                    done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                    for t in done:
+                        finish(t)
+            while pending:
+                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                for t in done:
+                    finish(t)
+        except (asyncio.CancelledError, KeyboardInterrupt):
+            # Ctrl-C: keep what finished, drop what is in flight (it is redone on resume)
+            for t in list(pending):
+                if t.done() and not t.cancelled() and t.exception() is None:
+                    finish(t)
+                else:
+                    t.cancel()
+            s.interrupted = True
+            raise
         except BaseException:
-            # write whatever already finished, drop the rest (it is redone on resume)
-            for f in inflight:
-                f.cancel()
-            for f in list(inflight):
-                if f.done() and not f.cancelled() and f.exception() is None:
-                    self._write(writer, f.result())
+            for t in pending:
+                t.cancel()
             raise
         finally:
-            pool.shutdown(wait=False, cancel_futures=True)
-
-
-__all__ = ["Pipeline", "RunOptions", "Summary", "ExtractorError"]
+            await eng.aclose()

@@ -1,23 +1,25 @@
-"""LLM extraction through the openai SDK, for any OpenAI-compatible endpoint.
+"""LLM extraction through the openai SDK (async client), for any OpenAI-compatible endpoint.
 
 Two kinds of retry, kept apart and bounded:
 - transport retries (tenacity) for 408/409/429/5xx, timeouts and connection errors, honouring
   Retry-After; the SDK's own retries are off so that one policy rules;
 - re-asks for replies that are not JSON, fail the schema, stop at the token limit or quote
   numbers that are not in the abstract; each re-ask carries only the last error.
-What the model returns is then verified by the same code as every other engine.
+What the model returns is then verified by the same code as every other engine; the Batch API
+path reads replies with the same `interpret_reply`.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
-import threading
-from typing import Optional
+from dataclasses import dataclass
+from typing import Any, Optional
 
 import openai
 from pydantic import ValidationError
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
 from ..errors import FatalEngineError
@@ -27,15 +29,7 @@ from ..schema import HeadlineNumber, LLMExtraction, Paper, Usage
 from .base import EngineFailure, EngineResult
 
 MODES = ("json_schema", "json_object", "tools")
-_TOOL_NAME = "record_extraction"
-
-
-class ModeRejected(Exception):
-    """The server does not support this request mode."""
-
-
-def _status(e: BaseException) -> Optional[int]:
-    return getattr(e, "status_code", None)
+TOOL_NAME = "record_extraction"
 
 
 def _mode_rejected(e: BaseException) -> bool:
@@ -77,7 +71,6 @@ class _Wait:
 
     def __init__(self, base: float, cap: float):
         self.expo = wait_random_exponential(multiplier=base, max=cap)
-        self.cap = cap
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
@@ -102,6 +95,117 @@ def _short(s: str, n: int = 200) -> str:
     return s if len(s) <= n else s[: n - 3] + "..."
 
 
+# --- reading a reply: shared by the online engine and Batch API ingestion ----------------------
+
+@dataclass
+class Reply:
+    """What one chat completion said, after checks; `error` is what a re-ask would tell the model."""
+
+    extraction: Optional[LLMExtraction] = None
+    error: Optional[str] = None
+    refusal: Optional[str] = None
+    raw: str = ""
+    missing: tuple[str, ...] = ()
+
+
+def _get(obj: Any, key: str, default=None):
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def interpret_reply(completion: Any, mode: str, abstract: str) -> Reply:
+    """Check one chat completion (an SDK object or the JSON of one) against schema and abstract."""
+    choices = _get(completion, "choices") or []
+    if not choices:
+        return Reply(error="the reply had no choices")
+    choice = choices[0]
+    msg = _get(choice, "message") or {}
+    refusal = _get(msg, "refusal")
+    if refusal:
+        return Reply(refusal=str(refusal))
+    content = _get(msg, "content")
+    calls = _get(msg, "tool_calls") or []
+    if calls and (mode == "tools" or not content):
+        content = _get(_get(calls[0], "function") or {}, "arguments")
+    raw = content or ""
+    if _get(choice, "finish_reason") == "length":
+        return Reply(raw=raw, error=(f"the reply was cut off at the token limit (finish_reason=length) after "
+                                     f"{len(raw)} characters; answer more briefly"))
+    try:
+        data = json.loads(_strip_fences(raw))
+    except json.JSONDecodeError as e:
+        return Reply(raw=raw, error=f"the reply is not valid JSON ({e.msg} at position {e.pos})")
+    try:
+        ext = LLMExtraction.model_validate(data)
+    except ValidationError as e:
+        return Reply(raw=raw, error="the JSON does not match the schema: " + "; ".join(
+            f"{'.'.join(map(str, er['loc']))}: {er['msg']}" for er in e.errors()[:8]))
+    aligner = Aligner(abstract)
+    missing = tuple(n.text for n in ext.headline_numbers if aligner.align(n.text)[0] is None)
+    if missing:
+        return Reply(extraction=ext, raw=raw, missing=missing, error=(
+            "these headline_numbers text values do not occur in the abstract: "
+            + ", ".join(json.dumps(t) for t in missing[:10])
+            + ". Copy each claim's text exactly from the abstract, or drop it."))
+    return Reply(extraction=ext, raw=raw)
+
+
+def to_result(ext: LLMExtraction, usage: Usage, reasks: int, mode: str) -> EngineResult:
+    return EngineResult(
+        system_name=ext.system_name,
+        problem=ext.problem,
+        technique=ext.technique,
+        numbers=[HeadlineNumber(**n.model_dump()) for n in ext.headline_numbers],
+        usage=usage,
+        reasks=reasks,
+        mode=mode,
+    )
+
+
+def add_usage(usage: Usage, resp: Any) -> None:
+    u = _get(resp, "usage")
+    if not u:
+        return
+    usage.prompt_tokens += _get(u, "prompt_tokens") or 0
+    usage.completion_tokens += _get(u, "completion_tokens") or 0
+    details = _get(u, "prompt_tokens_details")
+    if details and _get(details, "cached_tokens"):
+        usage.cached_tokens += _get(details, "cached_tokens")
+
+
+def _strip_fences(s: str) -> str:
+    """Small models wrap JSON in ``` fences even in JSON mode."""
+    t = s.strip()
+    if t.startswith("```"):
+        t = t.split("\n", 1)[1] if "\n" in t else t[3:]
+        if t.rstrip().endswith("```"):
+            t = t.rstrip()[:-3]
+    return t
+
+
+# --- the engine ------------------------------------------------------------------------------------
+
+class _NoLimit:
+    """Stand-in for ratelimit.AdaptiveLimiter when the engine is used on its own."""
+
+    class _Slot:
+        async def __aenter__(self):
+            return self
+
+        async def __aexit__(self, *exc):
+            return False
+
+    def slot(self, tokens: int = 0):
+        return self._Slot()
+
+    def on_rate_limited(self) -> None:
+        pass
+
+    def on_success(self) -> None:
+        pass
+
+
 class OpenAIEngine:
     name = "openai"
 
@@ -117,6 +221,7 @@ class OpenAIEngine:
         max_tokens: int = 2048,
         backoff: Optional[float] = None,
         api_key: Optional[str] = None,
+        max_connections: int = 64,
     ):
         if mode != "auto" and mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
@@ -127,61 +232,105 @@ class OpenAIEngine:
         self.max_reasks = max_reasks
         self.retries = retries
         self.max_tokens = max_tokens
+        self.timeout = timeout
         self.backoff = backoff if backoff is not None else float(os.environ.get("EXTRACTOR_BACKOFF", "1.0"))
         self._fixed_mode = mode != "auto"
         self._modes = [mode] if mode != "auto" else list(MODES)
-        self._mode_lock = threading.Lock()
         self._reachable = False  # set once any HTTP answer arrives
-        key = api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"  # local servers need none
+        self.limiter: Any = _NoLimit()
+        self._key = api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"  # local servers need none
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
-        self.client = openai.OpenAI(api_key=key, base_url=self.base_url, max_retries=0, timeout=timeout)
+        self.max_connections = max_connections
+        self._client: Optional[openai.AsyncOpenAI] = None
 
-    # -- one request, with transport retries ------------------------------------------------
+    @property
+    def client(self) -> openai.AsyncOpenAI:
+        # created inside the running event loop that uses it
+        if self._client is None:
+            import importlib
+
+            # the HTTP library the installed openai SDK is built on (httpx, or httpx2 in newer SDKs)
+            _httpx = importlib.import_module(openai.DefaultAsyncHttpxClient.__mro__[1].__module__.split(".")[0])
+            limits = _httpx.Limits(max_connections=self.max_connections, max_keepalive_connections=self.max_connections)
+            self._client = openai.AsyncOpenAI(
+                api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.timeout,
+                http_client=openai.DefaultAsyncHttpxClient(limits=limits, timeout=self.timeout),
+            )
+        return self._client
+
+    async def aclose(self) -> None:
+        if self._client is not None:
+            await self._client.close()
+            self._client = None
+
     @property
     def mode(self) -> str:
         return self._modes[0]
 
-    def _request(self, messages: list[dict], mode: str):
-        kw: dict = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": self.max_tokens}
+    def prompt_overhead(self) -> int:
+        """Prompt tokens per request besides title and abstract: system prompt, template, schema."""
+        from ..costs import count_tokens
+
+        n = count_tokens(self.prompts.system) + count_tokens(self.prompts.render_user("", ""))
+        n += count_tokens(json.dumps(self.schema, separators=(",", ":")))
+        for ex in self.prompts.examples:
+            n += count_tokens(ex["title"] + ex["abstract"] + json.dumps(ex["output"]))
+        return n + 12  # message framing
+
+    def request_body(self, messages: list[dict], mode: str) -> dict:
+        """The chat-completions request, as sent online and as written into Batch API files."""
+        body: dict = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": self.max_tokens}
         if mode == "json_schema":
-            kw["response_format"] = {"type": "json_schema",
-                                     "json_schema": {"name": "extraction", "strict": True, "schema": self.schema}}
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "extraction", "strict": True, "schema": self.schema}}
         elif mode == "json_object":
             # llama.cpp-style servers also read the schema here and constrain decoding with it
-            kw["response_format"] = {"type": "json_object", "schema": self.schema}
+            body["response_format"] = {"type": "json_object", "schema": self.schema}
         else:
-            kw["tools"] = [{"type": "function", "function": {"name": _TOOL_NAME, "parameters": self.schema,
-                                                             "strict": True}}]
-            kw["tool_choice"] = {"type": "function", "function": {"name": _TOOL_NAME}}
-        return self.client.chat.completions.create(**kw)
+            body["tools"] = [{"type": "function", "function": {"name": TOOL_NAME, "parameters": self.schema,
+                                                               "strict": True}}]
+            body["tool_choice"] = {"type": "function", "function": {"name": TOOL_NAME}}
+        return body
 
-    def _call(self, messages_for, usage: Usage):
+    def messages(self, paper: Paper, mode: str, last_reply: Optional[str] = None,
+                 last_error: Optional[str] = None) -> list[dict]:
+        msgs = self.prompts.messages(paper.title, paper.abstract, schema_in_prompt=(mode == "json_object"))
+        if last_error is not None:
+            # only the last reply and its error: re-asks never grow the context
+            msgs.append({"role": "assistant", "content": last_reply or ""})
+            msgs.append({"role": "user", "content": f"Your reply had a problem: {last_error}\n"
+                         "Reply again with the complete, corrected JSON object only."})
+        return msgs
+
+    async def _call(self, paper: Paper, last_reply, last_error, usage: Usage, est_tokens: int):
         """One logical request: transport retries, mode fallback, fatal errors."""
         while True:
             mode = self.mode
-            messages = messages_for(mode)
-            retrying = Retrying(
+            body = self.request_body(self.messages(paper, mode, last_reply, last_error), mode)
+            retrying = AsyncRetrying(
                 retry=retry_if_exception(_transient),
                 stop=stop_after_attempt(self.retries),
                 wait=_Wait(self.backoff, 30.0),
                 reraise=True,
+                before_sleep=self._before_sleep,
             )
             try:
-                for attempt in retrying:
+                async for attempt in retrying:
                     with attempt:
                         usage.requests += 1
-                        resp = self._request(messages, mode)
+                        async with self.limiter.slot(est_tokens):
+                            resp = await self.client.chat.completions.create(**body)
                 self._reachable = True
+                self.limiter.on_success()
                 return resp, mode
             except openai.APIStatusError as e:
                 self._reachable = True
                 if _mode_rejected(e) and not self._fixed_mode:
-                    with self._mode_lock:
-                        if self.mode == mode and len(self._modes) > 1:
-                            self._modes.pop(0)  # remembered for the rest of the run
-                            continue
-                        if self.mode != mode:
-                            continue  # another request already moved on
+                    if self.mode == mode and len(self._modes) > 1:
+                        self._modes.pop(0)  # remembered for the rest of the run
+                        continue
+                    if self.mode != mode:
+                        continue  # another request already moved on
                     raise EngineFailure(f"the server rejected every request mode ({_describe(e)})", usage) from None
                 where = self.base_url or "api.openai.com"
                 if e.status_code in (401, 403):
@@ -197,85 +346,33 @@ class OpenAIEngine:
                     raise FatalEngineError(f"cannot reach {self.base_url or 'api.openai.com'}: {_describe(e)}") from None
                 raise EngineFailure(f"request failed after {self.retries} attempts: {_describe(e)}", usage) from None
 
-    # -- the extraction, with re-asks ---------------------------------------------------------
-    def extract(self, paper: Paper) -> EngineResult:
+    def _before_sleep(self, state: RetryCallState) -> None:
+        exc = state.outcome.exception() if state.outcome else None
+        if isinstance(exc, openai.RateLimitError):
+            self.limiter.on_rate_limited()  # fewer requests in flight until the storm passes
+
+    async def aextract(self, paper: Paper, est_tokens: int = 0) -> EngineResult:
         usage = Usage()
         last_reply: Optional[str] = None
         last_error: Optional[str] = None
-        aligner = Aligner(paper.abstract)
         for attempt in range(self.max_reasks + 1):
-            def messages_for(mode: str) -> list[dict]:
-                msgs = self.prompts.messages(paper.title, paper.abstract, schema_in_prompt=(mode == "json_object"))
-                if last_error is not None:
-                    # only the last reply and its error: re-asks never grow the context
-                    msgs.append({"role": "assistant", "content": last_reply or ""})
-                    msgs.append({"role": "user", "content": f"Your reply had a problem: {last_error}\n"
-                                 "Reply again with the complete, corrected JSON object only."})
-                return msgs
-
-            resp, mode = self._call(messages_for, usage)
-            _add_usage(usage, resp)
-            choice = resp.choices[0] if resp.choices else None
-            if choice is None:
-                last_reply, last_error = "", "the reply had no choices"
-                continue
-            msg = choice.message
-            if getattr(msg, "refusal", None):
-                raise EngineFailure(f"the model refused: {_short(msg.refusal)}", usage, attempt)
-            content = msg.content
-            if mode == "tools" and msg.tool_calls:
-                content = msg.tool_calls[0].function.arguments
-            last_reply = content or ""
-            if choice.finish_reason == "length":
-                last_error = (f"the reply was cut off at the token limit (finish_reason=length) after "
-                              f"{len(last_reply)} characters; answer more briefly")
-                continue
-            try:
-                data = json.loads(_strip_fences(last_reply))
-            except json.JSONDecodeError as e:
-                last_error = f"the reply is not valid JSON ({e.msg} at position {e.pos})"
-                continue
-            try:
-                ext = LLMExtraction.model_validate(data)
-            except ValidationError as e:
-                last_error = "the JSON does not match the schema: " + "; ".join(
-                    f"{'.'.join(map(str, er['loc']))}: {er['msg']}" for er in e.errors()[:8])
-                continue
-            missing = [n.text for n in ext.headline_numbers if aligner.align(n.text)[0] is None]
-            aligner = Aligner(paper.abstract)  # fresh span bookkeeping for the verifier
-            if missing and attempt < self.max_reasks:
-                last_error = ("these headline_numbers text values do not occur in the abstract: "
-                              + ", ".join(json.dumps(t) for t in missing[:10])
-                              + ". Copy each claim's text exactly from the abstract, or drop it.")
-                continue
-            return EngineResult(
-                system_name=ext.system_name,
-                problem=ext.problem,
-                technique=ext.technique,
-                numbers=[HeadlineNumber(**n.model_dump()) for n in ext.headline_numbers],
-                usage=usage,
-                reasks=attempt,
-                mode=mode,
-            )
+            resp, mode = await self._call(paper, last_reply, last_error, usage, est_tokens)
+            add_usage(usage, resp)
+            reply = interpret_reply(resp, mode, paper.abstract)
+            if reply.refusal:
+                raise EngineFailure(f"the model refused: {_short(reply.refusal)}", usage, attempt)
+            if reply.extraction is not None and (not reply.missing or attempt >= self.max_reasks):
+                return to_result(reply.extraction, usage, attempt, mode)
+            last_reply, last_error = reply.raw, reply.error
         raise EngineFailure(f"no valid reply after {self.max_reasks} re-asks: {last_error}", usage, self.max_reasks)
 
+    def extract(self, paper: Paper) -> EngineResult:
+        """Synchronous convenience for one paper (the batch pipeline uses aextract)."""
 
-def _add_usage(usage: Usage, resp) -> None:
-    u = getattr(resp, "usage", None)
-    if not u:
-        return
-    usage.prompt_tokens += u.prompt_tokens or 0
-    usage.completion_tokens += u.completion_tokens or 0
-    details = getattr(u, "prompt_tokens_details", None)
-    if details is not None and getattr(details, "cached_tokens", None):
-        usage.cached_tokens += details.cached_tokens
+        async def run():
+            try:
+                return await self.aextract(paper)
+            finally:
+                await self.aclose()
 
-
-def _strip_fences(s: str) -> str:
-    """Small models wrap JSON in ``` fences even in JSON mode."""
-    t = s.strip()
-    if t.startswith("```"):
-        t = t.split("\n", 1)[1] if "\n" in t else t[3:]
-        if t.rstrip().endswith("```"):
-            t = t.rstrip()[:-3]
-    return t
+        return asyncio.run(run())

@@ -98,3 +98,20 @@ def _read_arxiv_query(query: str, max_results: int, client: ArxivClient | None) 
     finally:
         if own:
             client.close()
+
+
+def count_records(specs: list[str]) -> int | None:
+    """A quick upper bound of input records for the progress bar: lines of JSONL/CSV files,
+    entries of feed files; None when an input is a stream, a URL or a query."""
+    total = 0
+    for spec in specs:
+        if spec == "-" or spec.startswith(("http://", "https://", "arxiv:")) or not os.path.isfile(spec):
+            return None
+        with open(spec, "rb") as f:
+            kind = _kind(spec, f)  # type: ignore[arg-type]
+            if kind == "feed":
+                total += sum(chunk.count(b"<entry") + chunk.count(b"<item") for chunk in iter(lambda: f.read(1 << 20), b""))
+            else:
+                n = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
+                total += max(0, n - (1 if kind == "csv" else 0))
+    return total

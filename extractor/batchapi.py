@@ -1,0 +1,256 @@
+"""Past one machine: OpenAI Batch API request files, and results from any engine that reads them.
+
+`prepare` writes chat-completions requests in the Batch API's JSONL format (custom_id = paper id),
+split at 50,000 requests or 200 MB per file; `vllm run-batch` and Ray Data pipelines read the same
+files. A sidecar `<name>.papers.jsonl` keeps each paper and the request's model, mode and prompt
+hash, so that `ingest` can turn a results file back into records through the same validation and
+verification as the online path (`interpret_reply`, `build_record`). `submit`, `status` and
+`download` drive the OpenAI Batch API through the SDK.
+"""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import tempfile
+from dataclasses import dataclass
+from typing import Callable, Iterator, Optional
+
+import orjson
+
+from .engines.openai_engine import add_usage, interpret_reply, to_result
+from .errors import InputError
+from .records import build_record, error_record
+from .schema import Paper, Usage
+from .sources.ids import version_number
+from .store import TableWriter, compact, dumps, read_done
+
+MAX_REQUESTS = 50_000
+MAX_BYTES = 200 * 1024 * 1024
+ENDPOINT = "/v1/chat/completions"
+
+
+def part_path(out: str, n: int) -> str:
+    if n == 1:
+        return out
+    stem, ext = os.path.splitext(out)
+    return f"{stem}-{n:04d}{ext or '.jsonl'}"
+
+
+def sidecar_path(out: str) -> str:
+    stem, _ = os.path.splitext(out)
+    return f"{stem}.papers.jsonl"
+
+
+@dataclass
+class Prepared:
+    files: list[str]
+    requests: int
+    sidecar: str
+
+
+def prepare(papers: Iterator[Paper], engine, out: str, mode: str = "json_schema",
+            max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES) -> Prepared:
+    files: list[str] = []
+    n_part, count, size, total = 0, 0, 0, 0
+    f = None
+    side_tmp = sidecar_path(out) + f".tmp-{os.getpid()}"
+    try:
+        with open(side_tmp, "wb") as side:
+            for paper in papers:
+                body = engine.request_body(engine.messages(paper, mode), mode)
+                line = orjson.dumps({"custom_id": paper.id, "method": "POST", "url": ENDPOINT, "body": body}) + b"\n"
+                if f is None or count >= max_requests or size + len(line) > max_bytes:
+                    if f is not None:
+                        f.close()
+                    n_part += 1
+                    files.append(part_path(out, n_part))
+                    f = open(files[-1] + ".tmp", "wb")
+                    count = size = 0
+                f.write(line)
+                count += 1
+                size += len(line)
+                total += 1
+                side.write(orjson.dumps({"paper": paper.model_dump(), "model": engine.model, "mode": mode,
+                                         "prompt_hash": engine.prompt_hash}) + b"\n")
+        if f is not None:
+            f.close()
+        for p in files:
+            os.replace(p + ".tmp", p)
+        os.replace(side_tmp, sidecar_path(out))
+    finally:
+        for p in files:
+            if os.path.exists(p + ".tmp"):
+                os.unlink(p + ".tmp")
+        if os.path.exists(side_tmp):
+            os.unlink(side_tmp)
+    return Prepared(files, total, sidecar_path(out))
+
+
+class _BatchEngineInfo:
+    """What provenance records for ingested results."""
+
+    name = "openai-batch"
+
+    def __init__(self, model: Optional[str], prompt_hash: Optional[str]):
+        self.model = model
+        self.prompt_hash = prompt_hash
+
+
+def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
+    """Papers by id in a temporary SQLite file: results come in any order, memory stays flat."""
+    db.execute("CREATE TABLE papers (id TEXT PRIMARY KEY, line BLOB)")
+    try:
+        f = open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(f"{path}: no such file (it is written by 'extractor batch prepare')") from None
+    with f:
+        batch = []
+        for lineno, raw in enumerate(f, start=1):
+            try:
+                pid = orjson.loads(raw)["paper"]["id"]
+            except (orjson.JSONDecodeError, KeyError, TypeError):
+                raise InputError(f"{path}:{lineno}: not a papers sidecar line") from None
+            batch.append((pid, raw))
+            if len(batch) >= 10_000:
+                db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
+                batch = []
+        db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
+
+
+@dataclass
+class IngestSummary:
+    records: int = 0
+    ok: int = 0
+    errors: int = 0
+    unknown: int = 0
+    already_done: int = 0
+    numbers: int = 0
+    verified: int = 0
+    usage: Usage = None  # type: ignore[assignment]
+
+
+def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str], None] = lambda s: None) -> IngestSummary:
+    s = IngestSummary(usage=Usage())
+    done = read_done(out)
+    tmpdir = tempfile.mkdtemp(prefix="extractor-ingest-")
+    db = sqlite3.connect(os.path.join(tmpdir, "papers.sqlite"))
+    needs_compaction = False
+    try:
+        _index_sidecar(papers_path, db)
+        with TableWriter(out) as writer:
+            for path in results:
+                try:
+                    f = open(path, "rb")
+                except FileNotFoundError:
+                    raise InputError(f"{path}: no such file") from None
+                with f:
+                    for lineno, raw in enumerate(f, start=1):
+                        if not raw.strip():
+                            continue
+                        try:
+                            res = orjson.loads(raw)
+                            cid = res["custom_id"]
+                        except (orjson.JSONDecodeError, KeyError, TypeError):
+                            raise InputError(f"{path}:{lineno}: not a Batch API result line") from None
+                        row = db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
+                        if row is None:
+                            s.unknown += 1
+                            warn(f"{path}:{lineno}: custom_id {cid!r} is not in {papers_path}")
+                            continue
+                        side = orjson.loads(row[0])
+                        paper = Paper(**side["paper"])
+                        paper.source = f"{path}:{lineno}"
+                        if paper.id in done.versions:
+                            if version_number(paper.version) <= done.versions[paper.id] and paper.id not in done.errors:
+                                s.already_done += 1
+                                continue
+                            needs_compaction = True
+                        rec = _result_to_record(res, paper, side)
+                        writer.write(dumps(rec))
+                        s.records += 1
+                        s.ok += rec.status == "ok"
+                        s.errors += rec.status == "error"
+                        s.numbers += len(rec.headline_numbers)
+                        s.verified += sum(1 for n in rec.headline_numbers if n.verified)
+                        if rec.usage:
+                            for k in ("prompt_tokens", "completion_tokens", "cached_tokens", "requests"):
+                                setattr(s.usage, k, getattr(s.usage, k) + getattr(rec.usage, k))
+    finally:
+        db.close()
+        for name in os.listdir(tmpdir):
+            os.unlink(os.path.join(tmpdir, name))
+        os.rmdir(tmpdir)
+    if needs_compaction:
+        compact(out)
+    return s
+
+
+def _result_to_record(res: dict, paper: Paper, side: dict):
+    info = _BatchEngineInfo(side.get("model"), side.get("prompt_hash"))
+    mode = side.get("mode") or "json_schema"
+    usage = Usage(requests=1)
+    err = res.get("error")
+    response = res.get("response") or {}
+    body = response.get("body")
+    if err or response.get("status_code") not in (200, None) or not isinstance(body, dict):
+        msg = err.get("message") if isinstance(err, dict) else (str(err) if err else None)
+        if msg is None and isinstance(body, dict):
+            msg = (body.get("error") or {}).get("message")
+        return error_record(paper, info, f"batch request failed: HTTP {response.get('status_code')}: {msg or err}", usage)
+    add_usage(usage, body)
+    reply = interpret_reply(body, mode, paper.abstract)
+    if reply.refusal:
+        return error_record(paper, info, f"the model refused: {reply.refusal}", usage)
+    if reply.extraction is None:
+        # no re-ask is possible offline: the paper becomes an error record, retried online if wanted
+        return error_record(paper, info, f"invalid reply: {reply.error}", usage)
+    result = to_result(reply.extraction, usage, 0, mode)
+    return build_record(paper, result, info)
+
+
+# --- the OpenAI Batch API, through the SDK -------------------------------------------------------
+
+def _client(base_url: Optional[str]):
+    import openai
+
+    key = os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"
+    return openai.OpenAI(api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL"), max_retries=3)
+
+
+def submit(files: list[str], base_url: Optional[str] = None, window: str = "24h") -> list[str]:
+    client = _client(base_url)
+    ids = []
+    for path in files:
+        with open(path, "rb") as f:
+            up = client.files.create(file=f, purpose="batch")
+        b = client.batches.create(input_file_id=up.id, endpoint=ENDPOINT, completion_window=window,
+                                  metadata={"tool": "extractor", "file": os.path.basename(path)})
+        ids.append(b.id)
+    return ids
+
+
+def status(batch_id: str, base_url: Optional[str] = None):
+    return _client(base_url).batches.retrieve(batch_id)
+
+
+def download(batch_id: str, out: str, base_url: Optional[str] = None) -> tuple[int, Optional[str]]:
+    """Write the results file (and errors beside it); returns (result lines, errors path)."""
+    client = _client(base_url)
+    b = client.batches.retrieve(batch_id)
+    if not b.output_file_id and not b.error_file_id:
+        raise InputError(f"batch {batch_id} has no results yet (status: {b.status})")
+    n = 0
+    if b.output_file_id:
+        data = client.files.content(b.output_file_id).read()
+        tmp = out + ".tmp"
+        with open(tmp, "wb") as f:
+            f.write(data)
+        os.replace(tmp, out)
+        n = data.count(b"\n")
+    err_path = None
+    if b.error_file_id:
+        err_path = os.path.splitext(out)[0] + ".errors.jsonl"
+        with open(err_path, "wb") as f:
+            f.write(client.files.content(b.error_file_id).read())
+    return n, err_path

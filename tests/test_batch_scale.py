@@ -1,0 +1,303 @@
+"""Batch scale against a real local OpenAI-compatible server: resume after kill -9 and Ctrl-C,
+the cache, a 429 storm, the cost budget, dry runs, and the Batch API round trip."""
+
+import email.parser
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+
+import pytest
+
+from conftest import read_jsonl, run_cli
+from openai_fake import answer, completion, error, num, ok
+
+FAST = {"EXTRACTOR_BACKOFF": "0.05"}
+
+
+def make_papers(path, n):
+    rows = []
+    for i in range(n):
+        v = 10 + i % 80
+        rows.append({"id": f"2601.{i:05d}", "title": f"P{i}: paper {i}",
+                     "abstract": f"We present P{i}, a system. It cuts latency by {v}% on our tests."})
+    path.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    return rows
+
+
+def answer_for(req):
+    """The right answer for whichever paper a request is about (read from the prompt)."""
+    body = json.loads(req["body"]) if isinstance(req.get("body"), (bytes, str)) else req
+    user = body["messages"][1]["content"]
+    import re
+    name = re.search(r"Title: (P\d+):", user).group(1)
+    v = re.search(r"by (\d+)%", user).group(1)
+    return answer(name, [num(f"{v}%", float(v), "%", "decrease", "latency")])
+
+
+def llm(s, inp, out, *extra, env=None):
+    return run_cli("extract", inp, "-o", out, "--model", "test-model", "--base-url", f"{s.url}/v1", "-q",
+                   *extra, env={**FAST, **(env or {})})
+
+
+def paper_of(req):
+    import re
+    return re.search(r"Title: (P\d+):", json.loads(req["body"])["messages"][1]["content"]).group(1)
+
+
+def test_kill_9_mid_run_then_resume_exactly_once(tmp_path, server):
+    def slow(req):
+        time.sleep(0.03)
+        return ok(answer_for(req))
+
+    s = server(slow)
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 300)
+    out = tmp_path / "t.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(FAST)
+    p = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(inp), "-o", str(out), "--model", "m",
+                          "--base-url", f"{s.url}/v1", "--concurrency", "8", "--no-cache", "-q"], env=env)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < 60):
+        time.sleep(0.02)
+    p.send_signal(signal.SIGKILL)
+    p.wait()
+    first = {x["id"] for x in read_jsonl_tolerant(out)}
+    assert 60 <= len(first) < 300
+    asked_before = len(s.requests)
+    r = llm(s, inp, out, "--concurrency", "8", "--no-cache")
+    assert r.returncode == 0, r.stderr
+    ids = [x["id"] for x in read_jsonl(out)]
+    assert len(ids) == 300 == len(set(ids))  # no lost and no duplicated papers
+    redone = {paper_of(q) for q in s.requests[asked_before:]}
+    assert len(s.requests) - asked_before == 300 - len(first)  # nothing finished is redone
+    assert not redone & {f"P{int(i.split('.')[1])}" for i in first}
+
+
+def read_jsonl_tolerant(path):
+    lines = path.read_bytes().split(b"\n")
+    return [json.loads(l) for l in lines[:-1] if l.strip()]  # the last piece may be a partial line
+
+
+def test_ctrl_c_writes_what_is_done_and_exits_130(tmp_path, server):
+    def slow(req):
+        time.sleep(0.05)
+        return ok(answer_for(req))
+
+    s = server(slow)
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 400)
+    out = tmp_path / "t.jsonl"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(FAST)
+    p = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(inp), "-o", str(out), "--model", "m",
+                          "--base-url", f"{s.url}/v1", "--concurrency", "4", "--no-cache"], env=env,
+                         stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < 20):
+        time.sleep(0.02)
+    p.send_signal(signal.SIGINT)
+    _, stderr = p.communicate(timeout=60)
+    assert p.returncode == 130, stderr
+    assert "interrupted:" in stderr and "Traceback" not in stderr
+    data = out.read_bytes()
+    assert data.endswith(b"\n")  # only whole lines
+    n = data.count(b"\n")
+    assert 20 <= n < 400
+    r = llm(s, inp, out, "--no-cache")
+    assert r.returncode == 0 and f"{n} already done" in r.stderr
+    ids = [x["id"] for x in read_jsonl(out)]
+    assert len(ids) == 400 == len(set(ids))
+
+
+def test_cache_hit_makes_no_request(tmp_path, server):
+    s = server(lambda req: ok(answer_for(req)))
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 5)
+    cache = tmp_path / "cache.sqlite"
+    a, b = tmp_path / "a.jsonl", tmp_path / "b.jsonl"
+    assert llm(s, inp, a, "--cache", cache).returncode == 0
+    assert len(s.requests) == 5
+    r = llm(s, inp, b, "--cache", cache)
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 5  # a re-run of a finished job makes zero requests
+    ra, rb = {x["id"]: x for x in read_jsonl(a)}, {x["id"]: x for x in read_jsonl(b)}
+    assert {k: v["headline_numbers"] for k, v in ra.items()} == {k: v["headline_numbers"] for k, v in rb.items()}
+    rb = list(rb.values())
+    assert all(x["usage"]["requests"] == 0 for x in rb)
+    r = llm(s, inp, tmp_path / "c.jsonl", "--no-cache")
+    assert len(s.requests) == 10
+
+
+def test_429_storm_slows_the_run_but_fails_no_paper(tmp_path, server):
+    t0 = time.monotonic()
+    lock = threading.Lock()
+    state = {"429": 0, "inflight": 0, "peak_after_storm": 0}
+
+    def h(req):
+        with lock:
+            state["inflight"] += 1
+        try:
+            if time.monotonic() - t0 < 1.5:
+                with lock:
+                    state["429"] += 1
+                return error(429, "Rate limit reached for requests", {"Retry-After": "0.3"}, "rate_limit_error")
+            time.sleep(0.02)
+            return ok(answer_for(req))
+        finally:
+            with lock:
+                state["inflight"] -= 1
+
+    s = server(h)
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 60)
+    out = tmp_path / "t.jsonl"
+    t0 = time.monotonic()
+    r = llm(s, inp, out, "--concurrency", "16", "--retries", "10", "--no-cache")
+    assert r.returncode == 0, r.stderr
+    recs = read_jsonl(out)
+    assert len(recs) == 60 and all(x["status"] == "ok" for x in recs)
+    assert state["429"] >= 16 and "rate-limit answers" in r.stderr
+
+
+def test_max_cost_stops_before_the_budget(tmp_path, server):
+    s = server(lambda req: ok(answer_for(req)))  # each reply: 300 prompt + 80 completion tokens
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 50)
+    prices = tmp_path / "prices.json"
+    prices.write_text(json.dumps({"test-model": {"input": 10.0, "cached_input": 5.0, "output": 20.0}}))
+    out = tmp_path / "t.jsonl"
+    r = llm(s, inp, out, "--prices", prices, "--max-cost", "0.05", "--concurrency", "2", "--no-cache")
+    assert r.returncode == 4, r.stderr
+    assert "stopped before the --max-cost budget of $0.05" in r.stderr
+    recs = read_jsonl(out)
+    assert 0 < len(recs) < 50
+    spent = sum((x["usage"]["prompt_tokens"] - x["usage"]["cached_tokens"]) * 10 + x["usage"]["cached_tokens"] * 5
+                + x["usage"]["completion_tokens"] * 20 for x in recs) / 1e6
+    assert spent <= 0.05
+    r = llm(s, inp, tmp_path / "u.jsonl", "--max-cost", "1")
+    assert r.returncode == 2 and "needs a price for model 'test-model'" in r.stderr
+
+
+def test_dry_run_calls_nothing_and_writes_nothing(tmp_path, server):
+    s = server(lambda req: ok(answer_for(req)))
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 12)
+    out = tmp_path / "t.jsonl"
+    r = run_cli("extract", inp, "-o", out, "--model", "gpt-4o-mini", "--base-url", f"{s.url}/v1", "--dry-run")
+    assert r.returncode == 0, r.stderr
+    assert "dry run: 12 papers would be extracted with gpt-4o-mini" in r.stdout and "~$0.0" in r.stdout
+    assert len(s.requests) == 0 and not out.exists()
+
+
+# --- Batch API --------------------------------------------------------------------------------
+
+class FakeBatchAPI:
+    """/v1/files, /v1/batches and file contents, processing a batch at once with right answers."""
+
+    def __init__(self):
+        self.files = {}
+        self.batches = {}
+
+    def __call__(self, req):
+        path = req["path"].split("?")[0]
+        if req["method"] == "POST" and path == "/v1/files":
+            ctype = req["headers"]["content-type"]
+            msg = email.parser.BytesParser().parsebytes(b"Content-Type: " + ctype.encode() + b"\r\n\r\n" + req["body"])
+            content = next(p.get_payload(decode=True) for p in msg.get_payload() if p.get_filename())
+            fid = f"file-{len(self.files) + 1}"
+            self.files[fid] = content
+            return 200, {"content-type": "application/json"}, json.dumps(
+                {"id": fid, "object": "file", "bytes": len(content), "created_at": 0, "filename": "in.jsonl",
+                 "purpose": "batch", "status": "processed"})
+        if req["method"] == "POST" and path == "/v1/batches":
+            b = json.loads(req["body"])
+            lines = [json.loads(l) for l in self.files[b["input_file_id"]].splitlines() if l.strip()]
+            out = []
+            for i, line in enumerate(lines):
+                status, _, body = ok(answer_for(line["body"])) if i else completion(None, refusal="no")
+                out.append({"id": f"r{i}", "custom_id": line["custom_id"],
+                            "response": {"status_code": 200, "request_id": f"q{i}", "body": json.loads(body)},
+                            "error": None})
+            ofid = f"file-{len(self.files) + 1}"
+            self.files[ofid] = "".join(json.dumps(o) + "\n" for o in out).encode()
+            bid = f"batch_{len(self.batches) + 1}"
+            self.batches[bid] = {"id": bid, "object": "batch", "endpoint": b["endpoint"], "errors": None,
+                                 "input_file_id": b["input_file_id"], "completion_window": b["completion_window"],
+                                 "status": "completed", "output_file_id": ofid, "error_file_id": None,
+                                 "created_at": 0, "request_counts": {"total": len(out), "completed": len(out), "failed": 0}}
+            return 200, {"content-type": "application/json"}, json.dumps(self.batches[bid])
+        if req["method"] == "GET" and path.startswith("/v1/batches/"):
+            return 200, {"content-type": "application/json"}, json.dumps(self.batches[path.rsplit("/", 1)[1]])
+        if req["method"] == "GET" and path.startswith("/v1/files/") and path.endswith("/content"):
+            return 200, {"content-type": "application/octet-stream"}, self.files[path.split("/")[3]]
+        return 404, {"content-type": "application/json"}, json.dumps({"error": {"message": "no route " + path}})
+
+
+def test_batch_prepare_submit_download_ingest(tmp_path, server):
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 7)
+    req = tmp_path / "requests.jsonl"
+    r = run_cli("batch", "prepare", inp, "-o", req, "--model", "gpt-4o-mini", "--max-requests", "3")
+    assert r.returncode == 0, r.stderr
+    parts = [req, tmp_path / "requests-0002.jsonl", tmp_path / "requests-0003.jsonl"]
+    assert [sum(1 for _ in open(p)) for p in parts] == [3, 3, 1]
+    line = json.loads(parts[0].read_text().splitlines()[0])
+    assert line["custom_id"] == "2601.00000" and line["method"] == "POST" and line["url"] == "/v1/chat/completions"
+    assert line["body"]["response_format"]["json_schema"]["strict"] is True
+    sidecar = tmp_path / "requests.papers.jsonl"
+    assert sum(1 for _ in open(sidecar)) == 7
+    api = FakeBatchAPI()
+    s = server(api)
+    env = {"OPENAI_API_KEY": "sk-test"}
+    r = run_cli("batch", "submit", *parts, "--base-url", f"{s.url}/v1", env=env)
+    assert r.returncode == 0, r.stderr
+    ids = r.stdout.split()
+    assert ids == ["batch_1", "batch_2", "batch_3"]
+    r = run_cli("batch", "status", "batch_1", "--base-url", f"{s.url}/v1", env=env)
+    assert r.stdout.strip() == "batch_1: completed (3 completed, 0 failed, 3 total)"
+    results = []
+    for i, bid in enumerate(ids):
+        res = tmp_path / f"results-{i}.jsonl"
+        r = run_cli("batch", "download", bid, "-o", res, "--base-url", f"{s.url}/v1", env=env)
+        assert r.returncode == 0, r.stderr
+        results.append(res)
+    table = tmp_path / "table.jsonl"
+    r = run_cli("batch", "ingest", *results, "--papers", sidecar, "-o", table)
+    assert r.returncode == 1, r.stderr  # each batch's first request was refused: error records
+    recs = {x["id"]: x for x in read_jsonl(table)}
+    assert len(recs) == 7
+    errors = [x for x in recs.values() if x["status"] == "error"]
+    assert len(errors) == 3 and all(x["error"] == "the model refused: no" for x in errors)
+    good = recs["2601.00001"]
+    assert good["system_name"] == "P1" and good["provenance"]["engine"] == "openai-batch"
+    assert good["provenance"]["model"] == "gpt-4o-mini" and good["headline_numbers"][0]["verified"]
+    assert good["abstract"][good["headline_numbers"][0]["start"]:good["headline_numbers"][0]["end"]] == "11%"
+    # ingesting again is idempotent
+    r = run_cli("batch", "ingest", *results, "--papers", sidecar, "-o", table)
+    assert "4 already done" in r.stderr and len(read_jsonl(table)) == 7
+
+
+def test_ingest_flags_ungrounded_numbers_and_bad_lines(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 2)
+    req = tmp_path / "r.jsonl"
+    assert run_cli("batch", "prepare", inp, "-o", req, "--model", "m").returncode == 0
+    body = json.loads(ok(answer("P0", [num("57%", 57, "%")]))[2])
+    res = tmp_path / "res.jsonl"
+    res.write_text(json.dumps({"custom_id": "2601.00000", "response": {"status_code": 200, "body": body}}) + "\n"
+                   + json.dumps({"custom_id": "2601.00001", "response": {"status_code": 500, "body": {}},
+                                 "error": {"message": "server exploded"}}) + "\n")
+    table = tmp_path / "t.jsonl"
+    r = run_cli("batch", "ingest", res, "--papers", tmp_path / "r.papers.jsonl", "-o", table)
+    recs = {x["id"]: x for x in read_jsonl(table)}
+    n = recs["2601.00000"]["headline_numbers"][0]
+    assert n["verified"] is False and n["why"] == "text not found in abstract"
+    assert recs["2601.00001"]["status"] == "error" and "server exploded" in recs["2601.00001"]["error"]
+    res.write_text("not json\n")
+    r = run_cli("batch", "ingest", res, "--papers", tmp_path / "r.papers.jsonl", "-o", tmp_path / "u.jsonl")
+    assert r.returncode == 2 and "res.jsonl:1: not a Batch API result line" in r.stderr and "Traceback" not in r.stderr
