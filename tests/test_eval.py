@@ -60,6 +60,6 @@ def test_scores_and_errors(tmp_path):
 def test_bad_gold_is_one_line_error(tmp_path):
     g, p = tmp_path / "gold.jsonl", tmp_path / "pred.jsonl"
     g.write_text('{"id": "p1", "system_name": null}\n')
-    p.write_text("")
+    p.write_text(json.dumps(PRED[0]) + "\n")
     r = run_cli("eval", p, g)
     assert r.returncode == 2 and "gold line needs a 'numbers' list" in r.stderr and "Traceback" not in r.stderr
