@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from itertools import islice
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Optional
 
@@ -284,18 +285,24 @@ class Pipeline:
             self._write(writer, rec)
 
         papers = self._papers()
+        need_estimate = o.max_cost is not None or o.tpm is not None
+        buffered: list[Paper] = []
         try:
             while True:
-                paper = await asyncio.to_thread(next, papers, None)  # reading may block (URLs, arXiv)
-                if paper is None:
-                    break
+                if not buffered:
+                    # read ahead in a thread (reading may block on URLs or the arXiv API), a chunk at a time
+                    buffered = await asyncio.to_thread(lambda: list(islice(papers, 256)))
+                    buffered.reverse()
+                    if not buffered:
+                        break
+                paper = buffered.pop()
                 key = Cache.key(eng.name, eng.model, eng.prompt_hash, paper.title, paper.abstract)
                 if self._cache is not None:
                     hit = self._cache.get(key)
                     if hit is not None:
                         self._write(writer, self._record(paper, _cached_result(hit)))
                         continue
-                est = estimate(overhead, paper.title, paper.abstract)
+                est = estimate(overhead, paper.title, paper.abstract) if need_estimate else Usage()
                 if o.max_cost is not None:
                     spent = cost(s.usage, o.price) or 0.0
                     if spent + committed + (cost(est, o.price) or 0.0) > o.max_cost:

@@ -319,7 +319,11 @@ class OpenAIEngine:
                     with attempt:
                         usage.requests += 1
                         async with self.limiter.slot(est_tokens):
-                            resp = await self.client.chat.completions.create(**body)
+                            # The schema rides in extra_body: the SDK would otherwise walk the whole
+                            # schema in Python to transform request params, about 3 ms per request.
+                            rest = {k: v for k, v in body.items() if k not in ("model", "messages")}
+                            resp = await self.client.chat.completions.create(
+                                model=body["model"], messages=body["messages"], extra_body=rest)
                 self._reachable = True
                 self.limiter.on_success()
                 return resp, mode

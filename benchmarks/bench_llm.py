@@ -1,0 +1,177 @@
+"""LLM engine throughput against a local OpenAI-compatible server with a fixed 200 ms latency.
+
+    python benchmarks/bench_llm.py [--papers 2000] [--concurrency 64] [--rss-papers 20000]
+
+Runs, in one go and against the same server:
+  1. `extractor extract ... --concurrency 64` (the real CLI, cache off);
+  2. a hand-written asyncio.gather + semaphore loop around the openai SDK (what users write today);
+and reports both against the ideal time N x latency / concurrency. With --rss-papers it also runs
+the CLI on a larger input and compares peak RSS. Target: >= 90% of ideal throughput; flat RSS.
+"""
+
+import argparse
+import asyncio
+import json
+import multiprocessing
+import os
+import resource
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+REPLY = json.dumps({
+    "id": "chatcmpl-b", "object": "chat.completion", "created": 0, "model": "bench",
+    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(
+        {"system_name": None, "problem": "p", "technique": "t", "headline_numbers": []})}}],
+    "usage": {"prompt_tokens": 700, "completion_tokens": 40, "total_tokens": 740},
+}).encode()
+
+
+def serve(port: int, latency: float) -> None:
+    """A minimal keep-alive HTTP/1.1 server on asyncio: answers every POST after `latency` s."""
+
+    async def handle(reader, writer):
+        try:
+            while True:
+                head = await reader.readuntil(b"\r\n\r\n")
+                length = 0
+                for line in head.split(b"\r\n"):
+                    if line.lower().startswith(b"content-length:"):
+                        length = int(line.split(b":")[1])
+                if length:
+                    await reader.readexactly(length)
+                await asyncio.sleep(latency)
+                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                             + str(len(REPLY)).encode() + b"\r\n\r\n" + REPLY)
+                await writer.drain()
+        except (asyncio.IncompleteReadError, ConnectionResetError):
+            pass
+        finally:
+            writer.close()
+
+    async def main():
+        server = await asyncio.start_server(handle, "127.0.0.1", port, backlog=1024)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
+
+
+BASELINE = r'''
+import asyncio, json, sys, time
+import openai
+from extractor.prompting import load_prompts, strict_schema
+
+src, out, url, conc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+prompts = load_prompts()
+schema = strict_schema()
+
+async def main():
+    client = openai.AsyncOpenAI(api_key="x", base_url=url, max_retries=3)
+    sem = asyncio.Semaphore(conc)
+    papers = [json.loads(l) for l in open(src)]
+
+    async def one(p):
+        async with sem:
+            r = await client.chat.completions.create(
+                model="bench", messages=prompts.messages(p["title"], p["abstract"]), temperature=0,
+                response_format={"type": "json_schema", "json_schema": {"name": "extraction", "strict": True,
+                                                                        "schema": schema}})
+            return {"id": p["id"], "reply": json.loads(r.choices[0].message.content)}
+
+    results = await asyncio.gather(*(one(p) for p in papers))
+    with open(out, "w") as f:
+        for r in results:
+            f.write(json.dumps(r) + "\n")
+
+asyncio.run(main())
+'''
+
+MEASURE = r'''
+import resource, subprocess, sys, time
+t = time.perf_counter()
+r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
+dt = time.perf_counter() - t
+print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, r.returncode)
+if r.returncode not in (0, 1):
+    print(r.stderr[-2000:], file=sys.stderr)
+'''
+
+
+def measured(cmd: list[str]) -> tuple[float, float]:
+    r = subprocess.run([sys.executable, "-c", MEASURE, *cmd], capture_output=True, text=True)
+    if r.stderr:
+        print(r.stderr, file=sys.stderr)
+    dt, rss, rc = r.stdout.split()
+    return float(dt), float(rss)
+
+
+def make_input(path: Path, n: int) -> None:
+    from extractor.sources import read_papers
+
+    papers = list(read_papers(str(ROOT / "data" / "arxiv-systems-2026-04.atom.xml")))
+    with open(path, "w") as f:
+        for i in range(n):
+            p = papers[i % len(papers)]
+            f.write(json.dumps({"id": f"bench.{i:07d}", "title": p.title, "abstract": p.abstract}) + "\n")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--papers", type=int, default=2000)
+    ap.add_argument("--concurrency", type=int, default=64)
+    ap.add_argument("--latency", type=float, default=0.2)
+    ap.add_argument("--rss-papers", type=int, default=0)
+    args = ap.parse_args()
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    server = multiprocessing.Process(target=serve, args=(port, args.latency), daemon=True)
+    server.start()
+    time.sleep(0.5)
+    url = f"http://127.0.0.1:{port}/v1"
+    tmp = Path(tempfile.mkdtemp(prefix="extractor-llm-bench-"))
+    src = tmp / "in.jsonl"
+    make_input(src, args.papers)
+    ideal = args.papers * args.latency / args.concurrency
+    env_cmd = [sys.executable, "-m", "extractor", "extract", str(src), "--model", "bench", "--base-url", url,
+               "--concurrency", str(args.concurrency), "--no-cache", "-q"]
+    try:
+        t_ours, rss_ours = measured(env_cmd + ["-o", str(tmp / "ours.jsonl")])
+        t_base, rss_base = measured([sys.executable, "-c", BASELINE, str(src), str(tmp / "base.jsonl"), url,
+                                     str(args.concurrency)])
+        lines = sum(1 for _ in open(tmp / "ours.jsonl"))
+        report = {
+            "papers": args.papers, "concurrency": args.concurrency, "latency_s": args.latency,
+            "ideal_s": round(ideal, 2),
+            "extractor_s": round(t_ours, 2), "extractor_vs_ideal": round(ideal / t_ours, 3),
+            "baseline_s": round(t_base, 2), "baseline_vs_ideal": round(ideal / t_base, 3),
+            "extractor_vs_baseline": round(t_base / t_ours, 3),
+            "extractor_records": lines, "extractor_peak_rss_mb": round(rss_ours, 1),
+            "baseline_peak_rss_mb": round(rss_base, 1),
+        }
+        if args.rss_papers:
+            big = tmp / "big.jsonl"
+            make_input(big, args.rss_papers)
+            t_big, rss_big = measured([sys.executable, "-m", "extractor", "extract", str(big), "--model", "bench",
+                                       "--base-url", url, "--concurrency", str(args.concurrency), "--no-cache", "-q",
+                                       "-o", str(tmp / "big-out.jsonl")])
+            report.update({"rss_papers": args.rss_papers, "rss_run_s": round(t_big, 2),
+                           "rss_run_vs_ideal": round(args.rss_papers * args.latency / args.concurrency / t_big, 3),
+                           "peak_rss_mb_large": round(rss_big, 1)})
+        print(json.dumps(report, indent=2))
+    finally:
+        server.terminate()
+        for p in tmp.iterdir():
+            os.unlink(p)
+        tmp.rmdir()
+
+
+if __name__ == "__main__":
+    main()
