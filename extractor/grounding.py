@@ -130,11 +130,15 @@ def verify_name(name: Optional[str], title: str, abstract: str) -> tuple[Optiona
     if not name or not name.strip():
         return None, None
     name = name.strip()
-    rx = re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
     for field, text in (("abstract", abstract), ("title", title)):
-        m = rx.search(text)
-        if m:
-            return True, NameEvidence(field=field, start=m.start(), end=m.end())
+        i = text.find(name)  # a plain substring search first: it is the common, fast case
+        while i >= 0:
+            j = i + len(name)
+            if not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")) and \
+                    not (j < len(text) and (text[j].isalnum() or text[j] == "_")):
+                return True, NameEvidence(field=field, start=i, end=j)
+            i = text.find(name, i + 1)
+    rx = re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
     # LaTeX-wrapped names (\textsc{ClawVM}) are found above; plain() covers other markup
     for field, text in (("abstract", abstract), ("title", title)):
         if rx.search(plain(text)):

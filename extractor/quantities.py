@@ -85,6 +85,7 @@ _UNITS: list[tuple[str, str]] = [
 ]
 _UNIT_RE = re.compile(r"[ ]?(?:" + "|".join(f"(?P<u{i}>{p})" for i, (_, p) in enumerate(_UNITS)) + ")")
 _UNIT_NAMES = [u for u, _ in _UNITS]
+_UNIT_BY_GROUP = {f"u{i}": name for i, name in enumerate(_UNIT_NAMES)}
 
 # Unit conversions, only to bring both ends of a range ("512 MB-2 GB") to one unit.
 _SCALE = {
@@ -165,14 +166,12 @@ def _to_float(s: str) -> float:
 
 
 def _match_unit(text: str, pos: int) -> tuple[str, int] | None:
+    if pos >= len(text) or text[pos] in ",;:)]." :
+        return None  # the common case, decided without running the unit alternation
     m = _UNIT_RE.match(text, pos)
     if not m:
         return None
-    for i, name in enumerate(_UNIT_NAMES):
-        if m.group(f"u{i}") is not None:
-            # a bare space followed by a single-letter unit is too ambiguous ("5 s" ok, "5 x" odd)
-            return name, m.end()
-    return None
+    return _UNIT_BY_GROUP[m.lastgroup], m.end()  # type: ignore[index]
 
 
 def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int] | None:
@@ -217,7 +216,8 @@ def _excluded_by_context(
     nxt = text[end] if end < len(text) else ""
     if nxt == "-" and not text[end + 1:end + 2].isdigit():
         return True  # compound modifiers: "64-bit", "2-round", "32-row", "2-, 8-, and 16-row"
-    if _OPERAND_BEFORE.search(text, max(0, s - 6), s):
+    window = text[max(0, s - 6):s]
+    if ("+" in window or "*" in window or "/" in window) and _OPERAND_BEFORE.search(text, max(0, s - 6), s):
         return True  # arithmetic: "f+1", "H + 1", "2*n"
     if nxt.isalnum() or nxt == "_":
         return True  # 3.13t, 21st, 2D, 1990s (after "s" unit check below)
@@ -231,7 +231,8 @@ def _excluded_by_context(
     if prev in "[, -" and _CITE_OPEN.search(text, max(0, s - 20), s) and _CITE_CLOSE.match(text, s, s + 20):
         return True  # citation marker [12], [3, 4]
     if unit == "" and nxt == ")" and len(raw) <= 2 and not _OPERATOR_BEFORE.search(text, max(0, s - 3), s):
-        if (s == 0 or text[s - 1] == " ") and re.match(r"\) [A-Za-z]", text[end:end + 3]):
+        after = text[end:end + 3]
+        if (s == 0 or text[s - 1] == " ") and len(after) == 3 and after[1] == " " and after[2].isalpha():
             return True  # enumerator "1) an NPU-aware ..." (but not "(2, 4, and 32), data")
         if text[s - 1] == "(":
             after = text[end + 1:end + 3]
@@ -280,7 +281,7 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
         low = high = None
         # ranges: "20-100x", "0.993%-51.82%", "5-80 minutes", "512 MB-2 GB", "between 2 and 4"
         sep = _RANGE_SEP_RE.match(text, end)
-        between = _BETWEEN_RE.search(text, max(0, s - 9), s)
+        between = "between" in text[max(0, s - 9):s] and _BETWEEN_RE.search(text, max(0, s - 9), s)
         if between:
             sep = re.compile(r"[ ]and[ ]").match(text, end)
         if sep and not (sep.group(0).strip() == "to" and _FROM_RE.search(text, max(0, s - 48), s)):
@@ -348,17 +349,13 @@ _MATH_DECOR = re.compile(r"^(?:\s|\\times|\\%|\\approx|\\sim|\\leq?|\\geq?|[<>~,
 _MATH_LEAD = re.compile(r"(?:\\approx|\\sim|=|<|>|\\leq?|\\geq?)\s*$")
 
 
+_DOLLAR = re.compile(r"(?<!\\)\$")
+
+
 def _math_regions(text: str) -> list[tuple[int, int]]:
     """Spans inside $...$ pairs."""
-    out, start = [], None
-    for i, c in enumerate(text):
-        if c == "$" and (i == 0 or text[i - 1] != "\\"):
-            if start is None:
-                start = i + 1
-            else:
-                out.append((start, i))
-                start = None
-    return out
+    marks = [m.start() for m in _DOLLAR.finditer(text)]
+    return [(marks[i] + 1, marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
 
 
 def _claim_in_math(text: str, ns: int, ne: int, regions: list[tuple[int, int]]) -> bool:
@@ -415,8 +412,13 @@ _UNIT_ALIASES = {
 }
 
 
+_CANONICAL = frozenset(_UNIT_NAMES) | {""}
+
+
 def canonical_unit(unit: str | None) -> str:
     """Map a unit as a model or reviewer writes it to the canonical form used in records."""
+    if unit in _CANONICAL:
+        return unit  # type: ignore[return-value]
     u = (unit or "").strip()
     if u in _UNIT_ALIASES:
         return _UNIT_ALIASES[u]
@@ -424,7 +426,5 @@ def canonical_unit(unit: str | None) -> str:
         return _UNIT_ALIASES[u.lower()]
     m = _UNIT_RE.fullmatch(u)
     if m:
-        for i, name in enumerate(_UNIT_NAMES):
-            if m.group(f"u{i}") is not None:
-                return name
+        return _UNIT_BY_GROUP[m.lastgroup]  # type: ignore[index]
     return u

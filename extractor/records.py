@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -11,12 +12,20 @@ from .grounding import verify_name, verify_numbers
 from .schema import Paper, Provenance, Record, Usage
 
 
+_clock: list = [0, ""]
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = int(time.time())
+    if t != _clock[0]:  # formatting the time per record shows up in profiles: once per second
+        _clock[0], _clock[1] = t, datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _clock[1]
 
 
 def _paper_fields(paper: Paper) -> dict:
-    d = paper.model_dump(exclude={"links", "source"})
+    d = dict(paper.__dict__)
+    d.pop("links", None)
+    d.pop("source", None)
     return d
 
 

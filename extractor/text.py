@@ -81,6 +81,7 @@ _NORM_TOKEN = re.compile(
 )
 
 
+@lru_cache(maxsize=64)  # scan, names and the verifier normalise the same abstract
 def normalize_with_map(text: str, casefold: bool = True) -> Normalized:
     """Normalise for alignment (whitespace, LaTeX, dashes, case) and keep a map back to offsets.
 
@@ -172,7 +173,7 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def sentence_at(sentences: list[Sentence], pos: int) -> Sentence | None:
-    for s in sentences:
-        if s.start <= pos < s.end:
-            return s
+    i = bisect_right(sentences, pos, key=lambda s: s.start) - 1
+    if i >= 0 and pos < sentences[i].end:
+        return sentences[i]
     return None

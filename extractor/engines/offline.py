@@ -267,6 +267,13 @@ def _words(s: str) -> list[str]:
     return _WORD.findall(s)
 
 
+_AFTER_END = re.compile(r"[,;:()]|\.\s|\.$")
+_TRAILING_BY = re.compile(r"\s+(?:by|of|reaching)\s*$")
+_PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been)\s+\w+ed$")
+_OF_BASELINE = re.compile(r"\s+of\s+(?P<b>[^;.()]+)")
+_OUTPERFORM = re.compile(r"outperform\w*\s+(?P<b>.+?)\s+by\s*$", re.I)
+
+
 def _clause_before(sent_text: str, rel: int) -> str:
     before = sent_text[:rel]
     if before.endswith("(") and not before.endswith(" ("):
@@ -279,7 +286,7 @@ def _clause_before(sent_text: str, rel: int) -> str:
 
 def _after(sent_text: str, rel_end: int) -> str:
     after = sent_text[rel_end:]
-    m = re.search(r"[,;:()]|\.\s|\.$", after)
+    m = _AFTER_END.search(after)
     return after[: m.start()] if m else after
 
 
@@ -291,14 +298,15 @@ def _direction(q: Quantity, before: str, after: str, word: str) -> str:
         return "increase"
     if w.startswith("halv"):
         return "decrease"
+    # before and after arrive lower-cased
     head = " ".join(_take_np(after.split(), 4))  # "2.1x and reduces latency": stop at "and"
-    m = _ANY_CUE.search(head)
+    m = _ANY_CUE.rx.search(head)
     if m:
         return "decrease" if _DEC_WORDS.match(m.group(0)) else "increase"
-    cues = list(_ANY_CUE.finditer(before))
+    cues = list(_ANY_CUE.rx.finditer(before))
     if cues:
         c = cues[-1].group(0)
-        if c.lower() in ("up", "down") and not re.search(r"\b(?:speeds?|scales?)\s+" + c + r"\b", before, re.I):
+        if c in ("up", "down") and not re.search(r"\b(?:speeds?|scales?)\s+" + c + r"\b", before):
             cues = cues[:-1]
         if cues:
             return "decrease" if _DEC_WORDS.match(cues[-1].group(0)) else "increase"
@@ -334,8 +342,8 @@ def _np_after(words: list[str]) -> list[str]:
 
 def _metric(before: str, after: str, q: Quantity) -> Optional[str]:
     # "reduces cold-start latency by up to" / "throughput gains of up to" / "keeping throughput within"
-    b = re.sub(r"\s+(?:by|of|reaching)\s*$", "", before.rstrip())
-    passive = re.search(r"\b(?:is|are|was|were|be|been)\s+\w+ed$", b)  # "is limited by ~8x overhead"
+    b = _TRAILING_BY.sub("", before.rstrip())
+    passive = _PASSIVE.search(b)  # "is limited by ~8x overhead"
     if (b != before.rstrip() or q.qualifier == "within") and q.unit != "" and not passive:
         np = _np_before(b)
         if np:
@@ -363,23 +371,25 @@ def _metric(before: str, after: str, q: Quantity) -> Optional[str]:
     return None
 
 
-def _baseline(sent_text: str, rel_end: int, before: str, q: Quantity, stop: Optional[int] = None) -> Optional[str]:
+def _baseline(sent_text: str, sent_low: str, rel_end: int, before: str, q: Quantity,
+              stop: Optional[int] = None) -> Optional[str]:
     rest = sent_text[rel_end:stop]
+    rest_low = sent_low[rel_end:stop]
     cand = None
     if q.qualifier == "within":
-        m = re.match(r"\s+of\s+(?P<b>[^;.()]+)", rest)
+        m = _OF_BASELINE.match(rest)
         if m:
             cand = m.group("b")
     if cand is None:
-        m = _COMPARE_RE.search(rest)
+        m = _COMPARE_RE.rx.search(rest_low)
         if m:
             cand = rest[m.start("b"):m.end("b")]
     if cand is None:
-        m2 = _LEAD_COMPARE.match(sent_text)
+        m2 = _LEAD_COMPARE.rx.match(sent_low)
         if m2:
             cand = sent_text[m2.start("b"):m2.end("b")]
     if cand is None:
-        m3 = re.search(r"outperform\w*\s+(?P<b>.+?)\s+by\s*$", before, re.I)
+        m3 = _OUTPERFORM.search(before) if "utperform" in before else None
         if m3:
             cand = m3.group("b")
     if not cand:
@@ -396,25 +406,24 @@ _FOUND_BEFORE = _Lower(r"\b(?:discover\w*|uncover\w*|found|find|finds|detect\w*|
 _OWN_RE = re.compile(r"\b(?:we|our|this|it)\b")
 
 
-def _sentence_flags(sent: str, name: Optional[str]) -> tuple[bool, bool, bool]:
+def _sentence_flags(sent: str, low: str, name: Optional[str]) -> tuple[bool, bool, bool]:
     """(mentions the paper's own work, has context cues, has result verbs), on one sentence."""
-    low = sent.lower()
     own = bool((name and name in sent) or _OWN_RE.search(low))
-    return own, bool(_CONTEXT_CUES.search(sent)), bool(_RESULT_VERBS.search(sent))
+    return own, bool(_CONTEXT_CUES.rx.search(low)), bool(_RESULT_VERBS.rx.search(low))
 
 
 def _kind(q: Quantity, s_idx: int, intro: Optional[int], flags: tuple[bool, bool, bool], before: str,
           after: str) -> str:
     own, ctx, res = flags
     if q.unit == "":
-        if (_COUNT_RESULT_NEXT.match(after) and res) or (own and _FOUND_BEFORE.search(before)):
+        if (_COUNT_RESULT_NEXT.rx.match(after) and res) or (own and _FOUND_BEFORE.rx.search(before)):
             return "result"  # "a 2,170 GPU save", "we discovered 12 previously unknown bugs"
         return "setup"
     if intro is not None and s_idx < intro:
         return "context"
     if intro is not None and s_idx == intro and q.unit not in ("%", "x", "pp"):
         return "setup"
-    if _CONTEXT_CUES.search(before) or (not own and ctx and not res):
+    if _CONTEXT_CUES.rx.search(before) or (not own and ctx and not res):
         return "context"
     return "result"
 
@@ -434,7 +443,8 @@ class OfflineEngine:
 def extract_offline(paper: Paper) -> EngineResult:
     a = paper.abstract
     sentences = split_sentences(a)
-    intro = _intro_index(sentences, lower_same_length(a))
+    low = lower_same_length(a)
+    intro = _intro_index(sentences, low)
     name = find_system_name(paper.title, a)
     problem, technique = problem_and_technique(sentences, intro)
     numbers: list[HeadlineNumber] = []
@@ -451,6 +461,9 @@ def extract_offline(paper: Paper) -> EngineResult:
         rel_s, rel_e = q.start - sent.start, q.end - sent.start
         before = _clause_before(sent.text, rel_s)
         after = _after(sent.text, rel_e)
+        sent_low = low[sent.start:sent.end]  # same offsets; the cue patterns run on lower case
+        before_low = _clause_before(sent_low, rel_s)
+        after_low = _after(sent_low, rel_e)
         j = i + 1
         while j < len(qs) and in_list[j]:
             j += 1  # the baseline may follow the whole list, but not the next claim
@@ -460,10 +473,10 @@ def extract_offline(paper: Paper) -> EngineResult:
         if listed and qualifier == "exact":
             qualifier = prev_num.qualifier  # "by up to 44% and 31%": "up to" covers both
         word = a[q.start:q.end]
-        direction = _direction(q, before, after, word)
+        direction = _direction(q, before_low, after_low, word)
         metric = _metric(before, after, q)
         group_end = qs[j - 1].end - sent.start
-        baseline = _baseline(sent.text, group_end, before, q, stop) if q.unit else None
+        baseline = _baseline(sent.text, sent_low, group_end, before, q, stop) if q.unit else None
         if metric and baseline and metric in baseline:
             metric = None  # "outperforms the state-of-the-art by 32%": that phrase is the baseline
         if metric is None and prev_num is not None and prev_num.sentence == sent.text and prev_num.unit == q.unit:
@@ -473,8 +486,8 @@ def extract_offline(paper: Paper) -> EngineResult:
             metric = metric or prev_num.metric
             baseline = baseline or prev_num.baseline
         if si not in flags:
-            flags[si] = _sentence_flags(sent.text, name)
-        kind = _kind(q, si, intro, flags[si], before, after)
+            flags[si] = _sentence_flags(sent.text, sent_low, name)
+        kind = _kind(q, si, intro, flags[si], before_low, after_low)
         num = HeadlineNumber(
             text=word,
             start=q.start,
