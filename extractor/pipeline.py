@@ -270,7 +270,9 @@ class Pipeline:
             eng.limiter = self.limiter
         if o.cache_path:
             self._cache = Cache(o.cache_path)
-        overhead = eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 600
+        need_estimate = o.max_cost is not None or o.tpm is not None
+        # counting tokens loads the tokenizer: only when a budget or a token cap needs estimates
+        overhead = (eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 600) if need_estimate else 0
         pending: dict[asyncio.Task, tuple[Paper, str, Usage]] = {}
         window = max(1, o.concurrency)  # papers in flight; bounded, so memory stays flat for any input
         committed = 0.0  # estimated cost of requests in flight
@@ -285,7 +287,6 @@ class Pipeline:
             self._write(writer, rec)
 
         papers = self._papers()
-        need_estimate = o.max_cost is not None or o.tpm is not None
         buffered: list[Paper] = []
         try:
             while True:
