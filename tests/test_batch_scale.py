@@ -161,7 +161,8 @@ def test_429_storm_slows_the_run_but_fails_no_paper(tmp_path, server):
     assert r.returncode == 0, r.stderr
     recs = read_jsonl(out)
     assert len(recs) == 60 and all(x["status"] == "ok" for x in recs)
-    assert state["429"] >= 16 and "rate-limit answers" in r.stderr
+    assert state["429"] >= 5 and "rate-limit answers" in r.stderr
+    assert time.monotonic() - t0 >= 1.5  # the run waited the storm out instead of failing papers
 
 
 def test_max_cost_stops_before_the_budget(tmp_path, server):
