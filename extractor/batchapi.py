@@ -174,8 +174,7 @@ def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str],
                         s.numbers += len(rec.headline_numbers)
                         s.verified += sum(1 for n in rec.headline_numbers if n.verified)
                         if rec.usage:
-                            for k in ("prompt_tokens", "completion_tokens", "cached_tokens", "requests"):
-                                setattr(s.usage, k, getattr(s.usage, k) + getattr(rec.usage, k))
+                            s.usage.add(rec.usage)
     finally:
         db.close()
         for name in os.listdir(tmpdir):

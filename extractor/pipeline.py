@@ -213,8 +213,7 @@ class Pipeline:
         s.verified += sum(1 for n in rec.headline_numbers if n.verified)
         s.names += 1 if rec.system_name else 0
         if rec.usage:
-            for k in ("prompt_tokens", "completion_tokens", "cached_tokens", "requests"):
-                setattr(s.usage, k, getattr(s.usage, k) + getattr(rec.usage, k))
+            s.usage.add(rec.usage)
             s.cost = cost(s.usage, self.opts.price)
         self.on_record(rec)
 

@@ -73,6 +73,12 @@ class Usage(BaseModel):
     cached_tokens: int = 0
     requests: int = 0
 
+    def add(self, other: "Usage") -> None:
+        self.prompt_tokens += other.prompt_tokens
+        self.completion_tokens += other.completion_tokens
+        self.cached_tokens += other.cached_tokens
+        self.requests += other.requests
+
 
 class Provenance(BaseModel):
     engine: str

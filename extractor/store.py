@@ -8,7 +8,9 @@ by `compact()`, which rewrites through a temp file and an atomic rename.
 
 from __future__ import annotations
 
+import io
 import os
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator, Optional
 
@@ -26,6 +28,22 @@ class Done:
     errors: set[str] = field(default_factory=set)
     lines: int = 0
     superseded: int = 0  # lines that a later line for the same id replaces
+
+
+@contextmanager
+def atomic_write(path: str, mode: str = "w", **kw) -> Iterator[io.IOBase]:
+    """Write to a temp file beside `path` and rename it over `path` only when complete: a failed
+    or interrupted write never truncates what was there."""
+    tmp = f"{path}.tmp-{os.getpid()}"
+    try:
+        with open(tmp, mode, **kw) as f:
+            yield f
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def iter_table(path: str) -> Iterator[tuple[int, dict]]:
@@ -136,9 +154,8 @@ def compact(path: str) -> int:
         if cur is None or v >= cur[0]:
             keep[rec["id"]] = (v, lineno)
     wanted = {ln for _, ln in keep.values()}
-    tmp = f"{path}.tmp-{os.getpid()}"
     dropped = 0
-    with open(path, "rb") as src, open(tmp, "wb") as dst:
+    with open(path, "rb") as src, atomic_write(path, "wb") as dst:
         for lineno, raw in enumerate(src, start=1):
             if not raw.strip():
                 continue
@@ -146,9 +163,6 @@ def compact(path: str) -> int:
                 dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
             else:
                 dropped += 1
-        dst.flush()
-        os.fsync(dst.fileno())
-    os.replace(tmp, path)
     return dropped
 
 

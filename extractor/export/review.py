@@ -17,8 +17,8 @@ import orjson
 
 from ..errors import InputError
 from ..quantities import canonical_unit, parse_span
+from ..store import atomic_write
 from .common import DECISIONS, REVIEW_COLUMNS, claim_id, split_claim_id, unsafe_text
-from .writers import atomic_write
 
 REQUIRED = ["claim_id", "evidence", *REVIEW_COLUMNS]
 

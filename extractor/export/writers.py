@@ -6,32 +6,14 @@ import base64
 import csv
 import hashlib
 import html
-import io
-import os
-from contextlib import contextmanager
-from typing import Iterator
 
+from ..store import atomic_write
 from .common import (
     CLAIM_COLUMNS, DECISIONS, FORMULA_START, PAPER_COLUMNS, claim_rows, describe, fmt_number, paper_rows,
     review_of, safe_text, value_text,
 )
 
 FORMATS = ("xlsx", "csv", "md", "html")
-
-
-@contextmanager
-def atomic_write(path: str, mode: str = "w", **kw) -> Iterator[io.IOBase]:
-    """Write to a temp file beside `path`, rename over it only when complete."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, mode, **kw) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # --- XLSX ------------------------------------------------------------------------------------

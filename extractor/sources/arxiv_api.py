@@ -151,26 +151,20 @@ def _raise_if_error_entry(elem: ET.Element) -> None:
 
 def write_feed(entries: Iterator[tuple[str, ET.Element]], out_path: str, query: str) -> int:
     """Write entries as one Atom feed, atomically (temp file + rename). Returns the count."""
-    tmp = f"{out_path}.tmp-{os.getpid()}"
+    from ..store import atomic_write  # here, not at the top: store imports sources (ids)
+
     n = 0
-    try:
-        with open(tmp, "wb") as f:
-            f.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
-            f.write(
-                b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom" '
-                b'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">\n'
-            )
-            title = ET.Element(f"{{{ATOM}}}title")
-            title.text = f"arXiv query: {query}"
-            f.write(ET.tostring(title) + b"\n")
-            for _, elem in entries:
-                f.write(ET.tostring(elem) + b"\n")
-                n += 1
-            f.write(b"</feed>\n")
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, out_path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_write(out_path, "wb") as f:
+        f.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')
+        f.write(
+            b'<feed xmlns="http://www.w3.org/2005/Atom" xmlns:arxiv="http://arxiv.org/schemas/atom" '
+            b'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/">\n'
+        )
+        title = ET.Element(f"{{{ATOM}}}title")
+        title.text = f"arXiv query: {query}"
+        f.write(ET.tostring(title) + b"\n")
+        for _, elem in entries:
+            f.write(ET.tostring(elem) + b"\n")
+            n += 1
+        f.write(b"</feed>\n")
     return n
