@@ -107,7 +107,6 @@ def find_system_name(title: str, abstract: str) -> Optional[str]:
             if n and _name_like(n.group(0), strict=False):
                 return n.group(0)
     return title_name
-    return title_name
 
 
 # --- problem and technique --------------------------------------------------------------------
