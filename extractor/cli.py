@@ -154,6 +154,8 @@ def _progress(pipe, opts, price):
     from .sources import count_records
 
     total = count_records(opts.inputs)
+    if total is not None and opts.limit is not None:
+        total = min(total, opts.limit)
     progress = Progress(SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
                         TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
                         TimeRemainingColumn(), TextColumn("{task.fields[stats]}"), console=err, transient=True)
@@ -162,7 +164,7 @@ def _progress(pipe, opts, price):
     t0 = time.monotonic()
 
     def on_record(rec):
-        done = s.papers + s.already_done + s.skipped + s.duplicates + s.filtered
+        done = s.papers if opts.limit is not None else s.papers + s.already_done + s.skipped + s.duplicates + s.filtered
         u = s.usage
         stats = f"{s.errors} errors"
         if u.requests or s.cache_hits:
