@@ -14,7 +14,6 @@ import asyncio
 import json
 import multiprocessing
 import os
-import resource
 import socket
 import subprocess
 import sys

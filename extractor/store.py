@@ -12,7 +12,7 @@ import io
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import Iterator
 
 import orjson
 

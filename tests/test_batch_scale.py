@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 
-import pytest
 
 from conftest import read_jsonl, run_cli
 from openai_fake import answer, completion, error, num, ok

@@ -5,7 +5,6 @@ The model is tiny, so this asserts protocol-level facts, not quality: every reco
 number is verified or flagged with a reason, and nothing crashes.
 """
 
-import os
 import socket
 import subprocess
 import sys

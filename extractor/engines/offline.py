@@ -134,7 +134,7 @@ def problem_and_technique(sentences: list[Sentence], intro: Optional[int]) -> tu
         return None, None
     pool = sentences[:intro] if intro else sentences[:-1] or sentences
     best, best_score = None, 0
-    for i, s in enumerate(pool):
+    for s in pool:
         score = len(_PROBLEM_CUES.findall(s.text.lower()))
         if score > best_score:
             best, best_score = s, score

@@ -7,7 +7,7 @@ import os
 import sys
 import tempfile
 from contextlib import contextmanager
-from typing import BinaryIO, Iterator
+from typing import Iterator
 
 import httpx
 
