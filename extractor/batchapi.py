@@ -23,7 +23,7 @@ from .errors import InputError
 from .records import build_record, error_record
 from .schema import Paper, Usage
 from .sources.ids import version_number
-from .store import TableWriter, compact, dumps, read_done
+from .store import TableWriter, compact, dumps, iter_json_lines, read_done
 
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
@@ -140,41 +140,30 @@ def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str],
         _index_sidecar(papers_path, db)
         with TableWriter(out) as writer:
             for path in results:
-                try:
-                    f = open(path, "rb")
-                except FileNotFoundError:
-                    raise InputError(f"{path}: no such file") from None
-                with f:
-                    for lineno, raw in enumerate(f, start=1):
-                        if not raw.strip():
+                for lineno, res in iter_json_lines(path, "custom_id", "a Batch API result line"):
+                    cid = res["custom_id"]
+                    row = db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
+                    if row is None:
+                        s.unknown += 1
+                        warn(f"{path}:{lineno}: custom_id {cid!r} is not in {papers_path}")
+                        continue
+                    side = orjson.loads(row[0])
+                    paper = Paper(**side["paper"])
+                    paper.source = f"{path}:{lineno}"
+                    if paper.id in done.versions:
+                        if version_number(paper.version) <= done.versions[paper.id] and paper.id not in done.errors:
+                            s.already_done += 1
                             continue
-                        try:
-                            res = orjson.loads(raw)
-                            cid = res["custom_id"]
-                        except (orjson.JSONDecodeError, KeyError, TypeError):
-                            raise InputError(f"{path}:{lineno}: not a Batch API result line") from None
-                        row = db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
-                        if row is None:
-                            s.unknown += 1
-                            warn(f"{path}:{lineno}: custom_id {cid!r} is not in {papers_path}")
-                            continue
-                        side = orjson.loads(row[0])
-                        paper = Paper(**side["paper"])
-                        paper.source = f"{path}:{lineno}"
-                        if paper.id in done.versions:
-                            if version_number(paper.version) <= done.versions[paper.id] and paper.id not in done.errors:
-                                s.already_done += 1
-                                continue
-                            needs_compaction = True
-                        rec = _result_to_record(res, paper, side)
-                        writer.write(dumps(rec))
-                        s.records += 1
-                        s.ok += rec.status == "ok"
-                        s.errors += rec.status == "error"
-                        s.numbers += len(rec.headline_numbers)
-                        s.verified += sum(1 for n in rec.headline_numbers if n.verified)
-                        if rec.usage:
-                            s.usage.add(rec.usage)
+                        needs_compaction = True
+                    rec = _result_to_record(res, paper, side)
+                    writer.write(dumps(rec))
+                    s.records += 1
+                    s.ok += rec.status == "ok"
+                    s.errors += rec.status == "error"
+                    s.numbers += len(rec.headline_numbers)
+                    s.verified += sum(1 for n in rec.headline_numbers if n.verified)
+                    if rec.usage:
+                        s.usage.add(rec.usage)
     finally:
         db.close()
         for name in os.listdir(tmpdir):

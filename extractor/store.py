@@ -46,8 +46,9 @@ def atomic_write(path: str, mode: str = "w", **kw) -> Iterator[io.IOBase]:
             os.unlink(tmp)
 
 
-def iter_table(path: str) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, record) from a JSONL table; a broken line is an error naming it."""
+def iter_json_lines(path: str, key: str, what: str) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each JSON line of `path` that has `key`; anything else is an
+    InputError naming the line. A partial last line (a killed writer) is skipped."""
     try:
         f = open(path, "rb")
     except FileNotFoundError:
@@ -57,14 +58,19 @@ def iter_table(path: str) -> Iterator[tuple[int, dict]]:
             if not raw.strip():
                 continue
             try:
-                rec = orjson.loads(raw)
+                obj = orjson.loads(raw)
             except orjson.JSONDecodeError:
                 if not raw.endswith(b"\n"):
                     continue  # a partial last line from a killed run: not a record
-                raise InputError(f"{path}:{lineno}: not valid JSON") from None
-            if not isinstance(rec, dict) or "id" not in rec:
-                raise InputError(f"{path}:{lineno}: not an extractor record")
-            yield lineno, rec
+                raise InputError(f"{path}:{lineno}: not {what} (not valid JSON)") from None
+            if not isinstance(obj, dict) or key not in obj:
+                raise InputError(f"{path}:{lineno}: not {what}")
+            yield lineno, obj
+
+
+def iter_table(path: str) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, record) from a JSONL table; a broken line is an error naming it."""
+    return iter_json_lines(path, "id", "an extractor record")
 
 
 def read_done(path: str) -> Done:
