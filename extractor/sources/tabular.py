@@ -8,7 +8,6 @@ Accepted keys: `id`, `title`, `abstract` (alias `summary`), optional `authors`, 
 from __future__ import annotations
 
 import csv
-import io
 import re
 from email.utils import parsedate_to_datetime
 from typing import BinaryIO, Iterator
@@ -117,13 +116,20 @@ def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Paper | InputError]:
         raise InputError(f"{name}: empty input, no records")
 
 
+def _decoded_lines(stream: BinaryIO, name: str) -> Iterator[str]:
+    """Decode line by line, so that a bad byte is reported on its own line."""
+    for lineno, raw in enumerate(stream, start=1):
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            raise InputError(f"{name}:{lineno}: not UTF-8 text") from None
+        yield line.lstrip("\ufeff") if lineno == 1 else line
+
+
 def read_csv(stream: BinaryIO, name: str) -> Iterator[Paper | InputError]:
-    text = io.TextIOWrapper(stream, encoding="utf-8-sig", newline="")
-    reader = csv.DictReader(text)
+    reader = csv.DictReader(_decoded_lines(stream, name))
     try:
         header = reader.fieldnames
-    except UnicodeDecodeError:
-        raise InputError(f"{name}:1: not UTF-8 text") from None
     except csv.Error as e:
         raise InputError(f"{name}:1: not readable CSV ({e})") from None
     if not header:
@@ -140,8 +146,6 @@ def read_csv(stream: BinaryIO, name: str) -> Iterator[Paper | InputError]:
             row = next(reader)
         except StopIteration:
             break
-        except UnicodeDecodeError:
-            raise InputError(f"{name}:{reader.line_num + 1}: not UTF-8 text") from None
         except csv.Error as e:
             raise InputError(f"{name}:{reader.line_num}: not readable CSV ({e})") from None
         rows += 1
