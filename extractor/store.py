@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import io
 import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Iterator
@@ -94,22 +95,24 @@ def read_done(path: str) -> Done:
 class TableWriter:
     """Append whole JSON lines; safe to kill at any moment."""
 
-    def __init__(self, path: str, fsync_every: int = 256):
+    def __init__(self, path: str, fsync_seconds: float = 1.0):
         self.path = path
-        self.fsync_every = fsync_every
-        self._pending = 0
+        self.fsync_seconds = fsync_seconds
+        self._last_sync = time.monotonic()
         self._f = None  # opened on the first record: a run that writes nothing creates nothing
 
     def write(self, record_json: bytes) -> None:
         if self._f is None:
             _trim_partial_line(self.path)
             self._f = open(self.path, "ab")
+        # flushed per line: a killed process loses at most the line being written; fsynced once a
+        # second (and on close), so a power cut costs at most a second of work
         self._f.write(record_json + b"\n")
         self._f.flush()
-        self._pending += 1
-        if self._pending >= self.fsync_every:
+        now = time.monotonic()
+        if now - self._last_sync >= self.fsync_seconds:
             os.fsync(self._f.fileno())
-            self._pending = 0
+            self._last_sync = now
 
     def close(self) -> None:
         if self._f is not None and not self._f.closed:
