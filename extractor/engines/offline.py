@@ -148,26 +148,8 @@ def problem_and_technique(sentences: list[Sentence], intro: Optional[int]) -> tu
 
 
 # --- numbers: direction, metric, baseline, kind -----------------------------------------------
-
-
-class _Lower:
-    """A case-insensitive pattern that runs on lower-cased text (same offsets).
-
-    Python's re is several times slower with re.I; these patterns run per number and per sentence.
-    """
-
-    def __init__(self, pattern: str):
-        self.rx = re.compile(pattern)
-
-    def search(self, s: str):
-        return self.rx.search(lower_same_length(s))
-
-    def finditer(self, s: str):
-        return self.rx.finditer(lower_same_length(s))
-
-    def match(self, s: str):
-        return self.rx.match(lower_same_length(s))
-
+# The cue patterns below are lower-case and run on lower-cased text (the abstract is lowered once
+# per paper, offsets unchanged): Python's re is several times slower with re.I.
 
 _INC = (
     r"improv\w*|increas\w*|gain|gains|higher|more|faster|speedups?|speed-ups?|boost\w*|outperform\w*|"
@@ -225,7 +207,7 @@ class _Words:
 
 _DEC_WORDS = _Words(_DEC)
 _CUE_WORDS = _Words(f"{_INC}|{_DEC}")
-_ANY_CUE = _Lower(rf"\b(?:{_INC}|{_DEC})\b")
+_ANY_CUE = re.compile(rf"\b(?:{_INC}|{_DEC})\b")
 
 _STOP = (
     r"than|compared|relative|versus|vs\.?|over|while|when|with|across|on|at|under|in|for|from|to|by|per|"
@@ -239,17 +221,17 @@ _RESULT_HEADS = _Words(
 )
 _DETS = _Words("the|a|an|its|their|our|overall|all|total")
 _WORD = re.compile(r"[A-Za-z][\w\-/'.]*[\w]|[A-Za-z]")
-_COMPARE_RE = _Lower(
+_COMPARE_RE = re.compile(
     r"\b(?:compared\s+(?:to|with)|relative\s+to|in\s+comparison\s+(?:to|with)|than|versus|vs\.?|over|against)\s+(?P<b>[^,;.()]+)"
 )
-_LEAD_COMPARE = _Lower(r"^(?:compared\s+(?:to|with)|relative\s+to|against|over)\s+(?P<b>[^,;]+),")
-_BASELINE_STOP = _Lower(
+_LEAD_COMPARE = re.compile(r"^(?:compared\s+(?:to|with)|relative\s+to|against|over)\s+(?P<b>[^,;]+),")
+_BASELINE_STOP = re.compile(
     r"\s+(?:while|under|across|on|in|at|when|with|for|by|thus|thereby|which|and\s+\d|respectively)\b.*$"
 )
-_CONTEXT_CUES = _Lower(
+_CONTEXT_CUES = re.compile(
     r"\b(?:existing|prior|previous|current|conventional|traditional|today's|naive|naively|state-of-the-art\s+(?:systems|approaches|methods))\b|\bwhich is limited\b"
 )
-_RESULT_VERBS = _Lower(
+_RESULT_VERBS = re.compile(
     r"\b(?:achiev\w*|improv\w*|reduc\w*|outperform\w*|speeds?\s*up|accelerat\w*|lower\w*|increas\w*|"
     r"eliminat\w*|sav\w*|enabl\w*|complet\w*|deliver\w*|yield\w*|attain\w*|demonstrat\w*|show\w*|"
     r"discover\w*|needs?|requir\w*|incur\w*|adds?|cuts?|keeps?|keeping|bring\w*|translat\w*|range|ranges)\b"
@@ -259,7 +241,7 @@ _VERB_WORDS = _Words(
     r"eliminat\w*|sav\w*|enabl\w*|complet\w*|deliver\w*|yield\w*|attain\w*|demonstrat\w*|show\w*|"
     r"discover\w*|needs?|requir\w*|incur\w*|adds?|cuts?|keeps?|keeping|bring\w*|translat\w*|range|ranges"
 )
-_COUNT_RESULT_NEXT = _Lower(r"^\s+(?:\w+\s+)?(?:save|saves|saving|savings|fewer|more|less|reduction)\b")
+_COUNT_RESULT_NEXT = re.compile(r"^\s+(?:\w+\s+)?(?:save|saves|saving|savings|fewer|more|less|reduction)\b")
 
 
 def _words(s: str) -> list[str]:
@@ -299,10 +281,10 @@ def _direction(q: Quantity, before: str, after: str, word: str) -> str:
         return "decrease"
     # before and after arrive lower-cased
     head = " ".join(_take_np(after.split(), 4))  # "2.1x and reduces latency": stop at "and"
-    m = _ANY_CUE.rx.search(head)
+    m = _ANY_CUE.search(head)
     if m:
         return "decrease" if _DEC_WORDS.match(m.group(0)) else "increase"
-    cues = list(_ANY_CUE.rx.finditer(before))
+    cues = list(_ANY_CUE.finditer(before))
     if cues:
         c = cues[-1].group(0)
         if c in ("up", "down") and not re.search(r"\b(?:speeds?|scales?)\s+" + c + r"\b", before):
@@ -380,11 +362,11 @@ def _baseline(sent_text: str, sent_low: str, rel_end: int, before: str, q: Quant
         if m:
             cand = m.group("b")
     if cand is None:
-        m = _COMPARE_RE.rx.search(rest_low)
+        m = _COMPARE_RE.search(rest_low)
         if m:
             cand = rest[m.start("b"):m.end("b")]
     if cand is None:
-        m2 = _LEAD_COMPARE.rx.match(sent_low)
+        m2 = _LEAD_COMPARE.match(sent_low)
         if m2:
             cand = sent_text[m2.start("b"):m2.end("b")]
     if cand is None:
@@ -394,35 +376,35 @@ def _baseline(sent_text: str, sent_low: str, rel_end: int, before: str, q: Quant
     if not cand:
         return None
     cand = cand.split(",")[0]
-    cut = _BASELINE_STOP.search(cand)
+    cut = _BASELINE_STOP.search(lower_same_length(cand))
     cand = (cand[: cut.start()] if cut else cand).strip()
     if not cand or len(cand.split()) > 14:
         return None
     return plain(cand)
 
 
-_FOUND_BEFORE = _Lower(r"\b(?:discover\w*|uncover\w*|found|find|finds|detect\w*|identif\w*|fix\w*|reveal\w*|confirm\w*)\b")
+_FOUND_BEFORE = re.compile(r"\b(?:discover\w*|uncover\w*|found|find|finds|detect\w*|identif\w*|fix\w*|reveal\w*|confirm\w*)\b")
 _OWN_RE = re.compile(r"\b(?:we|our|this|it)\b")
 
 
 def _sentence_flags(sent: str, low: str, name: Optional[str]) -> tuple[bool, bool, bool]:
     """(mentions the paper's own work, has context cues, has result verbs), on one sentence."""
     own = bool((name and name in sent) or _OWN_RE.search(low))
-    return own, bool(_CONTEXT_CUES.rx.search(low)), bool(_RESULT_VERBS.rx.search(low))
+    return own, bool(_CONTEXT_CUES.search(low)), bool(_RESULT_VERBS.search(low))
 
 
 def _kind(q: Quantity, s_idx: int, intro: Optional[int], flags: tuple[bool, bool, bool], before: str,
           after: str) -> str:
     own, ctx, res = flags
     if q.unit == "":
-        if (_COUNT_RESULT_NEXT.rx.match(after) and res) or (own and _FOUND_BEFORE.rx.search(before)):
+        if (_COUNT_RESULT_NEXT.match(after) and res) or (own and _FOUND_BEFORE.search(before)):
             return "result"  # "a 2,170 GPU save", "we discovered 12 previously unknown bugs"
         return "setup"
     if intro is not None and s_idx < intro:
         return "context"
     if intro is not None and s_idx == intro and q.unit not in ("%", "x", "pp"):
         return "setup"
-    if _CONTEXT_CUES.rx.search(before) or (not own and ctx and not res):
+    if _CONTEXT_CUES.search(before) or (not own and ctx and not res):
         return "context"
     return "result"
 
