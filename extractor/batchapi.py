@@ -20,6 +20,7 @@ import orjson
 
 from .engines.openai_engine import add_usage, interpret_reply, to_result
 from .errors import InputError
+from .pipeline import Summary
 from .records import build_record, error_record
 from .schema import Paper, Usage
 from .sources.ids import version_number
@@ -118,20 +119,9 @@ def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
         db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
 
 
-@dataclass
-class IngestSummary:
-    records: int = 0
-    ok: int = 0
-    errors: int = 0
-    unknown: int = 0
-    already_done: int = 0
-    numbers: int = 0
-    verified: int = 0
-    usage: Usage = None  # type: ignore[assignment]
-
-
-def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str], None] = lambda s: None) -> IngestSummary:
-    s = IngestSummary(usage=Usage())
+def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str], None] = lambda s: None) -> Summary:
+    """Records from results files; unknown custom_ids are counted as skipped."""
+    s = Summary()
     done = read_done(out)
     tmpdir = tempfile.mkdtemp(prefix="extractor-ingest-")
     db = sqlite3.connect(os.path.join(tmpdir, "papers.sqlite"))
@@ -144,7 +134,7 @@ def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str],
                     cid = res["custom_id"]
                     row = db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
                     if row is None:
-                        s.unknown += 1
+                        s.skipped += 1
                         warn(f"{path}:{lineno}: custom_id {cid!r} is not in {papers_path}")
                         continue
                     side = orjson.loads(row[0])
@@ -157,13 +147,7 @@ def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str],
                         needs_compaction = True
                     rec = _result_to_record(res, paper, side)
                     writer.write(dumps(rec))
-                    s.records += 1
-                    s.ok += rec.status == "ok"
-                    s.errors += rec.status == "error"
-                    s.numbers += len(rec.headline_numbers)
-                    s.verified += sum(1 for n in rec.headline_numbers if n.verified)
-                    if rec.usage:
-                        s.usage.add(rec.usage)
+                    s.count(rec)
     finally:
         db.close()
         for name in os.listdir(tmpdir):

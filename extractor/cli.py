@@ -11,7 +11,6 @@ import typer
 from rich.console import Console
 
 from .errors import ConfigError, ExtractorError
-from .schema import Usage as Usage_
 
 app = typer.Typer(
     add_completion=False,
@@ -32,7 +31,8 @@ def _note(msg: str) -> None:
 
 
 def make_engine(engine: str, model: Optional[str], base_url: Optional[str], prompts: Optional[str],
-                mode: str, max_reasks: int, timeout: float, retries: int, quiet: bool, max_tokens: int = 2048):
+                mode: str, max_reasks: int, timeout: float, retries: int, quiet: bool, max_tokens: int = 2048,
+                concurrency: int = 64):
     from .engines.offline import OfflineEngine
 
     has_endpoint = bool(base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"))
@@ -50,7 +50,8 @@ def make_engine(engine: str, model: Optional[str], base_url: Optional[str], prom
         if not model:
             raise ConfigError("--model is required with the openai engine (or set EXTRACTOR_MODEL)")
         return OpenAIEngine(model=model, base_url=base_url, prompts_dir=prompts, mode=mode,
-                            max_reasks=max_reasks, timeout=timeout, retries=retries, max_tokens=max_tokens)
+                            max_reasks=max_reasks, timeout=timeout, retries=retries, max_tokens=max_tokens,
+                            max_connections=concurrency)
     raise ConfigError(f"unknown engine {engine!r} (choose auto, offline or openai)")
 
 
@@ -87,9 +88,8 @@ def extract(
     from .ratelimit import AdaptiveLimiter
 
     try:
-        eng = make_engine(engine, model, base_url, prompts, mode, max_reasks, timeout, retries, quiet, max_tokens)
-        if eng.name != "offline":
-            eng.max_connections = concurrency
+        eng = make_engine(engine, model, base_url, prompts, mode, max_reasks, timeout, retries, quiet, max_tokens,
+                          concurrency)
         price = price_for(eng.model, load_prices(prices)) if eng.name != "offline" else (0.0, 0.0, 0.0)
     except ExtractorError as e:
         _fail(str(e))
@@ -180,8 +180,9 @@ def _progress(pipe, opts, price):
 
 def _dry_run(pipe, eng, price) -> None:
     from .costs import cost, estimate
+    from .schema import Usage
 
-    total = Usage_()
+    total = Usage()
     n = 0
     overhead = eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 0
     for paper in pipe._papers():
@@ -391,11 +392,11 @@ def batch_ingest(
         s = ingest(results, papers, output, warn=lambda m: err.print(f"extractor: {m}", markup=False))
     except ExtractorError as e:
         _fail(str(e))
-    extra = f"; {s.unknown} unknown custom_ids" if s.unknown else ""
+    extra = f"; {s.skipped} unknown custom_ids" if s.skipped else ""
     extra += f"; {s.already_done} already done" if s.already_done else ""
-    err.print(f"extractor: {s.records} records ({s.ok} ok, {s.errors} errors); {s.numbers} numbers "
+    err.print(f"extractor: {s.papers} records ({s.ok} ok, {s.errors} errors); {s.numbers} numbers "
               f"({s.verified} verified){extra} -> {output}", markup=False)
-    raise typer.Exit(1 if s.errors or s.unknown else 0)
+    raise typer.Exit(1 if s.errors or s.skipped else 0)
 
 
 @app.command("eval")

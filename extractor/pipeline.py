@@ -95,6 +95,20 @@ class Summary:
         parts.append(f"{self.elapsed:.1f}s ({rate:.0f} papers/s)")
         return "; ".join(parts)
 
+    def count(self, rec: Record, price: Optional[tuple[float, float, float]] = None) -> None:
+        """Add one written record to the totals."""
+        self.papers += 1
+        if rec.status == "ok":
+            self.ok += 1
+        else:
+            self.errors += 1
+        self.numbers += len(rec.headline_numbers)
+        self.verified += sum(1 for n in rec.headline_numbers if n.verified)
+        self.names += 1 if rec.system_name else 0
+        if rec.usage:
+            self.usage.add(rec.usage)
+            self.cost = cost(self.usage, price)
+
     def exit_code(self) -> int:
         if self.interrupted:
             return 130
@@ -203,18 +217,7 @@ class Pipeline:
 
     def _write(self, writer: TableWriter, rec: Record) -> None:
         writer.write(dumps(rec))
-        s = self.summary
-        s.papers += 1
-        if rec.status == "ok":
-            s.ok += 1
-        else:
-            s.errors += 1
-        s.numbers += len(rec.headline_numbers)
-        s.verified += sum(1 for n in rec.headline_numbers if n.verified)
-        s.names += 1 if rec.system_name else 0
-        if rec.usage:
-            s.usage.add(rec.usage)
-            s.cost = cost(s.usage, self.opts.price)
+        self.summary.count(rec, self.opts.price)
         self.on_record(rec)
 
     # -- drivers ------------------------------------------------------------------------------
@@ -241,26 +244,28 @@ class Pipeline:
             self.summary.elapsed = time.monotonic() - t0
         return self.summary
 
+    def _failure(self, paper: Paper, e: Exception) -> Record:
+        """One bad abstract becomes an error record; it must not cost the batch."""
+        if isinstance(e, EngineFailure):
+            return error_record(paper, self.engine, str(e), e.usage, e.reasks)
+        return error_record(paper, self.engine, f"internal error: {e.__class__.__name__}: {e}")
+
     def _extract_sync(self, paper: Paper) -> Record:
         try:
             result = self.engine.extract(paper)
-        except EngineFailure as e:
-            return error_record(paper, self.engine, str(e), e.usage, e.reasks)
-        except (FatalEngineError, KeyboardInterrupt):
+        except FatalEngineError:
             raise
-        except Exception as e:  # one bad abstract must not cost the batch
-            return error_record(paper, self.engine, f"internal error: {e.__class__.__name__}: {e}")
+        except Exception as e:
+            return self._failure(paper, e)
         return self._record(paper, result)
 
     async def _extract_async(self, paper: Paper, est: Usage) -> tuple[Record, Optional[EngineResult]]:
         try:
             result = await self.engine.aextract(paper, est.prompt_tokens + est.completion_tokens)
-        except EngineFailure as e:
-            return error_record(paper, self.engine, str(e), e.usage, e.reasks), None
         except FatalEngineError:
             raise
-        except Exception as e:  # one bad abstract must not cost the batch
-            return error_record(paper, self.engine, f"internal error: {e.__class__.__name__}: {e}"), None
+        except Exception as e:
+            return self._failure(paper, e), None
         return self._record(paper, result), result
 
     async def _run_async(self, writer: TableWriter) -> None:
@@ -272,16 +277,16 @@ class Pipeline:
         need_estimate = o.max_cost is not None or o.tpm is not None
         # counting tokens loads the tokenizer: only when a budget or a token cap needs estimates
         overhead = (eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 600) if need_estimate else 0
-        pending: dict[asyncio.Task, tuple[Paper, str, Usage]] = {}
+        pending: dict[asyncio.Task, tuple[Optional[str], float]] = {}  # task -> (cache key, estimated cost)
         window = max(1, o.concurrency)  # papers in flight; bounded, so memory stays flat for any input
         committed = 0.0  # estimated cost of requests in flight
 
         def finish(task: asyncio.Task) -> None:
             nonlocal committed
-            paper, key, est = pending.pop(task)
-            committed -= cost(est, o.price) or 0.0
+            key, est_cost = pending.pop(task)
+            committed -= est_cost
             rec, result = task.result()
-            if result is not None and rec.status == "ok" and self._cache is not None:
+            if result is not None and rec.status == "ok" and key is not None:
                 self._cache.put(key, _cache_value(result))
             self._write(writer, rec)
 
@@ -296,21 +301,23 @@ class Pipeline:
                     if not buffered:
                         break
                 paper = buffered.pop()
-                key = Cache.key(eng.name, eng.model, eng.prompt_hash, paper.title, paper.abstract)
+                key = None
                 if self._cache is not None:
+                    key = Cache.key(eng.name, eng.model, eng.prompt_hash, paper.title, paper.abstract)
                     hit = self._cache.get(key)
                     if hit is not None:
                         self._write(writer, self._record(paper, _cached_result(hit)))
                         continue
                 est = estimate(overhead, paper.title, paper.abstract) if need_estimate else Usage()
+                est_cost = cost(est, o.price) or 0.0
                 if o.max_cost is not None:
                     spent = cost(s.usage, o.price) or 0.0
-                    if spent + committed + (cost(est, o.price) or 0.0) > o.max_cost:
+                    if spent + committed + est_cost > o.max_cost:
                         s.budget_stopped = True
                         break
-                committed += cost(est, o.price) or 0.0
+                committed += est_cost
                 task = asyncio.create_task(self._extract_async(paper, est))
-                pending[task] = (paper, key, est)
+                pending[task] = (key, est_cost)
                 while len(pending) >= window:
                     done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
                     for t in done:
