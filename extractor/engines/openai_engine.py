@@ -26,6 +26,7 @@ from tenacity.wait import wait_random_exponential
 from ..errors import FatalEngineError
 from ..grounding import Aligner
 from ..prompting import load_prompts, strict_schema
+from ..ratelimit import AdaptiveLimiter
 from ..schema import HeadlineNumber, LLMExtraction, Paper, Usage
 from .base import EngineFailure, EngineResult
 
@@ -201,40 +202,20 @@ def _strip_fences(s: str) -> str:
 
 # --- the engine ------------------------------------------------------------------------------------
 
-class _NoLimit:
-    """Stand-in for ratelimit.AdaptiveLimiter when the engine is used on its own."""
-
-    class _Slot:
-        async def __aenter__(self):
-            return self
-
-        async def __aexit__(self, *exc):
-            return False
-
-    def slot(self, tokens: int = 0):
-        return self._Slot()
-
-    def on_rate_limited(self) -> None:
-        pass
-
-    def on_success(self) -> None:
-        pass
-
-
 def _http_client(max_connections: int, timeout: float):
     """aiohttp under the SDK when installed (openai[aiohttp], a dependency of extractor): httpx's
     pool scans every connection on each request and costs ms of CPU per request at 64 in flight.
-    Falls back to the SDK's default httpx client."""
+    Falls back to the SDK's default httpx client; both get the same connection limits."""
+    import importlib
+
+    # the HTTP library the installed SDK is built on (httpx, or httpx2 in newer SDKs)
+    mod = importlib.import_module(openai.DefaultAsyncHttpxClient.__mro__[1].__module__.split(".")[0])
+    limits = mod.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     try:
         import aiohttp  # noqa: F401
 
-        return openai.DefaultAioHttpClient(timeout=timeout)
+        return openai.DefaultAioHttpClient(limits=limits, timeout=timeout)
     except (ImportError, AttributeError, RuntimeError):
-        import importlib
-
-        # the HTTP library the installed SDK is built on (httpx, or httpx2 in newer SDKs)
-        mod = importlib.import_module(openai.DefaultAsyncHttpxClient.__mro__[1].__module__.split(".")[0])
-        limits = mod.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
         return openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout)
 
 
@@ -269,7 +250,7 @@ class OpenAIEngine:
         self._fixed_mode = mode != "auto"
         self._modes = [mode] if mode != "auto" else list(MODES)
         self._reachable = False  # set once any HTTP answer arrives
-        self.limiter: Any = _NoLimit()
+        self.limiter: Any = AdaptiveLimiter(max_connections)  # the pipeline installs its own
         self._key = api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"  # local servers need none
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self.max_connections = max_connections

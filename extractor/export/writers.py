@@ -10,7 +10,7 @@ import html
 from ..store import atomic_write
 from .common import (
     CLAIM_COLUMNS, DECISIONS, FORMULA_START, PAPER_COLUMNS, claim_rows, describe, fmt_number, paper_rows,
-    review_of, safe_text, value_text,
+    review_of, safe_text,
 )
 
 FORMATS = ("xlsx", "csv", "md", "html")
@@ -282,4 +282,4 @@ def export(records: list[dict], path: str, fmt: str, rows: str = "papers") -> No
         raise ValueError(fmt)
 
 
-__all__ = ["export", "FORMATS", "atomic_write", "value_text"]
+__all__ = ["export", "FORMATS"]
