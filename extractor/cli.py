@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import time
@@ -81,6 +82,7 @@ def extract(
     retry_errors: bool = typer.Option(False, "--retry-errors", help="redo papers whose record is an error"),
     arxiv_max: int = typer.Option(100, "--arxiv-max", help="results to fetch for an arxiv:QUERY input"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar and notes"),
+    summary_json: Optional[str] = typer.Option(None, "--summary-json", help="also write the run summary as JSON here"),
 ) -> None:
     """Extract a comparison table from abstracts (resumable: re-run the same command to continue)."""
     from .costs import load_prices, price_for
@@ -142,6 +144,11 @@ def extract(
         _note(f"stopped before the --max-cost budget of ${max_cost:.2f}; re-run with a higher budget to continue")
     prefix = "interrupted" if summary.interrupted else "done"
     err.print(f"extractor: {prefix}: {summary.line()} -> {output}", markup=False)
+    if summary_json:
+        from .store import atomic_write
+
+        with atomic_write(summary_json) as f:
+            f.write(json.dumps(summary.as_dict(), indent=2) + "\n")
     raise typer.Exit(summary.exit_code())
 
 

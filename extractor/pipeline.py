@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from itertools import islice
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from typing import Callable, Iterator, Optional
 
 from .cache import Cache
@@ -108,6 +108,13 @@ class Summary:
         if rec.usage:
             self.usage.add(rec.usage)
             self.cost = cost(self.usage, price)
+
+    def as_dict(self) -> dict:
+        d = asdict(self)
+        d["usage"] = self.usage.model_dump()
+        d["exit_code"] = self.exit_code()
+        d["papers_per_s"] = self.papers / self.elapsed if self.elapsed > 0 else 0.0
+        return d
 
     def exit_code(self) -> int:
         if self.interrupted:
@@ -269,6 +276,13 @@ class Pipeline:
         return self._record(paper, result), result
 
     async def _run_async(self, writer: TableWriter) -> None:
+        """`concurrency` workers, each taking the next paper, extracting it and writing its record.
+
+        A worker sends its next request as soon as it has written the last record, in the same
+        step of the event loop: with one task per paper and a dispatcher, a finished request would
+        wait for every other reply ready in that step before its successor went out, and replies
+        that arrive together would stay together (measured: ~10 ms more per request at 64 in
+        flight). Memory stays flat: papers are read 256 at a time, only as workers ask for them."""
         o, s, eng = self.opts, self.summary, self.engine
         if self.limiter is not None:
             eng.limiter = self.limiter
@@ -277,30 +291,32 @@ class Pipeline:
         need_estimate = o.max_cost is not None or o.tpm is not None
         # counting tokens loads the tokenizer: only when a budget or a token cap needs estimates
         overhead = (eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 600) if need_estimate else 0
-        pending: dict[asyncio.Task, tuple[Optional[str], float]] = {}  # task -> (cache key, estimated cost)
-        window = max(1, o.concurrency)  # papers in flight; bounded, so memory stays flat for any input
-        committed = 0.0  # estimated cost of requests in flight
-
-        def finish(task: asyncio.Task) -> None:
-            nonlocal committed
-            key, est_cost = pending.pop(task)
-            committed -= est_cost
-            rec, result = task.result()
-            if result is not None and rec.status == "ok" and key is not None:
-                self._cache.put(key, _cache_value(result))
-            self._write(writer, rec)
-
         papers = self._papers()
         buffered: list[Paper] = []
-        try:
-            while True:
-                if not buffered:
-                    # read ahead in a thread (reading may block on URLs or the arXiv API), a chunk at a time
-                    buffered = await asyncio.to_thread(lambda: list(islice(papers, 256)))
-                    buffered.reverse()
-                    if not buffered:
-                        break
-                paper = buffered.pop()
+        exhausted = False
+        stopped = False
+        committed = 0.0  # estimated cost of requests in flight
+        reading = asyncio.Lock()
+
+        async def next_paper() -> Optional[Paper]:
+            nonlocal buffered, exhausted
+            while not buffered:
+                if exhausted or stopped:
+                    return None
+                async with reading:
+                    if not buffered and not exhausted:
+                        # read ahead in a thread (reading may block on URLs or the arXiv API)
+                        chunk = await asyncio.to_thread(lambda: list(islice(papers, 256)))
+                        chunk.reverse()
+                        buffered, exhausted = chunk, not chunk
+            return buffered.pop()
+
+        async def worker() -> None:
+            nonlocal committed, stopped
+            while not stopped:
+                paper = await next_paper()
+                if paper is None:
+                    return
                 key = None
                 if self._cache is not None:
                     key = Cache.key(eng.name, eng.model, eng.prompt_hash, paper.title, paper.abstract)
@@ -313,31 +329,26 @@ class Pipeline:
                 if o.max_cost is not None:
                     spent = cost(s.usage, o.price) or 0.0
                     if spent + committed + est_cost > o.max_cost:
-                        s.budget_stopped = True
-                        break
+                        s.budget_stopped = stopped = True
+                        return
                 committed += est_cost
-                task = asyncio.create_task(self._extract_async(paper, est))
-                pending[task] = (key, est_cost)
-                while len(pending) >= window:
-                    done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                    for t in done:
-                        finish(t)
-            while pending:
-                done, _ = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
-                for t in done:
-                    finish(t)
+                try:
+                    rec, result = await self._extract_async(paper, est)
+                finally:
+                    committed -= est_cost
+                if result is not None and rec.status == "ok" and key is not None:
+                    self._cache.put(key, _cache_value(result))
+                self._write(writer, rec)  # a whole line, at once: what finished is never lost
+
+        workers = [asyncio.create_task(worker()) for _ in range(max(1, o.concurrency))]
+        try:
+            await asyncio.gather(*workers)  # the first fatal error ends the run
         except (asyncio.CancelledError, KeyboardInterrupt):
-            # Ctrl-C: keep what finished, drop what is in flight (it is redone on resume)
-            for t in list(pending):
-                if t.done() and not t.cancelled() and t.exception() is None:
-                    finish(t)
-                else:
-                    t.cancel()
+            # Ctrl-C: what finished is written; what is in flight is dropped and redone on resume
             s.interrupted = True
             raise
-        except BaseException:
-            for t in pending:
-                t.cancel()
-            raise
         finally:
+            for t in workers:
+                t.cancel()
+            await asyncio.gather(*workers, return_exceptions=True)
             await eng.aclose()

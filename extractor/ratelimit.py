@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import deque
 from contextlib import asynccontextmanager
 from typing import Optional
 
@@ -39,7 +40,11 @@ class TokenBucket:
 
 class AdaptiveLimiter:
     """At most `limit` requests in flight; `limit` halves on a 429 (once per second at most) and
-    grows back by one request per `limit` successes, up to the configured maximum."""
+    grows back by one request per `limit` successes, up to the configured maximum.
+
+    A slot is taken without a lock or a wake-up when one is free (the common case: one call per
+    request, on the hot path); waiters queue first-come first-served and a released slot is handed
+    straight to the next of them."""
 
     def __init__(self, max_concurrency: int, rpm: Optional[float] = None, tpm: Optional[float] = None,
                  clock=time.monotonic):
@@ -47,24 +52,48 @@ class AdaptiveLimiter:
         self.limit = float(self.max)
         self.inflight = 0
         self.clock = clock
-        self._cond: Optional[asyncio.Condition] = None
+        self._waiters: deque[asyncio.Future] = deque()
         self._last_cut = -1e9
         self.requests = TokenBucket(rpm, clock) if rpm else None
         self.tokens = TokenBucket(tpm, clock) if tpm else None
         self.rate_limited = 0  # 429s seen
         self.min_limit_seen = self.limit
 
-    @property
-    def cond(self) -> asyncio.Condition:
-        if self._cond is None:
-            self._cond = asyncio.Condition()
-        return self._cond
+    def _room(self) -> bool:
+        return self.inflight < max(1, int(self.limit))
+
+    async def acquire(self) -> None:
+        if not self._waiters and self._room():
+            self.inflight += 1
+            return
+        fut = asyncio.get_running_loop().create_future()
+        self._waiters.append(fut)
+        try:
+            await fut  # whoever resolves it has counted this request in
+        except asyncio.CancelledError:
+            if fut.done() and not fut.cancelled():
+                self.release()  # granted and cancelled at once: give the slot on
+            else:
+                try:
+                    self._waiters.remove(fut)
+                except ValueError:
+                    pass
+            raise
+
+    def release(self) -> None:
+        self.inflight -= 1
+        self._wake()
+
+    def _wake(self) -> None:
+        while self._waiters and self._room():
+            fut = self._waiters.popleft()
+            if not fut.done():
+                self.inflight += 1
+                fut.set_result(None)
 
     @asynccontextmanager
     async def slot(self, est_tokens: int = 0):
-        async with self.cond:
-            await self.cond.wait_for(lambda: self.inflight < max(1, int(self.limit)))
-            self.inflight += 1
+        await self.acquire()
         try:
             if self.requests:
                 await self.requests.take(1)
@@ -72,9 +101,7 @@ class AdaptiveLimiter:
                 await self.tokens.take(est_tokens)
             yield
         finally:
-            async with self.cond:
-                self.inflight -= 1
-                self.cond.notify_all()
+            self.release()
 
     def on_rate_limited(self) -> None:
         self.rate_limited += 1
@@ -87,10 +114,4 @@ class AdaptiveLimiter:
     def on_success(self) -> None:
         if self.limit < self.max:
             self.limit = min(float(self.max), self.limit + 1.0 / self.limit)
-            if self._cond is not None:
-                # more room: wake waiters (without awaiting the lock from sync code)
-                asyncio.get_running_loop().create_task(self._notify())
-
-    async def _notify(self) -> None:
-        async with self.cond:
-            self.cond.notify_all()
+            self._wake()  # more room: let waiters in

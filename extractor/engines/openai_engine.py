@@ -255,6 +255,7 @@ class OpenAIEngine:
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self.max_connections = max_connections
         self._client: Optional[openai.AsyncOpenAI] = None
+        self._endpoint = "/chat/completions"
 
     @property
     def client(self) -> openai.AsyncOpenAI:
@@ -264,6 +265,8 @@ class OpenAIEngine:
                 api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.timeout,
                 http_client=_http_client(self.max_connections, self.timeout),
             )
+            # absolute, so the SDK does not merge it with the base URL on every request
+            self._endpoint = str(self._client.base_url).rstrip("/") + "/chat/completions"
         return self._client
 
     async def aclose(self) -> None:
@@ -310,32 +313,49 @@ class OpenAIEngine:
                          "Reply again with the complete, corrected JSON object only."})
         return msgs
 
+    async def _send(self, body: dict, usage: Usage, est_tokens: int) -> Any:
+        usage.requests += 1
+        async with self.limiter.slot(est_tokens):
+            # The SDK's generic `post` (its documented way to send a request body as is) with the
+            # body already serialised, and the reply as bytes: the typed `chat.completions.create`
+            # would walk the schema and messages in Python to transform params, JSON-encode them with
+            # the stdlib and build pydantic objects from the reply, ~1 ms of CPU per request and the
+            # bottleneck at high concurrency. Errors, auth, headers and transport stay the SDK's.
+            client = self.client
+            raw = await client.post(self._endpoint, cast_to=bytes, body=orjson.dumps(body))
+        return orjson.loads(raw)
+
+    async def _send_with_retries(self, body: dict, usage: Usage, est_tokens: int) -> Any:
+        try:
+            return await self._send(body, usage, est_tokens)
+        except Exception as e:
+            if not _transient(e) or self.retries <= 1:
+                raise
+            first: Optional[BaseException] = e
+        # Only a failed request pays for tenacity's machinery: the first failure is replayed into it
+        # as attempt 1, so the wait (Retry-After or backoff), the hooks and the attempt count are the
+        # same as if tenacity had run from the start.
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(_transient),
+            stop=stop_after_attempt(self.retries),
+            wait=_Wait(self.backoff, 30.0),
+            reraise=True,
+            before_sleep=self._before_sleep,
+        )
+        async for attempt in retrying:
+            with attempt:
+                if first is not None:
+                    replay, first = first, None
+                    raise replay
+                return await self._send(body, usage, est_tokens)
+
     async def _call(self, paper: Paper, last_reply, last_error, usage: Usage, est_tokens: int):
         """One logical request: transport retries, mode fallback, fatal errors."""
         while True:
             mode = self.mode
             body = self.request_body(self.messages(paper, mode, last_reply, last_error), mode)
-            retrying = AsyncRetrying(
-                retry=retry_if_exception(_transient),
-                stop=stop_after_attempt(self.retries),
-                wait=_Wait(self.backoff, 30.0),
-                reraise=True,
-                before_sleep=self._before_sleep,
-            )
             try:
-                async for attempt in retrying:
-                    with attempt:
-                        usage.requests += 1
-                        async with self.limiter.slot(est_tokens):
-                            # The request goes out through the SDK with the body in extra_body, and the
-                            # reply comes back raw: the SDK would otherwise walk the schema and messages
-                            # in Python to transform params and build pydantic objects from the reply,
-                            # several ms of CPU per request at high concurrency. Errors, retries off,
-                            # auth and transport stay the SDK's.
-                            rest = {k: v for k, v in body.items() if k != "model"}
-                            raw = await self.client.chat.completions.with_raw_response.create(
-                                model=body["model"], messages=[], extra_body=rest)
-                            resp = orjson.loads(raw.content)
+                resp = await self._send_with_retries(body, usage, est_tokens)
                 self._reachable = True
                 self.limiter.on_success()
                 return resp, mode
