@@ -177,6 +177,7 @@ class Sentence(NamedTuple):
 
 
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|vs|cf|etc|approx|Fig|Sec|Eq|resp|incl|no)\.)$", re.I)
+_ABBREV_LAST = frozenset("gelsfcxqpo")  # the last letters of the abbreviations above
 _SENT_END = re.compile(r"[.!?](?=\s+[\"'(\[\\$A-Z0-9])")
 
 
@@ -187,7 +188,8 @@ def split_sentences(text: str) -> list[Sentence]:
     start = 0
     for m in _SENT_END.finditer(text):
         end = m.end()
-        if _ABBREV.search(text, max(0, end - 8), end):
+        # every abbreviation ends in one of these letters: most sentence ends skip the regex
+        if text[end - 2:end - 1].lower() in _ABBREV_LAST and _ABBREV.search(text, max(0, end - 8), end):
             continue
         seg = text[start:end].strip()
         if seg:

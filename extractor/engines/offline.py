@@ -277,8 +277,9 @@ _LEAD_COMPARE = re.compile(r"^(?:compared\s+(?:to|with)|relative\s+to|against|ov
 _BASELINE_STOP = re.compile(
     r"\s+(?:while|under|across|on|in|at|when|with|for|by|thus|thereby|which|and\s+\d|respectively)\b.*$"
 )
-_CONTEXT_CUES = re.compile(
-    r"\b(?:existing|prior|previous|current|conventional|traditional|today's|naive|naively|state-of-the-art\s+(?:systems|approaches|methods))\b|\bwhich is limited\b"
+_CONTEXT_CUES = _word_alternation(
+    r"\b(?:existing|prior|previous|current|conventional|traditional|today's|naive|naively|"
+    r"state-of-the-art\s+(?:systems|approaches|methods)|which is limited)\b"
 )
 _RESULT_VERBS = _word_alternation(
     r"\b(?:achiev\w*|improv\w*|reduc\w*|outperform\w*|speeds?\s*up|accelerat\w*|lower\w*|increas\w*|"
@@ -304,20 +305,23 @@ _OF_BASELINE = re.compile(r"\s+of\s+(?P<b>[^;.()]+)")
 _OUTPERFORM = re.compile(r"outperform\w*\s+(?P<b>.+?)\s+by\s*$", re.I)
 
 
-def _clause_before(sent_text: str, rel: int) -> str:
+def _clause_bounds(sent_text: str, rel: int) -> tuple[int, int]:
+    """Where the clause before offset `rel` starts and ends in the sentence."""
     before = sent_text[:rel]
+    end = rel
     if before.endswith("(") and not before.endswith(" ("):
         pass
     elif before.rstrip().endswith("("):
         before = before.rstrip()[:-1]  # "a modest increase (4%)": the clause before the parenthesis
+        end = len(before)
     cut = max(before.rfind(","), before.rfind(";"), before.rfind(":"), before.rfind("("))
-    return before[cut + 1:] if cut >= 0 else before
+    return (cut + 1 if cut >= 0 else 0), end
 
 
-def _after(sent_text: str, rel_end: int) -> str:
-    after = sent_text[rel_end:]
-    m = _AFTER_END.search(after)
-    return after[: m.start()] if m else after
+def _after_end(sent_text: str, rel_end: int) -> int:
+    """Where the clause after offset `rel_end` ends in the sentence."""
+    m = _AFTER_END.search(sent_text, rel_end)
+    return m.start() if m else len(sent_text)
 
 
 def _direction(q: Quantity, before: str, after: str, word: str) -> str:
@@ -481,7 +485,7 @@ def extract_offline(paper: Paper) -> EngineResult:
     numbers: list[HeadlineNumber] = []
     prev_num: Optional[HeadlineNumber] = None
     si = 0
-    qs = scan(a)
+    qs = scan(a, low=low)
     flags: dict[int, tuple[bool, bool, bool]] = {}
     # members of a list ("30%, 26%, 21%, and 14%") share qualifier, metric, direction, baseline
     in_list = [i > 0 and bool(_LIST_SEP.match(a[qs[i - 1].end:q.start])) for i, q in enumerate(qs)]
@@ -490,11 +494,12 @@ def extract_offline(paper: Paper) -> EngineResult:
             si += 1
         sent = sentences[si] if sentences else Sentence(0, len(a), a)
         rel_s, rel_e = q.start - sent.start, q.end - sent.start
-        before = _clause_before(sent.text, rel_s)
-        after = _after(sent.text, rel_e)
+        # the clause around the number, in the sentence and in its lower-cased copy (same offsets)
+        b0, b1 = _clause_bounds(sent.text, rel_s)
+        a1 = _after_end(sent.text, rel_e)
+        before, after = sent.text[b0:b1], sent.text[rel_e:a1]
         sent_low = low[sent.start:sent.end]  # same offsets; the cue patterns run on lower case
-        before_low = _clause_before(sent_low, rel_s)
-        after_low = _after(sent_low, rel_e)
+        before_low, after_low = sent_low[b0:b1], sent_low[rel_e:a1]
         j = i + 1
         while j < len(qs) and in_list[j]:
             j += 1  # the baseline may follow the whole list, but not the next claim
