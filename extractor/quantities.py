@@ -86,6 +86,25 @@ _UNITS: list[tuple[str, str]] = [
 ]
 _UNIT_RE = re.compile(r"[ ]?(?:" + "|".join(f"(?P<u{i}>{p})" for i, (_, p) in enumerate(_UNITS)) + ")")
 _UNIT_NAMES = [u for u, _ in _UNITS]
+
+
+def _first_chars(patterns: list[str]) -> frozenset[str] | None:
+    """The characters a match of any of these unit spellings can start with (None: unknown shape)."""
+    out: set[str] = set()
+    for p in patterns:
+        for alt in p.split("|"):
+            if alt.startswith("-?"):
+                out.update({"-", alt[2]})
+            elif alt.startswith("["):
+                out.update(alt[1:alt.index("]")])
+            elif alt[0].isalnum() or alt[0] in "%°":
+                out.add(alt[0])
+            else:
+                return None
+    return frozenset(out)
+
+
+_UNIT_FIRST = _first_chars([p for _, p in _UNITS])
 _UNIT_BY_GROUP = {f"u{i}": name for i, name in enumerate(_UNIT_NAMES)}
 
 # Unit conversions, only to bring both ends of a range ("512 MB-2 GB") to one unit.
@@ -97,6 +116,8 @@ _SCALE = {
 }
 
 _MULT_RE = re.compile(r"(?:[ ](?P<word>thousand|million|billion|trillion)\b|(?P<sfx>[KMB])(?![A-Za-z0-9]))")
+_MULT_FIRST = frozenset("KMB")  # _MULT_RE matches only after one of these, or " t", " m", " b"
+_MULT_SPACED = frozenset((" t", " m", " b"))
 _MULT = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "K": 1e3, "M": 1e6, "B": 1e9}
 
 _QUAL_WORDS = {
@@ -120,6 +141,23 @@ _QUAL_RE = re.compile(
     + r")(?: an?)?|(?P<s><=|>=|<|>|~|≈))[ ]?$",
     re.I,
 )
+
+# what the text before a number must end with (lower-cased, spaces stripped) for _QUAL_RE to match
+_QUAL_SUFFIXES = tuple(
+    {k for k in _QUAL_WORDS if k[0].isalpha()} | {k + " a" for k in _QUAL_WORDS if k[0].isalpha()}
+    | {k + " an" for k in _QUAL_WORDS if k[0].isalpha()} | {"<=", ">=", "<", ">", "~", "≈"}
+)
+
+
+def _qualifier_before(text: str, s: int):
+    """_QUAL_RE.search over the 16 characters before `s`, skipped when no qualifier can end there:
+    a suffix test costs a fraction of the case-insensitive regex, which runs for every number."""
+    lo = max(0, s - 16)
+    tail = text[lo:s]
+    if tail.isascii() and not tail.lower().rstrip(" ").endswith(_QUAL_SUFFIXES):
+        return None
+    return _QUAL_RE.search(text, lo, s)
+
 
 _RANGE_SEP_RE = re.compile(r"[ ]?-[ ]?|[ ]to[ ]")
 _BETWEEN_RE = re.compile(r"\bbetween[ ]$", re.I)
@@ -169,6 +207,10 @@ def _to_float(s: str) -> float:
 def _match_unit(text: str, pos: int) -> tuple[str, int] | None:
     if pos >= len(text) or text[pos] in ",;:)]." :
         return None  # the common case, decided without running the unit alternation
+    if _UNIT_FIRST is not None:  # no unit can start here: skip the alternation
+        c = text[pos + 1:pos + 2] if text[pos] == " " else text[pos]
+        if c not in _UNIT_FIRST:
+            return None
     m = _UNIT_RE.match(text, pos)
     if not m:
         return None
@@ -179,7 +221,8 @@ def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int] | None:
     """Read number text[s:e] with any multiplier and unit; return (value, unit, end)."""
     value = _to_float(text[s:e])
     pos = e
-    mm = _MULT_RE.match(text, pos)
+    nxt = text[pos:pos + 2]
+    mm = _MULT_RE.match(text, pos) if nxt[:1] in _MULT_FIRST or nxt in _MULT_SPACED else None
     if mm:
         value *= _MULT[mm.group("word") or mm.group("sfx")]
         pos = mm.end()
@@ -229,7 +272,8 @@ def _excluded_by_context(
     if unit in ("", "s") and "," not in raw and "." not in raw and len(raw) == 4 and 1900 <= value <= 2099:
         if unit == "s" or not _YEAR_OK_NEXT.match(text, end):
             return True  # a year
-    if prev in "[, -" and _CITE_OPEN.search(text, max(0, s - 20), s) and _CITE_CLOSE.match(text, s, s + 20):
+    if prev in "[, -" and "[" in text[max(0, s - 20):s] and _CITE_OPEN.search(text, max(0, s - 20), s) \
+            and _CITE_CLOSE.match(text, s, s + 20):
         return True  # citation marker [12], [3, 4]
     if unit == "" and nxt == ")" and len(raw) <= 2 and not _OPERATOR_BEFORE.search(text, max(0, s - 3), s):
         after = text[end:end + 3]
@@ -318,7 +362,7 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
                 found.append(Quantity(qs, end, value, low, high, unit, qual, s, end))
                 consumed = max(consumed, end)
                 continue
-        qm = _QUAL_RE.search(text, max(0, s - 16), s)
+        qm = _qualifier_before(text, s)
         if qm:
             word = (qm.group("w") or qm.group("s")).lower()
             if word == "~" and qm.start() > 0 and text[qm.start() - 1].isalpha():

@@ -185,21 +185,21 @@ _SENT_END = re.compile(r"[.!?](?=\s+[\"'(\[\\$A-Z0-9])")
 def split_sentences(text: str) -> list[Sentence]:
     """Split an abstract into sentences with offsets; abbreviations like e.g. / i.e. do not split."""
     out: list[Sentence] = []
+    make = Sentence._make  # tuple.__new__, quicker than the NamedTuple's keyword-aware __new__
     start = 0
-    for m in _SENT_END.finditer(text):
-        end = m.end()
+    ends = [m.end() for m in _SENT_END.finditer(text)]
+    ends.append(len(text))
+    for end in ends:
         # every abbreviation ends in one of these letters: most sentence ends skip the regex
-        if text[end - 2:end - 1].lower() in _ABBREV_LAST and _ABBREV.search(text, max(0, end - 8), end):
+        if end < len(text) and text[end - 2:end - 1].lower() in _ABBREV_LAST \
+                and _ABBREV.search(text, max(0, end - 8), end):
             continue
-        seg = text[start:end].strip()
+        seg = text[start:end]
+        lead = len(seg) - len(seg.lstrip())
+        seg = seg.strip()
         if seg:
-            s = text.index(seg[0], start)
-            out.append(Sentence(s, s + len(seg), seg))
+            out.append(make((start + lead, start + lead + len(seg), seg)))
         start = end
-    seg = text[start:].strip()
-    if seg:
-        s = text.index(seg[0], start)
-        out.append(Sentence(s, s + len(seg), seg))
     return out
 
 

@@ -376,8 +376,10 @@ def _np_after(words: list[str]) -> list[str]:
 
 def _metric(before: str, after: str, q: Quantity) -> Optional[str]:
     # "reduces cold-start latency by up to" / "throughput gains of up to" / "keeping throughput within"
-    b = _TRAILING_BY.sub("", before.rstrip())
-    passive = _PASSIVE.search(b)  # "is limited by ~8x overhead"
+    b = before.rstrip()
+    if b.endswith(("by", "of", "reaching")):  # the regexes below match only then; they scan the clause
+        b = _TRAILING_BY.sub("", b)
+    passive = _PASSIVE.search(b) if b.endswith("ed") else None  # "is limited by ~8x overhead"
     if (b != before.rstrip() or q.qualifier == "within") and q.unit != "" and not passive:
         np = _np_before(b)
         if np:
