@@ -333,7 +333,7 @@ def _direction(q: Quantity, before: str, after: str, word: str) -> str:
     if w.startswith("halv"):
         return "decrease"
     # before and after arrive lower-cased
-    head = " ".join(_take_np(after.split(), 4))  # "2.1x and reduces latency": stop at "and"
+    head = " ".join(_take_np(after.split(None, 4), 4))  # "2.1x and reduces latency": stop at "and"
     m = _ANY_CUE.search(head)
     if m:
         return "decrease" if _DEC_WORDS.match(m.group(0)) else "increase"
@@ -442,24 +442,43 @@ _FOUND_BEFORE = re.compile(r"\b(?:discover\w*|uncover\w*|found|find|finds|detect
 _OWN_RE = re.compile(r"\b(?:we|our|this|it)\b")
 
 
-def _sentence_flags(sent: str, low: str, name: Optional[str]) -> tuple[bool, bool, bool]:
-    """(mentions the paper's own work, has context cues, has result verbs), on one sentence."""
-    own = bool((name and name in sent) or _OWN_RE.search(low))
-    return own, bool(_CONTEXT_CUES.search(low)), bool(_RESULT_VERBS.search(low))
+class _SentenceFacts:
+    """What _kind asks about one sentence: mentions of the paper's own work, context cues, result
+    verbs. The two cue tests are regex passes over the sentence, run only when _kind needs them."""
+
+    __slots__ = ("low", "own", "_ctx", "_res")
+
+    def __init__(self, sent: str, low: str, name: Optional[str]):
+        self.low = low
+        self.own = bool((name and name in sent) or _OWN_RE.search(low))
+        self._ctx: Optional[bool] = None
+        self._res: Optional[bool] = None
+
+    @property
+    def ctx(self) -> bool:
+        if self._ctx is None:
+            self._ctx = bool(_CONTEXT_CUES.search(self.low))
+        return self._ctx
+
+    @property
+    def res(self) -> bool:
+        if self._res is None:
+            self._res = bool(_RESULT_VERBS.search(self.low))
+        return self._res
 
 
-def _kind(q: Quantity, s_idx: int, intro: Optional[int], flags: tuple[bool, bool, bool], before: str,
+def _kind(q: Quantity, s_idx: int, intro: Optional[int], facts: _SentenceFacts, before: str,
           after: str) -> str:
-    own, ctx, res = flags
+    own = facts.own
     if q.unit == "":
-        if (_COUNT_RESULT_NEXT.match(after) and res) or (own and _FOUND_BEFORE.search(before)):
+        if (_COUNT_RESULT_NEXT.match(after) and facts.res) or (own and _FOUND_BEFORE.search(before)):
             return "result"  # "a 2,170 GPU save", "we discovered 12 previously unknown bugs"
         return "setup"
     if intro is not None and s_idx < intro:
         return "context"
     if intro is not None and s_idx == intro and q.unit not in ("%", "x", "pp"):
         return "setup"
-    if _CONTEXT_CUES.search(before) or (not own and ctx and not res):
+    if _CONTEXT_CUES.search(before) or (not own and facts.ctx and not facts.res):
         return "context"
     return "result"
 
@@ -488,7 +507,7 @@ def extract_offline(paper: Paper) -> EngineResult:
     prev_num: Optional[HeadlineNumber] = None
     si = 0
     qs = scan(a, low=low)
-    flags: dict[int, tuple[bool, bool, bool]] = {}
+    flags: dict[int, _SentenceFacts] = {}
     # members of a list ("30%, 26%, 21%, and 14%") share qualifier, metric, direction, baseline
     in_list = [i > 0 and bool(_LIST_SEP.match(a[qs[i - 1].end:q.start])) for i, q in enumerate(qs)]
     for i, q in enumerate(qs):
@@ -524,7 +543,7 @@ def extract_offline(paper: Paper) -> EngineResult:
             metric = metric or prev_num.metric
             baseline = baseline or prev_num.baseline
         if si not in flags:
-            flags[si] = _sentence_flags(sent.text, sent_low, name)
+            flags[si] = _SentenceFacts(sent.text, sent_low, name)
         kind = _kind(q, si, intro, flags[si], before_low, after_low)
         num = HeadlineNumber(
             text=word,
