@@ -193,6 +193,7 @@ def load_records(path: str) -> list[dict]:
 
 def dumps(record) -> bytes:
     """Serialise a Record (pydantic) or dict to one JSON line (no newline)."""
-    if hasattr(record, "model_dump_json"):
-        return record.model_dump_json().encode()
+    ser = getattr(record, "__pydantic_serializer__", None)
+    if ser is not None:
+        return ser.to_json(record)  # model_dump_json without its str round trip
     return orjson.dumps(record)
