@@ -112,6 +112,27 @@ def lower_same_length(s: str) -> str:
     return low if len(low) == len(s) else "".join(c if len(c.lower()) != 1 else c.lower() for c in s)
 
 
+_ARTICLE = re.compile(r"an?\s+|the\s+")
+
+
+def _is_word_char(c: str) -> bool:
+    return c.isalnum() or c == "_"
+
+
+def _names_first(rest: str, name: str) -> bool:
+    """re.match(rf"(?:an?\\s+|the\\s+)?{re.escape(name)}\\b", rest) without building a pattern per
+    title (the re module's cache holds 512 patterns; a corpus has a title per paper)."""
+    art = _ARTICLE.match(rest)
+    for i in ((art.end(), 0) if art else (0,)):
+        if rest.startswith(name, i):
+            j = i + len(name)
+            left = _is_word_char(name[-1])
+            right = j < len(rest) and _is_word_char(rest[j])
+            if left != right:  # \b after the name
+                return True
+    return False
+
+
 def find_system_name(title: str, abstract: str, abstract_low: Optional[str] = None,
                      first_intro: Optional[re.Match] = None) -> Optional[str]:
     """`abstract_low`: the abstract lower-cased by lower_same_length, and `first_intro`: the first
@@ -148,7 +169,7 @@ def find_system_name(title: str, abstract: str, abstract_low: Optional[str] = No
         n2 = _NAME_AFTER_HEAD.match(rest) or _THE_NAME.match(rest)
         if n2 and _name_like(n2.group("n"), strict=True):
             return n2.group("n")
-        if title_name and re.match(rf"(?:an?\s+|the\s+)?{re.escape(title_name)}\b", rest):
+        if title_name and _names_first(rest, title_name):
             return title_name
     if any(h in low for h in _CALLED_HINTS):
         for m in _CALLED_RE.finditer(low):
@@ -232,6 +253,8 @@ class _Words:
         self._memo: dict[str, bool] = {}
 
     def match(self, w: str) -> bool:
+        if not self.stems:
+            return w.lower() in self.words
         # memoised: the same few thousand words come up again and again; the memo is dropped when
         # it grows large, so memory stays bounded on any input
         hit = self._memo.get(w)
