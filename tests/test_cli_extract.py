@@ -39,6 +39,20 @@ def test_sample_feed_table(tmp_path):
     assert claw["doi"] == "10.1145/3805621.3807648" and "EuroMLSys" in claw["comment"]
 
 
+def test_summary_json_matches_the_table(tmp_path):
+    out, summary = tmp_path / "t.jsonl", tmp_path / "summary.json"
+    assert run_cli("extract", FIXTURE, "-o", out, "--limit", "5").returncode == 0
+    r = run_cli("extract", FIXTURE, "-o", out, "--summary-json", summary)
+    assert r.returncode == 0, r.stderr
+    s = json.loads(summary.read_text())
+    recs = read_jsonl(out)
+    new = recs[5:]  # what this run wrote
+    assert s["papers"] == len(new) == 10 and s["already_done"] == 5 and s["exit_code"] == 0
+    assert s["numbers"] == sum(len(x["headline_numbers"]) for x in new)
+    assert s["verified"] == sum(n["verified"] for x in new for n in x["headline_numbers"])
+    assert s["elapsed"] > 0 and s["usage"]["requests"] == 0
+
+
 def test_rerun_is_idempotent_and_resumes(tmp_path):
     out = tmp_path / "t.jsonl"
     assert run_cli("extract", FIXTURE, "-o", out, "--limit", "5").returncode == 0
