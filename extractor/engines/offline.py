@@ -55,11 +55,33 @@ def _word_alternation(pattern: str, flags: int = 0) -> re.Pattern:
 # --- system name ------------------------------------------------------------------------------
 
 _VERBS = r"(?:present|introduce|propose|design|describe|build|develop|implement|prototype|realize|realise)(?:s|d|ed)?"
-_INTRO_RE = re.compile(
-    r"\b(?:we|this (?:paper|work|article|study))\s+(?:(?:first|also|then|further|therefore|thus|hence)\s+)?"
-    + _VERBS
-    + r"(?:\s+and\s+(?:evaluate|implement|open-source)\w*)?[\s,]+(?P<rest>[^.;]{0,200})",
-)  # run on lower-cased text: Python's re is several times slower with re.I
+_INTRO_TAIL = (
+    r"\s+(?:(?:first|also|then|further|therefore|thus|hence)\s+)?" + _VERBS
+    + r"(?:\s+and\s+(?:evaluate|implement|open-source)\w*)?[\s,]+(?P<rest>[^.;]{0,200})"
+)
+_INTRO_RE = re.compile(r"\b(?:we|this (?:paper|work|article|study))" + _INTRO_TAIL)
+# The same as two patterns that start with a literal, which Python's re finds with a fast string
+# search instead of trying the pattern at every position (a third of the time on an abstract).
+_INTRO_WE = re.compile(r"we(?<=\bwe)" + _INTRO_TAIL)
+_INTRO_THIS = re.compile(r"this (?<=\bthis )(?:paper|work|article|study)" + _INTRO_TAIL)
+
+
+def _intro_search(low: str, pos: int = 0) -> Optional[re.Match]:
+    """_INTRO_RE.search(low, pos)."""
+    a, b = _INTRO_WE.search(low, pos), _INTRO_THIS.search(low, pos)
+    if a is None or (b is not None and b.start() < a.start()):
+        return b
+    return a
+
+
+def _intro_matches(low: str, pos: int = 0) -> Iterator[re.Match]:
+    """_INTRO_RE.finditer(low, pos)."""
+    while (m := _intro_search(low, pos)) is not None:
+        yield m
+        pos = m.end()
+
+
+# run on lower-cased text: Python's re is several times slower with re.I
 # a name token: "Nexus", "PI-DLinear", "μFork", "sNVMe-oF" (lower-case first letters need inner caps,
 # checked by _name_like)
 _TOKEN = r"[A-Za-zμ0-9][\w\-\.+]*[\w+]|[A-Z]"
@@ -141,16 +163,16 @@ def find_system_name(title: str, abstract: str, abstract_low: Optional[str] = No
     if "\\" in abstract or "$" in abstract:
         text = plain(abstract)
         low = lower_same_length(text)
-        intros = _INTRO_RE.finditer(low)
+        intros = _intro_matches(low)
     else:
         text = abstract
         low = abstract_low if abstract_low is not None else lower_same_length(text)
         if abstract_low is not None and first_intro is not None:
-            intros = chain((first_intro,), _INTRO_RE.finditer(low, first_intro.end()))
+            intros = chain((first_intro,), _intro_matches(low, first_intro.end()))
         elif abstract_low is not None:
             intros = iter(())  # the caller searched: no intro phrase
         else:
-            intros = _INTRO_RE.finditer(low)
+            intros = _intro_matches(low)
     title_name = None
     m = _TITLE_PREFIX.match(title)
     if m:
@@ -522,7 +544,7 @@ def extract_offline(paper: Paper) -> EngineResult:
     a = paper.abstract
     sentences = split_sentences(a)
     low = lower_same_length(a)
-    intro_m = _INTRO_RE.search(low)
+    intro_m = _intro_search(low)
     intro = _intro_index(sentences, intro_m)
     name = find_system_name(paper.title, a, low, intro_m)
     problem, technique = problem_and_technique(sentences, intro, low)

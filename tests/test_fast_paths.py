@@ -1,0 +1,71 @@
+"""The offline engine's fast paths give the same answers as the plain code they replace.
+
+Each fast path (a pre-test before a regex, a literal-led pattern, a string test instead of a
+pattern) claims to be exact; these tests hold them to it on the labelled abstracts and on random
+text built from the characters and words that matter to each one.
+"""
+
+import json
+import random
+import re
+
+import pytest
+from conftest import ROOT
+
+from extractor.engines import offline as off
+from extractor.quantities import _QUAL_RE, _UNIT_BY_GROUP, _UNIT_RE, _match_unit, _qualifier_before
+from extractor.text import SPECIAL_CHARS, collapse_ws, has_special, split_sentences
+
+ABSTRACTS = [json.loads(line)["abstract"] for line in open(ROOT / "tests/data/systems-abstracts-extra.jsonl")]
+
+
+def _random_texts(pieces, n=3000, seed=7, most=14):
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, most))) for _ in range(n)]
+
+
+def test_intro_search_equals_the_intro_pattern():
+    pieces = ["we ", "We", "we present ", "this paper ", "this work introduces ", "thesis ", "we\tpropose ",
+              "nexus, ", "a system", ". ", "(we ", "owe ", "this paper proposes ", "we first design "]
+    texts = [off.lower_same_length(a) for a in ABSTRACTS] + _random_texts(pieces)
+    for t in texts:
+        for pos in (0, 5):
+            want = off._INTRO_RE.search(t, pos)
+            got = off._intro_search(t, pos)
+            assert (want and (want.span(), want.group("rest"))) == (got and (got.span(), got.group("rest"))), t
+        assert [m.span() for m in off._INTRO_RE.finditer(t)] == [m.span() for m in off._intro_matches(t)]
+
+
+def test_has_special_and_collapse_ws():
+    pieces = ["a", " ", "  ", "\n", "\t", "\\", "$", "&", "{", "}", "×", "μ", "\u00a0", "\u2009", "é", "–", "x"]
+    for t in _random_texts(pieces, most=10) + ABSTRACTS:
+        assert has_special(t) == bool(SPECIAL_CHARS.search(t)), repr(t)
+        assert collapse_ws(t) == " ".join(t.split()), repr(t)
+
+
+def test_sentence_split_keeps_abbreviations_together():
+    text = "We use e.g. caches. Fig. 3 shows i.e. the point. See Sec. 2 and Eq. 4. Done! Next? Yes."
+    assert [s.text for s in split_sentences(text)] == [
+        "We use e.g. caches.", "Fig. 3 shows i.e. the point.", "See Sec. 2 and Eq. 4.", "Done!", "Next?", "Yes."]
+    for s in split_sentences(text):
+        assert text[s.start:s.end] == s.text
+
+
+def test_qualifier_pretest_and_unit_pretest():
+    pieces = ["up to ", "Up To ", "over ", "about ", "~", "<", "<=", "an average of ", "sub-", "by ", "nearly ",
+              "more than ", "x", " ", "5", "%", " ms", " GB", " times", "-fold", " and", "approx.", " a ", "é"]
+    for t in _random_texts(pieces, n=4000):
+        for s in range(len(t) + 1):
+            got, want = _qualifier_before(t, s), _QUAL_RE.search(t, max(0, s - 16), s)
+            assert (got and got.span()) == (want and want.span()), (t, s)
+            if s < len(t) and t[s] not in ",;:)].":
+                m = _UNIT_RE.match(t, s)
+                assert _match_unit(t, s) == ((_UNIT_BY_GROUP[m.lastgroup], m.end()) if m else None), (t, s)
+
+
+@pytest.mark.parametrize("name", ["Nexus", "μFork", "sNVMe-oF", "C++", "X", "Foo_"])
+def test_title_name_test_equals_the_pattern(name):
+    pieces = ["a ", "an ", "the ", "A ", name, "s", " ", "-", "x", "_", "(", "\t", "the  "]
+    for rest in _random_texts(pieces, n=2000, most=4):
+        want = bool(re.match(rf"(?:an?\s+|the\s+)?{re.escape(name)}\b", rest))
+        assert off._names_first(rest, name) == want, (name, rest)
