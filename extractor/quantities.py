@@ -247,6 +247,31 @@ _OPERAND_BEFORE = re.compile(r"(?:\b[A-Za-z]|\d[A-Za-z])\s*[+*/]\s*$")
 _FACTOR_RE = re.compile(r"(?:\ban? )?factor of $", re.I)
 
 
+def _word_before(text: str, s: int) -> tuple[int, int] | None:
+    """The span of group 1 of _WORD_BEFORE.search(text, max(0, s - 40), s) (a word, maybe with a
+    closing parenthesis, then one space, right before `s`), found by walking back instead of trying
+    the pattern at each of the 40 positions."""
+    lo = max(0, s - 40)
+    if s - lo < 2:
+        return None
+    if text[s - 1] != " ":
+        if text[s - 1] == "\n":  # `$` also matches before a final newline: leave that to the pattern
+            m = _WORD_BEFORE.search(text, lo, s)
+            return m.span(1) if m else None
+        return None
+    te = s - 2 if text[s - 2] == ")" else s - 1  # where the word ends
+    i = te
+    while i > lo and (text[i - 1].isalnum() or text[i - 1] in "_.-"):
+        i -= 1
+    for p in range(i, te):  # the pattern's leftmost start: the first ASCII letter of the run
+        if text[p] in _ASCII_LETTERS:
+            return p, te
+    return None
+
+
+_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+
+
 def _excluded_by_context(
     text: str, s: int, end: int, value: float, unit: str, raw: str, range_end: bool = False
 ) -> bool:
@@ -284,13 +309,16 @@ def _excluded_by_context(
             if after.startswith(" ") and after[1:2].isalpha():
                 return True  # enumerator "(1) a new ..."
     if unit == "":
-        m = _WORD_BEFORE.search(text, max(0, s - 40), s)
-        if m and m.group(1)[0].isupper() and m.group(1).lower() not in _CAP_OK:
-            head = text[: s - len(m.group(0))]
-            if m.group(0).endswith(") ") and head.endswith("("):
-                head = head[:-1]  # "(CXL) 3.0": the parenthesis is not a sentence start
-            if not _SENT_START_PREV.search(head):
-                return True  # Sonnet 4, Table 3, Llama 2
+        wb = _word_before(text, s)
+        if wb is not None:
+            p, te = wb
+            word = text[p:te]
+            if word[0].isupper() and word.lower() not in _CAP_OK:
+                head = text[:p]
+                if text[s - 2:s] == ") " and head.endswith("("):
+                    head = head[:-1]  # "(CXL) 3.0": the parenthesis is not a sentence start
+                if not _SENT_START_PREV.search(head):
+                    return True  # Sonnet 4, Table 3, Llama 2
     return False
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
+from functools import lru_cache
 from typing import Optional
 
 from . import __version__
@@ -30,16 +31,14 @@ def _paper_fields(paper: Paper) -> dict:
 
 
 def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None) -> Provenance:
-    return Provenance(
-        engine=engine.name,
-        model=engine.model,
-        prompt_hash=engine.prompt_hash,
-        extractor_version=__version__,
-        time=now_iso(),
-        source=paper.source,
-        reasks=reasks,
-        mode=mode,
-    )
+    return _provenance(engine.name, engine.model, engine.prompt_hash, now_iso(), paper.source, reasks, mode)
+
+
+@lru_cache(maxsize=64)  # the same within a second for a run: records share one (never mutated) object
+def _provenance(name: str, model: Optional[str], prompt_hash: Optional[str], time: str, source: Optional[str],
+                reasks: int, mode: Optional[str]) -> Provenance:
+    return Provenance(engine=name, model=model, prompt_hash=prompt_hash, extractor_version=__version__, time=time,
+                      source=source, reasks=reasks, mode=mode)
 
 
 def build_record(paper: Paper, result: EngineResult, engine) -> Record:

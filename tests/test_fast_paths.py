@@ -13,7 +13,8 @@ import pytest
 from conftest import ROOT
 
 from extractor.engines import offline as off
-from extractor.quantities import _QUAL_RE, _UNIT_BY_GROUP, _UNIT_RE, _match_unit, _qualifier_before
+from extractor.quantities import (_QUAL_RE, _UNIT_BY_GROUP, _UNIT_RE, _WORD_BEFORE, _match_unit,
+                                  _qualifier_before, _word_before)
 from extractor.text import SPECIAL_CHARS, collapse_ws, has_special, split_sentences
 
 ABSTRACTS = [json.loads(line)["abstract"] for line in open(ROOT / "tests/data/systems-abstracts-extra.jsonl")]
@@ -69,3 +70,11 @@ def test_title_name_test_equals_the_pattern(name):
     for rest in _random_texts(pieces, n=2000, most=4):
         want = bool(re.match(rf"(?:an?\s+|the\s+)?{re.escape(name)}\b", rest))
         assert off._names_first(rest, name) == want, (name, rest)
+
+
+def test_word_before_equals_the_pattern():
+    pieces = ["Sonnet", " ", "(CXL)", ")", "Llama-2", "x.y", "_a", "é", "4", "\n", "Table", "(", "ab", ".", "-"]
+    for t in _random_texts(pieces, n=4000, most=10) + ABSTRACTS[:10]:
+        for s in range(len(t) + 1):
+            m = _WORD_BEFORE.search(t, max(0, s - 40), s)
+            assert _word_before(t, s) == (m.span(1) if m else None), (t, s)

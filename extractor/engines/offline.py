@@ -607,7 +607,8 @@ def extract_offline(paper: Paper) -> EngineResult:
         )
         numbers.append(num)
         prev_num = num
-    _share_within_lists(numbers, in_list)
+    if any(in_list):
+        _share_within_lists(numbers, in_list)
     return EngineResult(system_name=name, problem=problem, technique=technique, numbers=numbers)
 
 
