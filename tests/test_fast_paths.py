@@ -78,3 +78,12 @@ def test_word_before_equals_the_pattern():
         for s in range(len(t) + 1):
             m = _WORD_BEFORE.search(t, max(0, s - 40), s)
             assert _word_before(t, s) == (m.span(1) if m else None), (t, s)
+
+
+def test_problem_cue_count_equals_the_pattern():
+    words = ["however", "problem", "problems", "inefficient", "degraded", "wasted", "waste", "yet_", "x-but",
+             "but2", "hard-coded", "(however)", "cannot.", "we", "__", "ü", "yet", "lack", "risk's", "a", "-", ",",
+             ".", "(", ")", " ", "\t", "9"]
+    texts = [s.lower() for a in ABSTRACTS for s in a.split(". ")] + _random_texts(words, n=4000)
+    for t in texts:
+        assert off._count_problem_cues(t) == len(off._PROBLEM_CUES.findall(t)), t

@@ -203,11 +203,32 @@ def find_system_name(title: str, abstract: str, abstract_low: Optional[str] = No
 
 # --- problem and technique --------------------------------------------------------------------
 
-_PROBLEM_CUES = _word_alternation(
+_PROBLEM_CUE_PATTERN = (
     r"\b(?:however|challenge|challenges|challenging|problem|problems|suffer|suffers|bottleneck|bottlenecks|"
     r"limited|lack|lacks|costly|expensive|difficult|remains|inefficien\w*|fail|fails|struggle|struggles|"
-    r"unfortunately|yet|but|overhead|overheads|poor|degrad\w*|waste\w*|risk|issue|issues|hard|cannot|unable)\b",
-)  # on lower-cased text
+    r"unfortunately|yet|but|overhead|overheads|poor|degrad\w*|waste\w*|risk|issue|issues|hard|cannot|unable)\b"
+)
+_PROBLEM_CUES = _word_alternation(_PROBLEM_CUE_PATTERN)  # on lower-cased text
+_PROBLEM_ALTS = _top_level_alternatives(_PROBLEM_CUE_PATTERN[len(r"\b(?:"):-len(r")\b")])
+_PROBLEM_WORDS = frozenset(a.encode() for a in _PROBLEM_ALTS if a.isalpha())
+_PROBLEM_STEMS = tuple(a[:-3] for a in _PROBLEM_ALTS if a.endswith(r"\w*"))
+_PROBLEM_STEM_RE = re.compile(r"\b(?:" + "|".join(_PROBLEM_STEMS) + r")\w*")
+assert len(_PROBLEM_WORDS) + len(_PROBLEM_STEMS) == len(_PROBLEM_ALTS)  # plain words and stems only
+# ASCII word characters ([A-Za-z0-9_], what \b separates) kept, every other byte made a space
+_WORD_BYTES = bytes(c if c < 128 and (chr(c).isalnum() or c == 95) else 32 for c in range(256))
+
+
+def _count_problem_cues(low: str) -> int:
+    """len(_PROBLEM_CUES.findall(low)), a third quicker on ASCII text: the words are cut out with
+    bytes.translate + split and looked up in a set (C speed), instead of ~40 alternatives tried at
+    every position; the three stems (inefficien-, degrad-, waste-) are counted by a small pattern."""
+    if not low.isascii():
+        return len(_PROBLEM_CUES.findall(low))
+    n = sum(map(_PROBLEM_WORDS.__contains__, low.encode("ascii").translate(_WORD_BYTES).split()))
+    for st in _PROBLEM_STEMS:
+        if st in low:
+            return n + len(_PROBLEM_STEM_RE.findall(low))
+    return n
 _TECH_CUES = re.compile(r"\b(?:key insight|our approach|our design|we propose|we leverage|leverages|uses|by)\b")
 
 
@@ -229,7 +250,7 @@ def problem_and_technique(sentences: list[Sentence], intro: Optional[int],
     pool = sentences[:intro] if intro else sentences[:-1] or sentences
     best, best_score = None, 0
     for s in pool:
-        score = len(_PROBLEM_CUES.findall(low[s.start:s.end] if low is not None else s.text.lower()))
+        score = _count_problem_cues(low[s.start:s.end] if low is not None else s.text.lower())
         if score > best_score:
             best, best_score = s, score
     problem = best or pool[0]
