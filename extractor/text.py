@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from bisect import bisect_right
 from functools import lru_cache
+from operator import itemgetter
 from typing import NamedTuple
 
 _WS_OTHER = ("\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "\x85", "\xa0", "\u1680",
@@ -15,6 +16,8 @@ _WS_OTHER = ("\n", "\t", "\r", "\x0b", "\x0c", "\x1c", "\x1d", "\x1e", "\x1f", "
 def collapse_ws(s: str | None) -> str:
     if not s:
         return ""
+    if len(s) < 100:  # short strings (names, titles): splitting is cheaper than the tests below
+        return " ".join(s.split())
     # Already collapsed (most text after the first pass, and sentences cut from it): a few
     # memchr-speed tests instead of splitting and joining. The tuple holds every character that
     # str.split() treats as a space besides " ", so the answer is the same.
@@ -178,6 +181,9 @@ class Sentence(NamedTuple):
     text: str
 
 
+_sentence_start = itemgetter(0)  # Sentence.start, as a C-level key for bisect
+
+
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|vs|cf|etc|approx|Fig|Sec|Eq|resp|incl|no)\.)$", re.I)
 _ABBREV_LAST = frozenset("gelsfcxqpo")  # the last letters of the abbreviations above
 _SENT_END = re.compile(r"[.!?](?=\s+[\"'(\[\\$A-Z0-9])")
@@ -206,7 +212,7 @@ def split_sentences(text: str) -> list[Sentence]:
 
 
 def sentence_at(sentences: list[Sentence], pos: int) -> Sentence | None:
-    i = bisect_right(sentences, pos, key=lambda s: s.start) - 1
+    i = bisect_right(sentences, pos, key=_sentence_start) - 1
     if i >= 0 and pos < sentences[i].end:
         return sentences[i]
     return None

@@ -330,6 +330,7 @@ _STOP = (
     r"during|as|within|among|is|are|was|were|be|been"
 )
 _STOP_RE = _Words(_STOP)
+assert not _STOP_RE.stems  # _take_np tests the word set directly
 _RESULT_HEADS = _Words(
     "reduction|reductions|improvement|improvements|increase|increases|decrease|decreases|gain|gains|speedup|"
     "speedups|speed-up|higher|lower|fewer|more|less|faster|slower|better|smaller|larger|greater"
@@ -415,8 +416,9 @@ def _direction(q: Quantity, before: str, after: str, word: str) -> str:
 
 def _take_np(words: list[str], limit: int = 6) -> list[str]:
     out = []
+    stop = _STOP_RE.words  # stem-less: a set test (as _STOP_RE.match), without the call
     for w in words:
-        if _STOP_RE.match(w) or len(out) >= limit:
+        if len(out) >= limit or w.lower() in stop:
             break
         out.append(w)
     return out
