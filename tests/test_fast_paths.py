@@ -87,3 +87,22 @@ def test_problem_cue_count_equals_the_pattern():
     texts = [s.lower() for a in ABSTRACTS for s in a.split(". ")] + _random_texts(words, n=4000)
     for t in texts:
         assert off._count_problem_cues(t) == len(off._PROBLEM_CUES.findall(t)), t
+
+
+def test_digit_runs_equal_the_pattern():
+    from extractor.quantities import _ASCII_DIGITS_RE, _digit_runs
+
+    pieces = ["1", "23", ",", ".", "4.5", "a", " ", "8,054", "x", "0", "..", ",,", "-"]
+    for t in _random_texts(pieces, n=4000) + ABSTRACTS:
+        if t.isascii():
+            for pos in (0, 3):
+                assert [m.span() for m in _digit_runs(t, pos)] == [m.span() for m in _ASCII_DIGITS_RE.finditer(t, pos)]
+
+
+def test_sentence_end_pattern_without_bang_or_question_mark():
+    from extractor.text import _SENT_END, _SENT_END_DOT
+
+    pieces = ["a", ". ", ".  A", ".\tB", ". 3", ". (x", '. "q', ".", "e.g. ", "  ", "X", "$", ". \\a"]
+    for t in _random_texts(pieces, n=4000) + ABSTRACTS:
+        if "!" not in t and "?" not in t:
+            assert [m.span() for m in _SENT_END_DOT.finditer(t)] == [m.span() for m in _SENT_END.finditer(t)], t
