@@ -106,3 +106,9 @@ def test_sentence_end_pattern_without_bang_or_question_mark():
     for t in _random_texts(pieces, n=4000) + ABSTRACTS:
         if "!" not in t and "?" not in t:
             assert [m.span() for m in _SENT_END_DOT.finditer(t)] == [m.span() for m in _SENT_END.finditer(t)], t
+
+
+def test_own_work_test_equals_the_pattern():
+    pieces = ["we", "our", "this", "it", "its", "we'", "wet", "tour", "thisx", " ", ".", "-", "_", "é", "a"]
+    for t in _random_texts(pieces, n=4000) + [a.lower() for a in ABSTRACTS]:
+        assert off._mentions_own(t) == bool(off._OWN_RE.search(t)), t

@@ -508,6 +508,16 @@ def _baseline(sent_text: str, sent_low: str, rel_end: int, before: str, q: Quant
 
 _FOUND_BEFORE = re.compile(r"\b(?:discover\w*|uncover\w*|found|find|finds|detect\w*|identif\w*|fix\w*|reveal\w*|confirm\w*)\b")
 _OWN_RE = re.compile(r"\b(?:we|our|this|it)\b")
+# whether _OWN_RE matches, as four patterns led by their word (found by a fast string search)
+_OWN_WORDS = tuple(re.compile(w + r"(?<=\b" + w + r")\b") for w in ("we", "our", "this", "it"))
+
+
+def _mentions_own(low: str) -> bool:
+    """bool(_OWN_RE.search(low)), about twice as fast."""
+    for rx in _OWN_WORDS:
+        if rx.search(low):
+            return True
+    return False
 
 
 class _SentenceFacts:
@@ -518,7 +528,7 @@ class _SentenceFacts:
 
     def __init__(self, sent: str, low: str, name: Optional[str]):
         self.low = low
-        self.own = bool((name and name in sent) or _OWN_RE.search(low))
+        self.own = bool((name and name in sent) or _mentions_own(low))
         self._ctx: Optional[bool] = None
         self._res: Optional[bool] = None
 
