@@ -1,0 +1,72 @@
+"""Instructions per abstract for the offline path (read, extract, verify, serialise), by callgrind.
+
+    python benchmarks/instructions_offline.py [--papers 300]
+
+Wall-clock throughput on a shared machine moves by several percent from one run to the next;
+`valgrind --tool=callgrind` counts executed instructions, which stay the same (hash seed fixed), so
+a change of a fraction of a percent shows. Runs the same script twice under callgrind, once
+without papers (start-up and imports) and once with N papers from a JSONL built from the sample
+feed, and reports the difference per paper. Needs valgrind (Debian package `valgrind`).
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+WORK = r'''
+import sys
+from itertools import islice
+from extractor.sources import read_papers
+from extractor.engines.offline import OfflineEngine, extract_offline
+from extractor.records import build_record
+from extractor.store import dumps
+eng = OfflineEngine()
+src, n = sys.argv[1], int(sys.argv[2])
+for p in islice(read_papers(src), 15):  # warm up: imports, compiled patterns
+    dumps(build_record(p, extract_offline(p), eng))
+for p in islice(read_papers(src), n):
+    dumps(build_record(p, extract_offline(p), eng))
+'''
+
+
+def instructions(src: Path, n: int) -> int:
+    env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=str(ROOT))
+    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", WORK,
+                        str(src), str(n)], capture_output=True, text=True, env=env)
+    m = re.search(r"Collected : (\d+)", r.stderr)
+    if not m:
+        sys.exit(f"callgrind failed: {r.stderr[-500:]}")
+    return int(m.group(1))
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--papers", type=int, default=300)
+    args = ap.parse_args()
+    if not shutil.which("valgrind"):
+        sys.exit("valgrind is not installed (apt-get install valgrind)")
+    from extractor.sources import read_papers
+
+    papers = list(read_papers(str(ROOT / "data" / "arxiv-systems-2026-04.atom.xml")))
+    with tempfile.TemporaryDirectory() as tmp:
+        src = Path(tmp) / "in.jsonl"
+        with open(src, "w") as f:
+            for i in range(args.papers + 15):
+                p = papers[i % len(papers)]
+                f.write(json.dumps({"id": f"bench.{i:07d}", "title": p.title, "abstract": p.abstract,
+                                    "authors": p.authors}) + "\n")
+        base, full = instructions(src, 0), instructions(src, args.papers)
+    print(json.dumps({"papers": args.papers, "instructions_per_paper": (full - base) // args.papers}))
+
+
+if __name__ == "__main__":
+    main()
