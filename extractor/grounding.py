@@ -120,6 +120,8 @@ def _set(num: HeadlineNumber, upd: dict) -> HeadlineNumber:
 
 
 def verify_numbers(nums: list[HeadlineNumber], abstract: str) -> list[HeadlineNumber]:
+    if not nums:
+        return []  # nothing to split the abstract into sentences for
     aligner = Aligner(abstract)
     sentences = split_sentences(abstract)
     return [verify_number(n, aligner, sentences) for n in nums]
