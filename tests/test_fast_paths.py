@@ -112,3 +112,21 @@ def test_own_work_test_equals_the_pattern():
     pieces = ["we", "our", "this", "it", "its", "we'", "wet", "tour", "thisx", " ", ".", "-", "_", "é", "a"]
     for t in _random_texts(pieces, n=4000) + [a.lower() for a in ABSTRACTS]:
         assert off._mentions_own(t) == bool(off._OWN_RE.search(t)), t
+
+
+def test_other_pre_tests_only_skip_patterns_that_cannot_match():
+    from extractor.quantities import _MULT_FIRST, _MULT_RE, _MULT_SPACED
+
+    pieces = [" ", "K", "M", "B", "thousand", " million", "b", "t", "m", "x", "5", "-", "é"]
+    for t in _random_texts(pieces, n=3000, most=6):
+        for i in range(len(t) + 1):
+            nxt = t[i:i + 2]
+            if not (nxt[:1] in _MULT_FIRST or nxt in _MULT_SPACED):
+                assert _MULT_RE.match(t, i) is None, (t, i)
+    words = ["is ", "was ", "limited ", "by", " by", "of", " reaching", "reached", "ed", " ", "x", "\t"]
+    for b in _random_texts(words, n=3000, most=6):
+        b = b.rstrip()
+        if not b.endswith(("by", "of", "reaching")):
+            assert off._TRAILING_BY.sub("", b) == b, b
+        if not b.endswith("ed"):
+            assert off._PASSIVE.search(b) is None, b
