@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from .text import has_special, normalize_with_map
+from .text import has_special, lower_same_length, normalize_with_map
 
 # A cheap pattern to find digit runs (Python's re is fast only when a pattern starts with a
 # plain character class); comma grouping is checked in Python afterwards.
@@ -342,9 +342,7 @@ def _scan_words(text: str, low: Optional[str] = None) -> list[Quantity]:
     """`low`: `text` lower-cased with offsets kept, when the caller has it."""
     out: list[Quantity] = []
     if low is None:
-        low = text.lower()
-        if len(low) != len(text):  # a rare case-fold that changes length: offsets would shift
-            low = "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+        low = lower_same_length(text)  # offsets must not shift
     for hints, rx, val in _WORD_QUANTITIES:
         for h in hints:  # substring tests are far cheaper than a regex pass
             if h in low:
@@ -419,8 +417,8 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
 
 
 def scan(text: str, context: bool = True, low: Optional[str] = None) -> list[Quantity]:
-    """All quantity claims in `text`, in order, with offsets into `text`. `low`: `text` lower-cased
-    with offsets kept (a character whose lower case is longer stays as it is), if the caller has it."""
+    """All quantity claims in `text`, in order, with offsets into `text`. `low`:
+    lower_same_length(text), if the caller has it."""
     if not has_special(text):
         qs = _scan_plain(text, context) + _scan_words(text, low)
         qs.sort(key=lambda q: q.start)

@@ -31,6 +31,12 @@ def collapse_ws(s: str | None) -> str:
     return " ".join(s.split())  # str.split() knows every Unicode space and runs in C
 
 
+def lower_same_length(s: str) -> str:
+    """`s` lower-cased with offsets kept: a character whose lower case is longer ("İ") stays as it is."""
+    low = s.lower()
+    return low if len(low) == len(s) else "".join(c if len(c.lower()) != 1 else c.lower() for c in s)
+
+
 # LaTeX and typography that abstracts carry and models rewrite. Each entry maps a source
 # token to what it means in plain text; the alignment keeps the source offsets of each token.
 _LATEX_TOKENS: list[tuple[str, str]] = [

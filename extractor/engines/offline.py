@@ -14,7 +14,7 @@ from typing import Iterator, Optional
 
 from ..quantities import Quantity, scan
 from ..schema import HeadlineNumber, Paper
-from ..text import Sentence, plain, split_sentences
+from ..text import Sentence, lower_same_length, plain, split_sentences
 from .base import EngineResult
 
 RULES_VERSION = "offline-rules/1"
@@ -127,11 +127,6 @@ def _name_like(tok: str, strict: bool) -> bool:
     if strict or not (tok[0].isupper() or tok[0].isdigit()):
         return inner_caps and not tok.split()[0].islower()
     return True
-
-
-def lower_same_length(s: str) -> str:
-    low = s.lower()
-    return low if len(low) == len(s) else "".join(c if len(c.lower()) != 1 else c.lower() for c in s)
 
 
 _ARTICLE = re.compile(r"an?\s+|the\s+")
