@@ -150,24 +150,23 @@ def _names_first(rest: str, name: str) -> bool:
     return False
 
 
+_NOT_SEARCHED = object()
+
+
 def find_system_name(title: str, abstract: str, abstract_low: Optional[str] = None,
-                     first_intro: Optional[re.Match] = None) -> Optional[str]:
-    """`abstract_low`: the abstract lower-cased by lower_same_length, and `first_intro`: the first
-    _INTRO_RE match in it, when the caller has them (each costs a pass over the abstract)."""
-    intros: Iterator[re.Match]
+                     first_intro=_NOT_SEARCHED) -> Optional[str]:
+    """`abstract_low`: lower_same_length(abstract), and `first_intro`: _intro_search(abstract_low)
+    (None when there is no intro phrase), when the caller has them: each costs a pass."""
     if "\\" in abstract or "$" in abstract:
-        text = plain(abstract)
-        low = lower_same_length(text)
-        intros = _intro_matches(low)
+        text = plain(abstract)  # markup changes offsets: search the plain text afresh
+        low, first_intro = lower_same_length(text), _NOT_SEARCHED
     else:
         text = abstract
         low = abstract_low if abstract_low is not None else lower_same_length(text)
-        if abstract_low is not None and first_intro is not None:
-            intros = chain((first_intro,), _intro_matches(low, first_intro.end()))
-        elif abstract_low is not None:
-            intros = iter(())  # the caller searched: no intro phrase
-        else:
-            intros = _intro_matches(low)
+    if first_intro is _NOT_SEARCHED:
+        first_intro = _intro_search(low)
+    intros: Iterator[re.Match] = (
+        chain((first_intro,), _intro_matches(low, first_intro.end())) if first_intro is not None else iter(()))
     title_name = None
     m = _TITLE_PREFIX.match(title)
     if m:
@@ -325,7 +324,6 @@ _STOP = (
     r"during|as|within|among|is|are|was|were|be|been"
 )
 _STOP_RE = _Words(_STOP)
-assert not _STOP_RE.stems  # _take_np tests the word set directly
 _RESULT_HEADS = _Words(
     "reduction|reductions|improvement|improvements|increase|increases|decrease|decreases|gain|gains|speedup|"
     "speedups|speed-up|higher|lower|fewer|more|less|faster|slower|better|smaller|larger|greater"
@@ -411,9 +409,8 @@ def _direction(q: Quantity, before: str, after: str, word: str) -> str:
 
 def _take_np(words: list[str], limit: int = 6) -> list[str]:
     out = []
-    stop = _STOP_RE.words  # stem-less: a set test (as _STOP_RE.match), without the call
     for w in words:
-        if len(out) >= limit or w.lower() in stop:
+        if len(out) >= limit or _STOP_RE.match(w):
             break
         out.append(w)
     return out
@@ -635,14 +632,15 @@ def extract_offline(paper: Paper) -> EngineResult:
         )
         numbers.append(num)
         prev_num = num
-    if any(in_list):
-        _share_within_lists(numbers, in_list)
+    _share_within_lists(numbers, in_list)
     return EngineResult(system_name=name, problem=problem, technique=technique, numbers=numbers)
 
 
 def _share_within_lists(numbers: list[HeadlineNumber], in_list: list[bool]) -> None:
     """"1.75x, 1.18x and 1.15x speedups over A, B and C": what one member of a list says about
     metric, direction and baseline holds for the members that say nothing."""
+    if not any(in_list):
+        return
     i = 0
     while i < len(numbers):
         j = i + 1
