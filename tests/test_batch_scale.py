@@ -37,6 +37,19 @@ def answer_for(req):
     return answer(name, [num(f"{v}%", float(v), "%", "decrease", "latency")])
 
 
+def start_until_lines(s, inp, out, lines, *extra, **popen):
+    """Start `extractor extract` in the background (no cache) and return once `out` holds `lines`
+    lines, so a test can kill or interrupt it mid-run."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env.update(FAST)
+    p = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(inp), "-o", str(out), "--model", "m",
+                          "--base-url", f"{s.url}/v1", "--no-cache", *extra], env=env, **popen)
+    deadline = time.time() + 60
+    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < lines):
+        time.sleep(0.02)
+    return p
+
+
 def llm(s, inp, out, *extra, env=None):
     return run_cli("extract", inp, "-o", out, "--model", "test-model", "--base-url", f"{s.url}/v1", "-q",
                    *extra, env={**FAST, **(env or {})})
@@ -56,13 +69,7 @@ def test_kill_9_mid_run_then_resume_exactly_once(tmp_path, server):
     inp = tmp_path / "in.jsonl"
     make_papers(inp, 300)
     out = tmp_path / "t.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(FAST)
-    p = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(inp), "-o", str(out), "--model", "m",
-                          "--base-url", f"{s.url}/v1", "--concurrency", "8", "--no-cache", "-q"], env=env)
-    deadline = time.time() + 60
-    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < 60):
-        time.sleep(0.02)
+    p = start_until_lines(s, inp, out, 60, "--concurrency", "8", "-q")
     p.send_signal(signal.SIGKILL)
     p.wait()
     first = {x["id"] for x in read_jsonl_tolerant(out)}
@@ -91,14 +98,7 @@ def test_ctrl_c_writes_what_is_done_and_exits_130(tmp_path, server):
     inp = tmp_path / "in.jsonl"
     make_papers(inp, 400)
     out = tmp_path / "t.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
-    env.update(FAST)
-    p = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(inp), "-o", str(out), "--model", "m",
-                          "--base-url", f"{s.url}/v1", "--concurrency", "4", "--no-cache"], env=env,
-                         stderr=subprocess.PIPE, text=True)
-    deadline = time.time() + 60
-    while time.time() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < 20):
-        time.sleep(0.02)
+    p = start_until_lines(s, inp, out, 20, "--concurrency", "4", stderr=subprocess.PIPE, text=True)
     p.send_signal(signal.SIGINT)
     _, stderr = p.communicate(timeout=60)
     assert p.returncode == 130, stderr
