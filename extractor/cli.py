@@ -98,9 +98,9 @@ def extract(
     if max_cost is not None and price is None:
         _fail(f"--max-cost needs a price for model {eng.model!r}; add it with --prices FILE "
               '(JSON: {"model": {"input": USD_per_1M, "cached_input": ..., "output": ...}})')
-    out_dir = os.path.dirname(os.path.abspath(output))
-    if not os.path.isdir(out_dir):
-        _fail(f"{output}: directory {out_dir} does not exist")
+    for path in (output, summary_json):  # checked before any work is done
+        if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
+            _fail(f"{path}: directory {os.path.dirname(os.path.abspath(path))} does not exist")
     cache_path = None
     if eng.name != "offline" and not no_cache:
         from .cache import default_cache_path

@@ -51,6 +51,10 @@ def test_summary_json_matches_the_table(tmp_path):
     assert s["numbers"] == sum(len(x["headline_numbers"]) for x in new)
     assert s["verified"] == sum(n["verified"] for x in new for n in x["headline_numbers"])
     assert s["elapsed"] > 0 and s["usage"]["requests"] == 0
+    other = tmp_path / "other.jsonl"
+    r = run_cli("extract", FIXTURE, "-o", other, "--summary-json", tmp_path / "missing" / "s.json")
+    assert_one_line_error(r, "missing", "does not exist")
+    assert not other.exists()  # refused before any work
 
 
 def test_rerun_is_idempotent_and_resumes(tmp_path):
