@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import ssl
 from dataclasses import dataclass
 from typing import Any, Optional
 
@@ -202,21 +203,50 @@ def _strip_fences(s: str) -> str:
 
 # --- the engine ------------------------------------------------------------------------------------
 
-def _http_client(max_connections: int, timeout: float):
+def _http_client(max_connections: int, timeout: float, base_url: Optional[str]):
     """aiohttp under the SDK when installed (openai[aiohttp], a dependency of extractor): httpx's
     pool scans every connection on each request and costs ms of CPU per request at 64 in flight.
     Falls back to the SDK's default httpx client; both get the same connection limits."""
-    import importlib
-
     # the HTTP library the installed SDK is built on (httpx, or httpx2 in newer SDKs)
-    mod = importlib.import_module(openai.DefaultAsyncHttpxClient.__mro__[1].__module__.split(".")[0])
+    mod = _http_library()
     limits = mod.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
+    kw: dict = {"limits": limits, "timeout": timeout}
+    if base_url and base_url.lower().startswith("http://"):
+        kw["verify"] = _no_tls_context()
     try:
         import aiohttp  # noqa: F401
 
-        return openai.DefaultAioHttpClient(limits=limits, timeout=timeout)
+        return openai.DefaultAioHttpClient(**kw)
     except (ImportError, AttributeError, RuntimeError):
-        return openai.DefaultAsyncHttpxClient(limits=limits, timeout=timeout)
+        return openai.DefaultAsyncHttpxClient(**kw)
+
+
+def _http_library():
+    import importlib
+
+    return importlib.import_module(openai.DefaultAsyncHttpxClient.__mro__[1].__module__.split(".")[0])
+
+
+def _no_tls_context() -> ssl.SSLContext:
+    """The TLS context for a plain-http endpoint (a local vLLM, Ollama or llama.cpp server). The
+    default one loads the system's CA store (~40 ms, in the run, before the first request) for
+    connections that never use it. This one verifies certificates and host names like the default
+    but trusts no CA, so if TLS ever came into play (a redirect or proxy to https) it would refuse
+    the connection rather than skip the check."""
+    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname by default
+    return ctx
+
+
+def _settle_platform(client: openai.AsyncOpenAI) -> None:
+    """Give the client its platform headers (X-Stainless-OS/-Arch) now. The SDK works them out on the
+    first request, in a worker thread, and every request sent before one of those threads is done
+    starts its own: at --concurrency 64, 64 threads that each run `uname -p` and hold up the first
+    round of requests by ~100 ms. Done here once, before any request (a few ms, blocking). The
+    attribute is the SDK's own; when a later SDK drops it, nothing is set and it works as before."""
+    if getattr(client, "_platform", "absent") is None:
+        from openai._base_client import get_platform
+
+        client._platform = get_platform()
 
 
 class OpenAIEngine:
@@ -263,10 +293,11 @@ class OpenAIEngine:
         if self._client is None:
             self._client = openai.AsyncOpenAI(
                 api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.timeout,
-                http_client=_http_client(self.max_connections, self.timeout),
+                http_client=_http_client(self.max_connections, self.timeout, self.base_url),
             )
             # absolute, so the SDK does not merge it with the base URL on every request
             self._endpoint = str(self._client.base_url).rstrip("/") + "/chat/completions"
+            _settle_platform(self._client)
         return self._client
 
     async def aclose(self) -> None:
