@@ -255,3 +255,37 @@ def test_engine_choice(tmp_path, server, one_paper):
     assert read_jsonl(out)[0]["provenance"]["engine"] == "openai" and len(s.requests) == 1
     r = run_cli("extract", one_paper, "-o", tmp_path / "u.jsonl", env={"OPENAI_BASE_URL": f"{s.url}/v1"})
     assert r.returncode == 2 and "--model is required" in r.stderr
+
+
+def test_platform_headers_are_sent(tmp_path, server, papers):
+    # the engine works the SDK's platform headers out once, before the first request
+    from openai._base_client import get_platform
+
+    s = server(Script())
+    r = extract(s, papers, tmp_path / "t.jsonl", "--concurrency", "4")
+    assert r.returncode == 0, r.stderr
+    assert s.requests and all(q["headers"].get("x-stainless-os") == str(get_platform()) for q in s.requests)
+    assert all(q["headers"].get("x-stainless-arch") for q in s.requests)
+
+
+def test_tls_context_by_endpoint_scheme():
+    import asyncio
+    import ssl
+
+    from extractor.engines.openai_engine import _http_client
+
+    async def ctx(url):
+        c = _http_client(4, 1.0, url)
+        try:
+            return c._transport.ssl_context
+        finally:
+            await c.aclose()
+
+    plain = asyncio.run(ctx("http://127.0.0.1:8000/v1"))
+    # no CA store for a plain-http endpoint, but still a verifying context: TLS would be refused
+    assert plain.verify_mode == ssl.CERT_REQUIRED and plain.check_hostname
+    assert plain.cert_store_stats()["x509_ca"] == 0
+    default = asyncio.run(ctx("https://api.openai.com/v1"))
+    assert default.verify_mode == ssl.CERT_REQUIRED and default.check_hostname
+    if ssl.create_default_context().cert_store_stats()["x509_ca"]:
+        assert default.cert_store_stats()["x509_ca"] > 0  # the system's CAs, as the SDK loads them

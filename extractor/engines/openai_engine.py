@@ -233,8 +233,7 @@ def _no_tls_context() -> ssl.SSLContext:
     connections that never use it. This one verifies certificates and host names like the default
     but trusts no CA, so if TLS ever came into play (a redirect or proxy to https) it would refuse
     the connection rather than skip the check."""
-    ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname by default
-    return ctx
+    return ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)  # CERT_REQUIRED and check_hostname by default
 
 
 def _settle_platform(client: openai.AsyncOpenAI) -> None:
