@@ -6,6 +6,7 @@ Builds a JSONL of N abstracts from the bundled sample feed (distinct ids), runs 
 it, and reports abstracts/s and the peak RSS of the extractor process. Target: >= 3,000/s and
 < 200 MB peak RSS for 100,000 lines. The 15 abstracts repeat; the engine's per-abstract caches
 (normalisation, sentence split) hold 4 entries, so a line never reuses the work of an earlier one.
+"compiled" says which build ran (see setup.py); EXTRACTOR_PURE_PYTHON=1 measures the Python source.
 """
 
 import argparse
@@ -21,6 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+import extractor  # noqa: E402
 from extractor.sources import read_papers  # noqa: E402
 
 
@@ -44,7 +46,7 @@ def main() -> None:
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     lines = sum(1 for _ in open(out))
     print(r.stderr.strip().splitlines()[-1])
-    print(json.dumps({"lines": args.lines, "written": lines, "seconds": round(dt, 2),
+    print(json.dumps({"lines": args.lines, "compiled": extractor.NATIVE, "written": lines, "seconds": round(dt, 2),
                       "abstracts_per_s": round(args.lines / dt), "peak_rss_mb": round(rss_mb, 1),
                       "input_mb": round(src.stat().st_size / 1e6, 1), "output_mb": round(out.stat().st_size / 1e6, 1)}))
     if not args.keep:

@@ -65,7 +65,10 @@ def main() -> None:
                 f.write(json.dumps({"id": f"bench.{i:07d}", "title": p.title, "abstract": p.abstract,
                                     "authors": p.authors}) + "\n")
         base, full = instructions(src, 0), instructions(src, args.papers)
-    print(json.dumps({"papers": args.papers, "instructions_per_paper": (full - base) // args.papers}))
+    import extractor
+
+    print(json.dumps({"papers": args.papers, "compiled": extractor.NATIVE,
+                      "instructions_per_paper": (full - base) // args.papers}))
 
 
 if __name__ == "__main__":

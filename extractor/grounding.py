@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import math
 import re
-from typing import Iterable, Optional
+from typing import Iterable, Literal, Optional
 
 from .quantities import balance_math, canonical_unit, parse_span
 from .schema import HeadlineNumber, NameEvidence
-from .text import normalize_with_map, sentence_at, split_sentences, plain
+from .text import Normalized, normalize_with_map, sentence_at, split_sentences, plain
 
 
 def _close(a: Optional[float], b: Optional[float]) -> bool:
@@ -32,11 +32,11 @@ class Aligner:
 
     def __init__(self, abstract: str):
         self.abstract = abstract
-        self._norm = None
+        self._norm: Optional[Normalized] = None
         self._used: list[tuple[int, int]] = []
 
     @property
-    def norm(self):
+    def norm(self) -> Normalized:
         if self._norm is None:
             self._norm = normalize_with_map(self.abstract)
         return self._norm
@@ -60,10 +60,10 @@ class Aligner:
             self._used.append(span)
             return span, "exact"
         exact = [(m.start(), m.end()) for m in re.finditer(re.escape(text), a)]
-        span = self._pick(exact, hint)
-        if span:
-            self._used.append(span)
-            return span, "exact"
+        found = self._pick(exact, hint)
+        if found:
+            self._used.append(found)
+            return found, "exact"
         needle = normalize_with_map(text).text.strip()
         if not needle:
             return None, None
@@ -73,10 +73,10 @@ class Aligner:
         while i >= 0:
             hits.append(balance_math(a, n.start(i), n.end(i + len(needle) - 1)))
             i = n.text.find(needle, i + 1)
-        span = self._pick(hits, hint)
-        if span:
-            self._used.append(span)
-            return span, "normalized"
+        found = self._pick(hits, hint)
+        if found:
+            self._used.append(found)
+            return found, "normalized"
         return None, None
 
 
@@ -132,7 +132,8 @@ def verify_name(name: Optional[str], title: str, abstract: str) -> tuple[Optiona
     if not name or not name.strip():
         return None, None
     name = name.strip()
-    for field, text in (("abstract", abstract), ("title", title)):
+    where: tuple[tuple[Literal["abstract", "title"], str], ...] = (("abstract", abstract), ("title", title))
+    for field, text in where:
         i = text.find(name)  # a plain substring search first: it is the common, fast case
         while i >= 0:
             j = i + len(name)
@@ -142,7 +143,7 @@ def verify_name(name: Optional[str], title: str, abstract: str) -> tuple[Optiona
             i = text.find(name, i + 1)
     rx = re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
     # LaTeX-wrapped names (\textsc{ClawVM}) are found above; plain() covers other markup
-    for field, text in (("abstract", abstract), ("title", title)):
+    for field, text in where:
         if rx.search(plain(text)):
             al = Aligner(text).align(name)
             if al[0]:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional
+from typing import Iterator, Optional
 
 from .text import has_special, lower_same_length, normalize_with_map
 
@@ -29,7 +29,7 @@ NUM_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 _DIGIT_MARKS = bytes(48 if 48 <= c <= 57 else 32 for c in range(256))  # ASCII digits -> "0", the rest -> " "
 
 
-def _digit_runs(text: str, pos: int = 0):
+def _digit_runs(text: str, pos: int = 0) -> Iterator[re.Match[str]]:
     """_ASCII_DIGITS_RE.finditer(text, pos) for ASCII text. The pattern starts with a character
     class, which Python's re tests at every position (a large part of the scanner's time); here
     the digits are marked with bytes.translate and found with bytes.find (memchr speed), and the
@@ -38,6 +38,7 @@ def _digit_runs(text: str, pos: int = 0):
     i = marks.find(b"0", pos)
     while i >= 0:
         m = _ASCII_DIGITS_RE.match(text, i)
+        assert m is not None  # it starts with a digit
         yield m
         i = marks.find(b"0", m.end())
 
@@ -233,7 +234,7 @@ def _match_unit(text: str, pos: int) -> tuple[str, int] | None:
     return _UNIT_BY_GROUP[m.lastgroup], m.end()  # type: ignore[index]
 
 
-def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int] | None:
+def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:
     """Read number text[s:e] with any multiplier and unit; return (value, unit, end)."""
     value = _to_float(text[s:e])
     pos = e
@@ -289,7 +290,7 @@ _ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ
 
 
 def _excluded_by_context(
-    text: str, s: int, end: int, value: float, unit: str, raw: str, range_end: bool = False
+    text: str, s: int, end: int, value: Optional[float], unit: str, raw: str, range_end: bool = False
 ) -> bool:
     prev = "" if s == 0 or range_end else text[s - 1]
     if prev and (prev.isalpha() or prev in "_^/=@#"):
@@ -310,7 +311,8 @@ def _excluded_by_context(
         return True  # 3.13.1
     if unit == "s" and re.fullmatch(r"1[89]\d0|20\d0", raw) and text[end - 1] == "s" and text[end - 2] != " ":
         return True  # the 1990s
-    if unit in ("", "s") and "," not in raw and "." not in raw and len(raw) == 4 and 1900 <= value <= 2099:
+    if unit in ("", "s") and "," not in raw and "." not in raw and len(raw) == 4 and value is not None \
+            and 1900 <= value <= 2099:
         if unit == "s" or not _YEAR_OK_NEXT.match(text, end):
             return True  # a year
     if prev in "[, -" and "[" in text[max(0, s - 20):s] and _CITE_OPEN.search(text, max(0, s - 20), s) \
@@ -350,6 +352,7 @@ def _scan_words(text: str, low: Optional[str] = None) -> list[Quantity]:
         else:
             continue
         for m in rx.finditer(low):
+            v: Optional[float]
             if val == "word":
                 v, unit, qual = float(_SMALL[m.group("w")]), "x", "exact"
             elif val is None:
@@ -357,7 +360,7 @@ def _scan_words(text: str, low: Optional[str] = None) -> list[Quantity]:
                 v = 10.0 ** n if n else None
                 unit, qual = "x", "approx"
             else:
-                v, unit, qual = val, "x", "exact"
+                v, unit, qual = float(val), "x", "exact"
             out.append(Quantity(m.start(), m.end(), v, None, None, unit, qual, m.start(), m.end()))
     return out
 
@@ -369,8 +372,10 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
         if s < consumed:
             continue
         raw = text[s:e]
+        value: Optional[float]
         value, unit, end = _read_quantity(text, s, e)
-        low = high = None
+        low: Optional[float] = None
+        high: Optional[float] = None
         # ranges: "20-100x", "0.993%-51.82%", "5-80 minutes", "512 MB-2 GB", "between 2 and 4"
         sep = _RANGE_SEP_RE.match(text, end)
         between = "between" in text[max(0, s - 9):s] and _BETWEEN_RE.search(text, max(0, s - 9), s)
@@ -380,7 +385,8 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
             m2 = NUM_RE.match(text, sep.end())
             if m2:
                 v2, unit2, end2 = _read_quantity(text, m2.start(), m2.end())
-                lo, ok = value, True
+                lo: Optional[float] = value
+                ok = True
                 if unit and unit2 and unit != unit2:
                     lo = _convert(value, unit, unit2)  # "512 MB-2 GB" -> 0.512-2 GB
                     ok = lo is not None

@@ -130,13 +130,17 @@ def normalize_with_map(text: str, casefold: bool = True) -> Normalized:
                 low = run.lower()
                 run = low if len(low) == len(run) else "".join(c if len(c.lower()) != 1 else c.lower() for c in run)
             out.append(run)
-            norm.append(pos), srcs.append(i), srclen.append(-1)
+            norm.append(pos)
+            srcs.append(i)
+            srclen.append(-1)
             pos += len(run)
             prev_space = False
         elif kind == "ws":
             if not prev_space:
                 out.append(" ")
-                norm.append(pos), srcs.append(i), srclen.append(-1)
+                norm.append(pos)
+                srcs.append(i)
+                srclen.append(-1)
                 pos += 1
                 prev_space = True
         elif kind == "latex":
@@ -151,7 +155,9 @@ def normalize_with_map(text: str, casefold: bool = True) -> Normalized:
                 prev_space = False
             if rep:
                 out.append(rep)
-                norm.append(pos), srcs.append(i), srclen.append(j - i)
+                norm.append(pos)
+                srcs.append(i)
+                srclen.append(j - i)
                 pos += len(rep)
         # "cmd" (\textsc{) and "drop" ($, braces) produce nothing
     return Normalized("".join(out), norm, srcs, srclen)

@@ -248,6 +248,7 @@ def problem_and_technique(sentences: list[Sentence], intro: Optional[int],
         if score > best_score:
             best, best_score = s, score
     problem = best or pool[0]
+    technique: Optional[Sentence]
     if intro is not None:
         technique = sentences[intro]
     else:
@@ -310,8 +311,6 @@ class _Words:
                 if lw.startswith(st) and (len(lw) == len(st) or lw[len(st):].replace("_", "").isalnum()):
                     return True
         return False
-
-    fullmatch = match
 
 
 _DEC_WORDS = _Words(_DEC)
@@ -408,7 +407,7 @@ def _direction(q: Quantity, before: str, after: str, word: str) -> str:
 
 
 def _take_np(words: list[str], limit: int = 6) -> list[str]:
-    out = []
+    out: list[str] = []
     for w in words:
         if len(out) >= limit or _STOP_RE.match(w):
             break
@@ -597,7 +596,7 @@ def extract_offline(paper: Paper) -> EngineResult:
         stop = qs[j].start - sent.start if j < len(qs) and qs[j].start < sent.end else None
         listed = in_list[i] and prev_num is not None
         qualifier = q.qualifier
-        if listed and qualifier == "exact":
+        if listed and qualifier == "exact" and prev_num is not None:
             qualifier = prev_num.qualifier  # "by up to 44% and 31%": "up to" covers both
         word = a[q.start:q.end]
         direction = _direction(q, before_low, after_low, word)
