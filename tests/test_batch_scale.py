@@ -98,7 +98,10 @@ def test_ctrl_c_writes_what_is_done_and_exits_130(tmp_path, server):
     inp = tmp_path / "in.jsonl"
     make_papers(inp, 400)
     out = tmp_path / "t.jsonl"
-    p = start_until_lines(s, inp, out, 20, "--concurrency", "4", stderr=subprocess.PIPE, text=True)
+    # Ctrl-C as from a terminal: a shell starts background jobs with SIGINT ignored, and the CLI
+    # (rightly) keeps an inherited "ignore"; so the child gets the default disposition back
+    p = start_until_lines(s, inp, out, 20, "--concurrency", "4", stderr=subprocess.PIPE, text=True,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     p.send_signal(signal.SIGINT)
     _, stderr = p.communicate(timeout=60)
     assert p.returncode == 130, stderr
