@@ -207,8 +207,10 @@ def _http_client(max_connections: int, timeout: float, base_url: Optional[str]):
     """aiohttp under the SDK when installed (openai[aiohttp], a dependency of extractor): httpx's
     pool scans every connection on each request and costs ms of CPU per request at 64 in flight.
     Falls back to the SDK's default httpx client; both get the same connection limits."""
+    import importlib
+
     # the HTTP library the installed SDK is built on (httpx, or httpx2 in newer SDKs)
-    mod = _http_library()
+    mod = importlib.import_module(openai.DefaultAsyncHttpxClient.__mro__[1].__module__.split(".")[0])
     limits = mod.Limits(max_connections=max_connections, max_keepalive_connections=max_connections)
     kw: dict = {"limits": limits, "timeout": timeout}
     if base_url and base_url.lower().startswith("http://"):
@@ -219,12 +221,6 @@ def _http_client(max_connections: int, timeout: float, base_url: Optional[str]):
         return openai.DefaultAioHttpClient(**kw)
     except (ImportError, AttributeError, RuntimeError):
         return openai.DefaultAsyncHttpxClient(**kw)
-
-
-def _http_library():
-    import importlib
-
-    return importlib.import_module(openai.DefaultAsyncHttpxClient.__mro__[1].__module__.split(".")[0])
 
 
 def _no_tls_context() -> ssl.SSLContext:
@@ -239,9 +235,10 @@ def _no_tls_context() -> ssl.SSLContext:
 def _settle_platform(client: openai.AsyncOpenAI) -> None:
     """Give the client its platform headers (X-Stainless-OS/-Arch) now. The SDK works them out on the
     first request, in a worker thread, and every request sent before one of those threads is done
-    starts its own: at --concurrency 64, 64 threads that each run `uname -p` and hold up the first
-    round of requests by ~100 ms. Done here once, before any request (a few ms, blocking). The
-    attribute is the SDK's own; when a later SDK drops it, nothing is set and it works as before."""
+    starts its own: at --concurrency 64, the whole first round goes through the thread pool (seen
+    in profiles, with `uname -p` subprocesses). Done here once, before any request (a few ms,
+    blocking). The attribute is the SDK's own; when a later SDK drops it, nothing is set and it
+    works as before."""
     if getattr(client, "_platform", "absent") is None:
         from openai._base_client import get_platform
 
