@@ -1,11 +1,11 @@
 """Which build of the offline engine's hot modules runs: compiled (mypyc) or the Python source.
 
 `pip install` compiles the modules in COMPILED with mypyc (see setup.py): the same source, run
-as C, about a quarter faster on the offline path. Python imports a compiled module in preference to
-its .py file, so an edited .py next to an older build would be ignored silently; the build
-records a hash of each source (`_build_info.py`) and, when any source differs from what was
-compiled, or EXTRACTOR_PURE_PYTHON=1 is set, the .py files are imported instead. Written by hand:
-no library covers 'prefer the source when the compiled copy is stale'.
+as C, in about a quarter less time on the offline path. Python imports a compiled module in
+preference to its .py file, so an edited .py next to an older build would be ignored silently;
+the build records a hash of each source (`_build_info.py`) and, when any source differs from what
+was compiled, or EXTRACTOR_PURE_PYTHON=1 is set, the .py files are imported instead. Written by
+hand: no library covers 'prefer the source when the compiled copy is stale'.
 """
 
 from __future__ import annotations
