@@ -127,8 +127,7 @@ def normalize_with_map(text: str, casefold: bool = True) -> Normalized:
         if kind == "plain" or kind == "other":
             run = m.group(0)
             if casefold:
-                low = run.lower()
-                run = low if len(low) == len(run) else "".join(c if len(c.lower()) != 1 else c.lower() for c in run)
+                run = lower_same_length(run)
             out.append(run)
             norm.append(pos)
             srcs.append(i)
