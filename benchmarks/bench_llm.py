@@ -26,6 +26,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from sample_input import write_sample_jsonl  # noqa: E402
+
 REPLY = json.dumps({
     "id": "chatcmpl-b", "object": "chat.completion", "created": 0, "model": "bench",
     "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(
@@ -122,16 +124,6 @@ def extractor_run(cmd: list[str], summary: Path) -> tuple[float, float, float]:
     return dt, rss, json.loads(summary.read_text())["elapsed"]
 
 
-def make_input(path: Path, n: int) -> None:
-    from extractor.sources import read_papers
-
-    papers = list(read_papers(str(ROOT / "data" / "arxiv-systems-2026-04.atom.xml")))
-    with open(path, "w") as f:
-        for i in range(n):
-            p = papers[i % len(papers)]
-            f.write(json.dumps({"id": f"bench.{i:07d}", "title": p.title, "abstract": p.abstract}) + "\n")
-
-
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--papers", type=int, default=2000)
@@ -148,7 +140,7 @@ def main() -> None:
     url = f"http://127.0.0.1:{port}/v1"
     tmp = Path(tempfile.mkdtemp(prefix="extractor-llm-bench-"))
     src = tmp / "in.jsonl"
-    make_input(src, args.papers)
+    write_sample_jsonl(src, args.papers, authors=False)
     ideal = args.papers * args.latency / args.concurrency
     env_cmd = [sys.executable, "-m", "extractor", "extract", str(src), "--model", "bench", "--base-url", url,
                "--concurrency", str(args.concurrency), "--no-cache", "-q"]
@@ -173,7 +165,7 @@ def main() -> None:
         }
         if args.rss_papers:
             big = tmp / "big.jsonl"
-            make_input(big, args.rss_papers)
+            write_sample_jsonl(big, args.rss_papers, authors=False)
             t_big, rss_big, run_big = extractor_run(
                 [sys.executable, "-m", "extractor", "extract", str(big), "--model", "bench", "--base-url", url,
                  "--concurrency", str(args.concurrency), "--no-cache", "-q", "-o", str(tmp / "big-out.jsonl")],

@@ -23,7 +23,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 import extractor  # noqa: E402
-from extractor.sources import read_papers  # noqa: E402
+from sample_input import write_sample_jsonl  # noqa: E402
 
 
 def main() -> None:
@@ -31,14 +31,9 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=100_000)
     ap.add_argument("--keep", action="store_true")
     args = ap.parse_args()
-    papers = [p for p in read_papers(str(ROOT / "data" / "arxiv-systems-2026-04.atom.xml"))]
     tmp = Path(tempfile.mkdtemp(prefix="extractor-bench-"))
     src, out = tmp / "in.jsonl", tmp / "out.jsonl"
-    with open(src, "w") as f:
-        for i in range(args.lines):
-            p = papers[i % len(papers)]
-            f.write(json.dumps({"id": f"bench.{i:07d}", "title": p.title, "abstract": p.abstract,
-                                "authors": p.authors}) + "\n")
+    write_sample_jsonl(src, args.lines)
     t0 = time.perf_counter()
     r = subprocess.run([sys.executable, "-m", "extractor", "extract", str(src), "-o", str(out), "-q"],
                        capture_output=True, text=True)

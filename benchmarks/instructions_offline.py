@@ -54,16 +54,11 @@ def main() -> None:
     args = ap.parse_args()
     if not shutil.which("valgrind"):
         sys.exit("valgrind is not installed (apt-get install valgrind)")
-    from extractor.sources import read_papers
+    from sample_input import write_sample_jsonl
 
-    papers = list(read_papers(str(ROOT / "data" / "arxiv-systems-2026-04.atom.xml")))
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.jsonl"
-        with open(src, "w") as f:
-            for i in range(args.papers + 15):
-                p = papers[i % len(papers)]
-                f.write(json.dumps({"id": f"bench.{i:07d}", "title": p.title, "abstract": p.abstract,
-                                    "authors": p.authors}) + "\n")
+        write_sample_jsonl(src, args.papers + 15)
         base, full = instructions(src, 0), instructions(src, args.papers)
     import extractor
 
