@@ -22,7 +22,6 @@ from pathlib import Path
 COMPILED = {
     "extractor.text": "text.py",
     "extractor.quantities": "quantities.py",
-    "extractor.grounding": "grounding.py",
     "extractor.engines.offline": "engines/offline.py",
 }
 

@@ -18,8 +18,10 @@ from typing import Callable, Iterator, Optional
 
 import orjson
 
-from .engines.openai_engine import add_usage, interpret_reply, to_result
-from .errors import InputError
+from .document import Document
+from .engines.base import EngineResult
+from .engines.llm.protocol import Protocol, read_reply, usage_of
+from .errors import InputError, redact
 from .pipeline import Summary
 from .records import build_record, error_record
 from .schema import Paper, Usage
@@ -50,7 +52,7 @@ class Prepared:
     sidecar: str
 
 
-def prepare(papers: Iterator[Paper], engine, out: str, mode: str = "json_schema",
+def prepare(papers: Iterator[Paper], protocol: Protocol, out: str, mode: str = "json_schema",
             max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES) -> Prepared:
     files: list[str] = []
     n_part, count, size, total = 0, 0, 0, 0
@@ -59,7 +61,7 @@ def prepare(papers: Iterator[Paper], engine, out: str, mode: str = "json_schema"
     try:
         with open(side_tmp, "wb") as side:
             for paper in papers:
-                body = engine.request_body(engine.messages(paper, mode), mode)
+                body = protocol.body(paper.title, paper.abstract, mode)
                 line = orjson.dumps({"custom_id": paper.id, "method": "POST", "url": ENDPOINT, "body": body}) + b"\n"
                 if f is None or count >= max_requests or size + len(line) > max_bytes:
                     if f is not None:
@@ -72,8 +74,8 @@ def prepare(papers: Iterator[Paper], engine, out: str, mode: str = "json_schema"
                 count += 1
                 size += len(line)
                 total += 1
-                side.write(orjson.dumps({"paper": paper.model_dump(), "model": engine.model, "mode": mode,
-                                         "prompt_hash": engine.prompt_hash}) + b"\n")
+                side.write(orjson.dumps({"paper": paper.model_dump(), "model": protocol.model, "mode": mode,
+                                         "prompt_hash": protocol.prompts.hash}) + b"\n")
         if f is not None:
             f.close()
         for p in files:
@@ -169,16 +171,19 @@ def _result_to_record(res: dict, paper: Paper, side: dict):
         msg = err.get("message") if isinstance(err, dict) else (str(err) if err else None)
         if msg is None and isinstance(body, dict):
             msg = (body.get("error") or {}).get("message")
-        return error_record(paper, info, f"batch request failed: HTTP {response.get('status_code')}: {msg or err}", usage)
-    add_usage(usage, body)
-    reply = interpret_reply(body, mode, paper.abstract)
+        return error_record(paper, info, redact(f"batch request failed: HTTP {response.get('status_code')}: {msg or err}"),
+                            usage)
+    usage.add(usage_of(body))
+    reply = read_reply(body, mode)
     if reply.refusal:
-        return error_record(paper, info, f"the model refused: {reply.refusal}", usage)
-    if reply.extraction is None:
+        return error_record(paper, info, redact(f"the model refused: {reply.refusal}"), usage)
+    if reply.answer is None:
         # no re-ask is possible offline: the paper becomes an error record, retried online if wanted
         return error_record(paper, info, f"invalid reply: {reply.error}", usage)
-    result = to_result(reply.extraction, usage, 0, mode)
-    return build_record(paper, result, info)
+    a = reply.answer
+    result = EngineResult(system_name=a.system_name, problem=a.problem, technique=a.technique, numbers=a.numbers,
+                          usage=usage, reasks=0, mode=mode)
+    return build_record(Document.of(paper), result, info)
 
 
 # --- the OpenAI Batch API, through the SDK -------------------------------------------------------

@@ -34,7 +34,8 @@ def _note(msg: str) -> None:
 
 def make_engine(engine: str, model: Optional[str], base_url: Optional[str], prompts: Optional[str],
                 mode: str, max_reasks: int, timeout: float, retries: int, quiet: bool, max_tokens: int = 2048,
-                concurrency: int = 64):
+                concurrency: int = 64, rpm: Optional[float] = None, tpm: Optional[float] = None,
+                reask_uncovered: bool = False):
     from .engines.offline import OfflineEngine
 
     has_endpoint = bool(base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"))
@@ -45,15 +46,17 @@ def make_engine(engine: str, model: Optional[str], base_url: Optional[str], prom
     if engine == "offline":
         return OfflineEngine()
     if engine == "openai":
-        from .engines.openai_engine import OpenAIEngine
+        from .engines.llm import MODES, OpenAIEngine
 
+        if mode != "auto" and mode not in MODES:
+            raise ConfigError(f"--mode {mode!r}: choose auto, {', '.join(MODES)}")
         if not model:
             model = os.environ.get("EXTRACTOR_MODEL")
         if not model:
             raise ConfigError("--model is required with the openai engine (or set EXTRACTOR_MODEL)")
         return OpenAIEngine(model=model, base_url=base_url, prompts_dir=prompts, mode=mode,
                             max_reasks=max_reasks, timeout=timeout, retries=retries, max_tokens=max_tokens,
-                            max_connections=concurrency)
+                            max_connections=concurrency, rpm=rpm, tpm=tpm, reask_uncovered=reask_uncovered)
     raise ConfigError(f"unknown engine {engine!r} (choose auto, offline or openai)")
 
 
@@ -67,6 +70,8 @@ def extract(
     prompts: Optional[str] = typer.Option(None, "--prompts", help="directory overriding the bundled prompts"),
     mode: str = typer.Option("auto", "--mode", help="auto, json_schema, json_object or tools"),
     max_reasks: int = typer.Option(2, "--max-reasks", min=0, help="re-asks after an invalid or ungrounded reply"),
+    reask_uncovered: bool = typer.Option(False, "--reask-uncovered",
+                                         help="re-ask once about numbers of the abstract that no claim covers"),
     retries: int = typer.Option(5, "--retries", min=1, help="transport attempts per request (429/5xx/timeouts)"),
     timeout: float = typer.Option(120.0, "--timeout", help="seconds per LLM request"),
     max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="reply token limit per LLM request"),
@@ -88,11 +93,10 @@ def extract(
     """Extract a comparison table from abstracts (resumable: re-run the same command to continue)."""
     from .costs import load_prices, price_for
     from .pipeline import Pipeline, RunOptions
-    from .ratelimit import AdaptiveLimiter
 
     try:
         eng = make_engine(engine, model, base_url, prompts, mode, max_reasks, timeout, retries, quiet, max_tokens,
-                          concurrency)
+                          concurrency, rpm, tpm, reask_uncovered)
         price = price_for(eng.model, load_prices(prices)) if eng.name != "offline" else (0.0, 0.0, 0.0)
     except ExtractorError as e:
         _fail(str(e))
@@ -121,8 +125,7 @@ def extract(
         elif warned[0] == 21:
             err.print("extractor: (further warnings counted in the summary only)", markup=False)
 
-    limiter = AdaptiveLimiter(concurrency, rpm, tpm) if eng.name != "offline" else None
-    pipe = Pipeline(eng, opts, warn=warn, limiter=limiter)
+    pipe = Pipeline(eng, opts, warn=warn)
     if dry_run:
         _dry_run(pipe, eng, price)
         return
@@ -244,7 +247,7 @@ def export(
     table: str = typer.Argument(..., help="table written by extract (JSONL)"),
     output: str = typer.Option(..., "-o", "--output", help="file to write: .xlsx, .csv, .md or .html"),
     fmt: Optional[str] = typer.Option(None, "--format", help="xlsx, csv, md or html (default: from the suffix)"),
-    rows: str = typer.Option("papers", "--rows", help="for CSV: papers (one row per paper) or claims"),
+    rows: str = typer.Option("papers", "--rows", help="for CSV: papers (one row per paper), claims, or uncovered numbers"),
 ) -> None:
     """Export the table as a spreadsheet (Papers + Claims sheets), CSV, Markdown or an HTML report."""
     from .export.writers import FORMATS, export as do_export
@@ -254,8 +257,8 @@ def export(
     fmt = (fmt or {"markdown": "md", "htm": "html"}.get(suffix, suffix)).lower()
     if fmt not in FORMATS:
         _fail(f"{output}: cannot tell the format; use a .xlsx/.csv/.md/.html name or --format")
-    if rows not in ("papers", "claims"):
-        _fail("--rows must be papers or claims")
+    if rows not in ("papers", "claims", "uncovered"):
+        _fail("--rows must be papers, claims or uncovered")
     try:
         records = load_records(table)
         do_export(records, output, fmt, rows)
@@ -285,14 +288,15 @@ def review_apply(
         _fail("-o must differ from --table: the input table is never modified in place")
     try:
         records = load_records(table)
-        rows = read_sheet(sheet)
-        new, counts = apply_review(records, rows, os.path.basename(sheet))
+        sheets = read_sheet(sheet)
+        new, counts = apply_review(records, sheets, os.path.basename(sheet))
         write_table(new, output)
     except ExtractorError as e:
         err.print(f"extractor: error: {e}", markup=False)
         raise typer.Exit(2)
     err.print(f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
-              f"{counts['edit']} edited ({counts['override']} reviewer overrides) -> {output}", markup=False)
+              f"{counts['edit']} edited ({counts['override']} reviewer overrides), {counts['add']} added -> {output}",
+              markup=False)
 
 
 batch_app = typer.Typer(no_args_is_help=True, help="OpenAI Batch API files (also vLLM run-batch, Ray Data).")
@@ -313,7 +317,7 @@ def batch_prepare(
 ) -> None:
     """Write Batch API request files (custom_id = paper id) and a papers sidecar for ingest."""
     from .batchapi import prepare
-    from .engines.openai_engine import MODES, OpenAIEngine
+    from .engines.llm import MODES, OpenAIEngine
     from .pipeline import Pipeline, RunOptions
 
     model = model or os.environ.get("EXTRACTOR_MODEL")
@@ -326,7 +330,7 @@ def batch_prepare(
         # the same input handling as extract: normalisation, dedup, category filter
         pipe = Pipeline(eng, RunOptions(inputs=inputs, output="", categories=category),
                         warn=lambda m: err.print(f"extractor: {m}", markup=False))
-        res = prepare(pipe._papers(), eng, output, mode, max_requests, int(max_mb * 1024 * 1024))
+        res = prepare(pipe._papers(), eng.protocol, output, mode, max_requests, int(max_mb * 1024 * 1024))
     except ExtractorError as e:
         _fail(str(e))
     if res.requests == 0:

@@ -7,14 +7,13 @@ optional `system_aliases`, and `numbers`, each with `text`, `value` or `low`/`hi
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
 from .errors import InputError
-from .quantities import canonical_unit
 from .sources.ids import split_arxiv_id
+from .units import canonical_unit, values_agree
 
 
 def _norm_name(s: Optional[str]) -> str:
@@ -44,9 +43,10 @@ def token_f1(a: Optional[str], b: Optional[str]) -> float:
 
 
 def _eq(a, b) -> bool:
+    """Both numbers, and the same number (the verifier's tolerance)."""
     if a is None or b is None:
         return False
-    return math.isclose(float(a), float(b), rel_tol=1e-6, abs_tol=1e-9)
+    return values_agree(float(a), float(b))
 
 
 def same_quantity(pred: dict, gold: dict) -> bool:

@@ -15,10 +15,11 @@ from typing import Callable, Iterator, Optional
 
 from .cache import Cache
 from .costs import cost, estimate
-from .engines.base import EngineFailure, EngineResult
-from .errors import FatalEngineError, InputError
+from .document import Document
+from .engines.base import ClaimDraft, EngineFailure, EngineResult
+from .errors import FatalEngineError, InputError, redact
 from .records import build_record, error_record
-from .schema import HeadlineNumber, Paper, Record, Usage
+from .schema import Paper, Record, Usage
 from .sources import read_papers
 from .sources.ids import version_number
 from .store import Done, TableWriter, compact, dumps, read_done
@@ -139,20 +140,24 @@ def _cached_result(value: dict) -> EngineResult:
         system_name=value.get("system_name"),
         problem=value.get("problem"),
         technique=value.get("technique"),
-        numbers=[HeadlineNumber(**n) for n in value.get("numbers", [])],
+        numbers=[ClaimDraft.from_answer(n) for n in value.get("numbers", []) if isinstance(n, dict)],
         usage=Usage(),  # nothing spent this time
         reasks=value.get("reasks", 0),
         mode=value.get("mode"),
     )
 
 
+_DRAFT_FIELDS = ("text", "value", "low", "high", "unit", "qualifier", "metric", "direction", "kind", "baseline")
+
+
 def _cache_value(result: EngineResult) -> dict:
-    keep = ("text", "value", "low", "high", "unit", "qualifier", "metric", "direction", "kind", "baseline")
+    """The model's answer as it gave it (verification runs again on a cache hit)."""
     return {
         "system_name": result.system_name,
         "problem": result.problem,
         "technique": result.technique,
-        "numbers": [{k: getattr(n, k) for k in keep} for n in result.numbers],
+        "numbers": [n.answer if n.answer is not None else {k: getattr(n, k) for k in _DRAFT_FIELDS}
+                    for n in result.numbers],
         "reasks": result.reasks,
         "mode": result.mode,
         "usage": result.usage.model_dump() if result.usage else None,
@@ -166,13 +171,11 @@ class Pipeline:
         opts: RunOptions,
         warn: Callable[[str], None] = lambda s: None,
         on_record: Callable[[Record], None] = lambda r: None,
-        limiter=None,
     ):
         self.engine = engine
         self.opts = opts
         self.warn = warn
         self.on_record = on_record
-        self.limiter = limiter
         self.summary = Summary()
         self._needs_compaction = False
         self._cache: Optional[Cache] = None
@@ -216,11 +219,13 @@ class Pipeline:
                 self.warn(f"error: {e}")
 
     # -- output side ------------------------------------------------------------------------
-    def _record(self, paper: Paper, result: EngineResult) -> Record:
+    def _record(self, doc: Document, result: EngineResult) -> Record:
+        assert doc.paper is not None
         try:
-            return build_record(paper, result, self.engine)
+            return build_record(doc, result, self.engine)
         except Exception as e:
-            return error_record(paper, self.engine, f"invalid extraction: {e.__class__.__name__}: {e}", result.usage)
+            return error_record(doc.paper, self.engine, redact(f"invalid extraction: {e.__class__.__name__}: {e}"),
+                                result.usage)
 
     def _write(self, writer: TableWriter, rec: Record) -> None:
         writer.write(dumps(rec))
@@ -244,8 +249,9 @@ class Pipeline:
             if self._cache is not None:
                 self.summary.cache_hits = self._cache.hits
                 self._cache.close()
-            if self.limiter is not None:
-                self.summary.rate_limited = self.limiter.rate_limited
+            limiter = getattr(self.engine, "limiter", None)
+            if limiter is not None:
+                self.summary.rate_limited = limiter.rate_limited
             if self._needs_compaction and not self.summary.interrupted:
                 self.summary.compacted = compact(self.opts.output)
             self.summary.elapsed = time.monotonic() - t0
@@ -254,26 +260,28 @@ class Pipeline:
     def _failure(self, paper: Paper, e: Exception) -> Record:
         """One bad abstract becomes an error record; it must not cost the batch."""
         if isinstance(e, EngineFailure):
-            return error_record(paper, self.engine, str(e), e.usage, e.reasks)
-        return error_record(paper, self.engine, f"internal error: {e.__class__.__name__}: {e}")
+            return error_record(paper, self.engine, redact(str(e)), e.usage, e.reasks)
+        return error_record(paper, self.engine, redact(f"internal error: {e.__class__.__name__}: {e}"))
 
     def _extract_sync(self, paper: Paper) -> Record:
+        doc = Document.of(paper)
         try:
-            result = self.engine.extract(paper)
+            result = self.engine.extract(doc)
         except FatalEngineError:
             raise
         except Exception as e:
             return self._failure(paper, e)
-        return self._record(paper, result)
+        return self._record(doc, result)
 
     async def _extract_async(self, paper: Paper, est: Usage) -> tuple[Record, Optional[EngineResult]]:
+        doc = Document.of(paper)
         try:
-            result = await self.engine.aextract(paper, est.prompt_tokens + est.completion_tokens)
+            result = await self.engine.aextract(doc, est.prompt_tokens + est.completion_tokens)
         except FatalEngineError:
             raise
         except Exception as e:
             return self._failure(paper, e), None
-        return self._record(paper, result), result
+        return self._record(doc, result), result
 
     async def _run_async(self, writer: TableWriter) -> None:
         """`concurrency` workers, each taking the next paper, extracting it and writing its record.
@@ -284,8 +292,6 @@ class Pipeline:
         that arrive together would stay together (measured: ~10 ms more per request at 64 in
         flight). Memory stays flat: papers are read 256 at a time, only as workers ask for them."""
         o, s, eng = self.opts, self.summary, self.engine
-        if self.limiter is not None:
-            eng.limiter = self.limiter
         if o.cache_path:
             self._cache = Cache(o.cache_path)
         need_estimate = o.max_cost is not None or o.tpm is not None
@@ -322,7 +328,7 @@ class Pipeline:
                     key = Cache.key(eng.name, eng.model, eng.prompt_hash, paper.title, paper.abstract)
                     hit = self._cache.get(key)
                     if hit is not None:
-                        self._write(writer, self._record(paper, _cached_result(hit)))
+                        self._write(writer, self._record(Document.of(paper), _cached_result(hit)))
                         continue
                 est = estimate(overhead, paper.title, paper.abstract) if need_estimate else Usage()
                 est_cost = cost(est, o.price) or 0.0

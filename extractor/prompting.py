@@ -62,7 +62,8 @@ class Prompts:
         msgs = [{"role": "system", "content": self.system}]
         for ex in self.examples:
             msgs.append({"role": "user", "content": self.render_user(ex["title"], ex["abstract"])})
-            msgs.append({"role": "assistant", "content": json.dumps(ex["output"], ensure_ascii=False)})
+            msgs.append({"role": "assistant", "content": json.dumps(ex["output"], ensure_ascii=False,
+                                                                    separators=(",", ":"))})
         user = self.render_user(title, abstract)
         if schema_in_prompt:
             user += "\n\nReply with one JSON object that matches this JSON schema:\n" + json.dumps(

@@ -99,7 +99,7 @@ _UNITS: list[tuple[str, str]] = [
     ("mm2", r"mm2\b|mm²"),
     ("nm", r"nm\b"),
     ("µm2", r"[µμu]m2\b|[µμu]m²"),
-    ("cycles", r"cycles\b"),
+    ("cycles", r"cycles\b|CC\b"),
 ]
 _UNIT_RE = re.compile(r"[ ]?(?:" + "|".join(f"(?P<u{i}>{p})" for i, (_, p) in enumerate(_UNITS)) + ")")
 _UNIT_NAMES = [u for u, _ in _UNITS]
@@ -187,7 +187,7 @@ _WORD_QUANTITIES = [
         r"\b(?:doubles|doubled|doubling|double|twice)\b(?![-])"
         r"(?! (?:precision|buffer|buffering|free|pointer|counting|spending|the number of times)\b)"), 2.0),
     (("tripl", "thrice", "threefold"), re.compile(r"\b(?:triples|tripled|tripling|triple|thrice|threefold)\b(?![-])"), 3.0),
-    (("halv",), re.compile(r"\b(?:halves|halved|halving|halve)\b"), 0.5),
+    (("halv",), re.compile(r"\b(?:halves|halved|halving|halve)\b"), 2.0),  # a factor of 2, down
     (("factor of",), re.compile(r"\b(?:an? )?factor of (?P<w>two|three|four|five|six|seven|eight|nine|ten)\b"), "word"),
 ]
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
@@ -215,6 +215,9 @@ class Quantity:
     qualifier: str
     num_start: int  # where the number itself starts (after any qualifier)
     num_end: int
+    digits_end: int = -1  # where the digits of the (last) number end: the unit follows ("207" of "207um2")
+    listed: bool = False  # a member of a list after the first ("44%" in "30%, 44% and 31%")
+    unit_shared: bool = False  # the unit is written once, after a later number ("from 51 to 21 minutes")
 
 
 def _to_float(s: str) -> float:
@@ -262,6 +265,10 @@ _OPERATOR_BEFORE = re.compile(r"[<>=~]\s*$")
 _WORD_BEFORE = re.compile(r"([A-Za-z][\w.\-]*)\)? $")  # "Sonnet 4", "(CXL) 3.0"
 _OPERAND_BEFORE = re.compile(r"(?:\b[A-Za-z]|\d[A-Za-z])\s*[+*/]\s*$")
 _FACTOR_RE = re.compile(r"(?:\ban? )?factor of $", re.I)
+# "8x NVIDIA B300 GPUs", "4x A100 GPUs": a count of devices written with an x
+_HARDWARE_COUNT = re.compile(
+    r"\s+(?:[A-Z][\w\-]*\s+){0,3}(?:GPUs?|CPUs?|TPUs?|NPUs?|nodes?|servers?|machines?|cores?|accelerators?|"
+    r"cards?|devices?|instances?|VMs?)\b")
 
 
 def _word_before(text: str, s: int) -> tuple[int, int] | None:
@@ -361,7 +368,7 @@ def _scan_words(text: str, low: Optional[str] = None) -> list[Quantity]:
                 unit, qual = "x", "approx"
             else:
                 v, unit, qual = float(val), "x", "exact"
-            out.append(Quantity(m.start(), m.end(), v, None, None, unit, qual, m.start(), m.end()))
+            out.append(Quantity(m.start(), m.end(), v, None, None, unit, qual, m.start(), m.end(), m.end()))
     return out
 
 
@@ -374,6 +381,7 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
         raw = text[s:e]
         value: Optional[float]
         value, unit, end = _read_quantity(text, s, e)
+        digits_end = e
         low: Optional[float] = None
         high: Optional[float] = None
         # ranges: "20-100x", "0.993%-51.82%", "5-80 minutes", "512 MB-2 GB", "between 2 and 4"
@@ -398,16 +406,18 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
                     )
                     if not excluded:
                         low, high, value = lo, v2, None
-                        unit, end = unit2 or unit, end2
+                        unit, end, digits_end = unit2 or unit, end2, m2.end()
         if context and _excluded_by_context(text, s, end, value if value is not None else high, unit, raw):
             consumed = max(consumed, end)
             continue
+        if unit == "x" and low is None and "." not in raw and _HARDWARE_COUNT.match(text, end):
+            unit, end = "", e  # "8x NVIDIA B300 GPUs": eight GPUs, not a factor
         qs, qual = s, "exact"
         if not unit and value is not None:
             fm = _FACTOR_RE.search(text, max(0, s - 14), s)
             if fm:  # "by a factor of 3"
                 unit, qs = "x", fm.start()
-                found.append(Quantity(qs, end, value, low, high, unit, qual, s, end))
+                found.append(Quantity(qs, end, value, low, high, unit, qual, s, end, digits_end))
                 consumed = max(consumed, end)
                 continue
         qm = _qualifier_before(text, s)
@@ -417,7 +427,7 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
                 word = ""  # LaTeX non-breaking space "Fig.~3"
             if word:
                 qual, qs = _QUAL_WORDS[word], qm.start()
-        found.append(Quantity(qs, end, value, low, high, unit, qual, s, end))
+        found.append(Quantity(qs, end, value, low, high, unit, qual, s, end, digits_end))
         consumed = max(consumed, end)
     return found
 
@@ -428,7 +438,7 @@ def scan(text: str, context: bool = True, low: Optional[str] = None) -> list[Qua
     if not has_special(text):
         qs = _scan_plain(text, context) + _scan_words(text, low)
         qs.sort(key=lambda q: q.start)
-        return qs
+        return _mark_lists(text, qs)
     norm = normalize_with_map(text, casefold=False)
     qs = _scan_plain(norm.text, context) + _scan_words(norm.text)
     qs.sort(key=lambda q: q.start)
@@ -440,8 +450,34 @@ def scan(text: str, context: bool = True, low: Optional[str] = None) -> list[Qua
         if math and not _claim_in_math(text, ns, ne, math):
             continue
         s, e = balance_math(text, s, e)
-        out.append(Quantity(s, e, q.value, q.low, q.high, q.unit, q.qualifier, ns, ne))
-    return out
+        out.append(Quantity(s, e, q.value, q.low, q.high, q.unit, q.qualifier, ns, ne, norm.end(q.digits_end - 1)))
+    return _mark_lists(text, out)
+
+
+_LIST_SEP = re.compile(r"^(?:,\s*|\s+and\s+|,\s+and\s+|\s*/\s*|\s+or\s+)$")
+
+
+_FROM_BEFORE = re.compile(r"\bfrom\s+$", re.I)
+
+
+def _mark_lists(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """Mark the members of a list ("30%, 26%, 21%, and 14%") after the first; a member with no
+    qualifier of its own shares the one before it ("by up to 44% and 31%": "up to" covers both),
+    and one with no unit shares the unit written after the last ("2, 4 and 8 ms", "from 51 to 21
+    minutes")."""
+    for prev, q in zip(qs, qs[1:]):
+        if _LIST_SEP.match(text[prev.end:q.start]):
+            q.listed = True
+            if q.qualifier == "exact":
+                q.qualifier = prev.qualifier
+    for i in range(len(qs) - 2, -1, -1):
+        a, b = qs[i], qs[i + 1]
+        if a.unit or not b.unit or a.low is not None:
+            continue
+        from_to = text[a.end:b.start] == " to " and _FROM_BEFORE.search(text, max(0, a.num_start - 8), a.num_start)
+        if b.listed or from_to:
+            a.unit, a.unit_shared = b.unit, True
+    return qs
 
 
 _MATH_DECOR = re.compile(r"^(?:\s|\\times|\\%|\\approx|\\sim|\\leq?|\\geq?|[<>~,]|\\,)*$")
@@ -501,29 +537,3 @@ def parse_span(span: str) -> tuple[Parsed | None, str | None]:
         return None, f"span holds {len(qs)} numbers"
     q = qs[0]
     return Parsed(q.value, q.low, q.high, q.unit, q.qualifier), None
-
-
-_UNIT_ALIASES = {
-    "percent": "%", "percentage": "%", "pct": "%", "\\%": "%",
-    "times": "x", "×": "x", "fold": "x", "-fold": "x", "X": "x", "\\times": "x",
-    "percentage points": "pp", "percentage point": "pp", "p.p.": "pp",
-    "count": "", "none": "", "null": "",
-}
-
-
-_CANONICAL = frozenset(_UNIT_NAMES) | {""}
-
-
-def canonical_unit(unit: str | None) -> str:
-    """Map a unit as a model or reviewer writes it to the canonical form used in records."""
-    if unit in _CANONICAL:
-        return unit  # type: ignore[return-value]
-    u = (unit or "").strip()
-    if u in _UNIT_ALIASES:
-        return _UNIT_ALIASES[u]
-    if u.lower() in _UNIT_ALIASES:
-        return _UNIT_ALIASES[u.lower()]
-    m = _UNIT_RE.fullmatch(u)
-    if m:
-        return _UNIT_BY_GROUP[m.lastgroup]  # type: ignore[index]
-    return u

@@ -2,57 +2,61 @@
 
 from __future__ import annotations
 
-import time
 from datetime import datetime, timezone
-from functools import lru_cache
 from typing import Optional
 
 from . import __version__
+from .document import Document
 from .engines.base import EngineResult
-from .grounding import verify_name, verify_numbers
 from .schema import Paper, Provenance, Record, Usage
+from .text import clean_text
+from .verify import uncovered_numbers, verify_claims, verify_name
 
-
-_clock: list = [0, ""]
+# what models write for "no name"
+_NO_NAME = frozenset({"", "none", "null", "n/a", "na", "unknown", "unnamed", "not specified", "not named", "-"})
 
 
 def now_iso() -> str:
-    t = int(time.time())
-    if t != _clock[0]:  # formatting the time per record shows up in profiles: once per second
-        _clock[0], _clock[1] = t, datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return _clock[1]
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def _paper_fields(paper: Paper) -> dict:
-    d = dict(paper.__dict__)
-    d.pop("links", None)
-    d.pop("source", None)
-    return d
+    return paper.model_dump(exclude={"links", "source"})
 
 
 def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None) -> Provenance:
-    return _provenance(engine.name, engine.model, engine.prompt_hash, now_iso(), paper.source, reasks, mode)
+    return Provenance(engine=engine.name, model=engine.model, prompt_hash=engine.prompt_hash,
+                      extractor_version=__version__, time=now_iso(), source=paper.source, reasks=reasks, mode=mode)
 
 
-@lru_cache(maxsize=64)  # the same within a second for a run: records share one (never mutated) object
-def _provenance(name: str, model: Optional[str], prompt_hash: Optional[str], time: str, source: Optional[str],
-                reasks: int, mode: Optional[str]) -> Provenance:
-    return Provenance(engine=name, model=model, prompt_hash=prompt_hash, extractor_version=__version__, time=time,
-                      source=source, reasks=reasks, mode=mode)
+def _name(value) -> Optional[str]:
+    if value is None:
+        return None
+    name = clean_text(str(value))
+    return None if name.lower().strip(".") in _NO_NAME else name
 
 
-def build_record(paper: Paper, result: EngineResult, engine) -> Record:
-    numbers = verify_numbers(result.numbers, paper.abstract)
-    name = (result.system_name or "").strip() or None
-    name_ok, evidence = verify_name(name, paper.title, paper.abstract)
+def _sentence_field(value) -> Optional[str]:
+    text = clean_text(str(value)) if value is not None else ""
+    return text or None
+
+
+def build_record(doc: Document, result: EngineResult, engine) -> Record:
+    paper = doc.paper
+    assert paper is not None
+    numbers = verify_claims(doc, result.numbers)
+    name = _name(result.system_name)
+    name_ok, evidence, name_why = verify_name(name, paper.title, paper.abstract)
     return Record(
         **_paper_fields(paper),
         system_name=name,
         system_name_verified=name_ok,
         system_name_evidence=evidence,
-        problem=result.problem,
-        technique=result.technique,
+        system_name_why=name_why,
+        problem=_sentence_field(result.problem),
+        technique=_sentence_field(result.technique),
         headline_numbers=numbers,
+        uncovered_numbers=uncovered_numbers(doc, numbers),
         status="ok",
         error=None,
         usage=result.usage,

@@ -10,7 +10,7 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "1.1"
 
 Kind = Literal["result", "context", "setup"]
 Direction = Literal["increase", "decrease", "none"]
@@ -57,8 +57,24 @@ class HeadlineNumber(BaseModel):
     baseline: Optional[str] = None
     sentence: Optional[str] = None  # the abstract sentence the span stands in
     verified: bool = False
-    why: Optional[str] = None  # set when verified is false
-    alignment: Optional[Literal["exact", "normalized"]] = None
+    why: Optional[str] = None  # why it is not verified, and any doubt about its metric
+    alignment: Optional[Literal["exact", "normalized", "partial"]] = None
+    metric_supported: Optional[bool] = None  # the sentence says this number measures `metric`
+    model_answer: Optional[dict] = None  # the model's own answer for this claim, as given
+
+
+class UncoveredNumber(BaseModel):
+    """A quantity in the abstract that no verified claim covers (what a model left out)."""
+
+    text: str
+    start: int
+    end: int
+    value: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    unit: str = ""
+    qualifier: Qualifier = "exact"
+    sentence: Optional[str] = None
 
 
 class NameEvidence(BaseModel):
@@ -115,9 +131,11 @@ class Record(BaseModel):
     system_name: Optional[str] = None
     system_name_verified: Optional[bool] = None  # null when system_name is null
     system_name_evidence: Optional[NameEvidence] = None
+    system_name_why: Optional[str] = None  # why the name is not verified
     problem: Optional[str] = None
     technique: Optional[str] = None
     headline_numbers: list[HeadlineNumber] = Field(default_factory=list)
+    uncovered_numbers: list[UncoveredNumber] = Field(default_factory=list)
     status: Literal["ok", "error"] = "ok"
     error: Optional[str] = None
     usage: Optional[Usage] = None

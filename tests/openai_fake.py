@@ -51,8 +51,7 @@ def error(status, message, headers=None, type_="invalid_request_error"):
 
 def for_paper(req, second=None):
     """The right answer for whichever paper the request is about."""
-    body = json.loads(req["body"])
-    user = body["messages"][1]["content"] if len(body["messages"]) > 1 else ""
+    user = paper_message(json.loads(req["body"]))
     if "Second" in user:
         return ok(second or answer("Second", [num("3x", 3, "x", "increase", "speed")]))
     return ok()
@@ -73,3 +72,10 @@ class Script:
 
 def bodies(server):
     return [json.loads(r["body"]) for r in server.requests]
+
+
+def paper_message(body):
+    """The request's message about the paper: the last user message with a title (few-shot
+    examples come before it, a re-ask after it)."""
+    return next(m["content"] for m in reversed(body["messages"])
+                if m["role"] == "user" and "Title: " in (m.get("content") or ""))

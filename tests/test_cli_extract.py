@@ -1,6 +1,8 @@
 """The real CLI on the real fixture, and every kind of bad input."""
 
 import json
+
+from extractor.schema import SCHEMA_VERSION
 import os
 import signal
 import subprocess
@@ -25,7 +27,7 @@ def test_sample_feed_table(tmp_path):
     for rec in recs:
         assert KEYS <= rec.keys()
         assert rec["status"] == "ok" and rec["error"] is None
-        assert rec["provenance"]["engine"] == "offline" and rec["provenance"]["schema_version"] == "1.0"
+        assert rec["provenance"]["engine"] == "offline" and rec["provenance"]["schema_version"] == SCHEMA_VERSION
         assert "  " not in rec["abstract"] and "\n" not in rec["title"]
         for n in rec["headline_numbers"]:
             assert NUM_KEYS <= n.keys()

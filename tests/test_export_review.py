@@ -272,3 +272,44 @@ def test_bad_sheets_list_every_problem_and_write_nothing(table, tmp_path):
     assert r.returncode == 2 and "missing column(s) decision" in r.stderr and not out.exists()
     r = run_cli("review", "apply", xlsx, "--table", table, "-o", table)
     assert r.returncode == 2 and "never modified in place" in r.stderr
+
+
+def test_uncovered_numbers_can_be_added_as_claims(table, tmp_path):
+    # an LLM record that left a number out: the number is listed under uncovered_numbers
+    recs = read_jsonl(table)
+    rec = next(r for r in recs if r["id"] == "2604.06682")
+    left_out = rec["headline_numbers"].pop(4)  # "37%"
+    rec["uncovered_numbers"] = [{k: left_out[k] for k in ("text", "start", "end", "value", "low", "high", "unit",
+                                                           "qualifier", "sentence")}]
+    llm_table = tmp_path / "llm.jsonl"
+    llm_table.write_text("".join(json.dumps(r) + "\n" for r in recs))
+    xlsx = export(llm_table, tmp_path / "u.xlsx")
+    wb = load_workbook(xlsx)
+    ws = wb["Uncovered"]
+    header = [c.value for c in ws[1]]
+    assert header[:4] == ["uncovered_id", "paper_id", "system", "evidence"]
+    [row] = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 2).value == "2604.06682"]
+    assert ws.cell(row, header.index("evidence") + 1).value == "37%"
+    ws.cell(row, header.index("decision") + 1).value = "add"
+    ws.cell(row, header.index("metric") + 1).value = "deployment density"
+    ws.cell(row, header.index("direction") + 1).value = "increase"
+    wb.save(xlsx)
+    out = tmp_path / "added.jsonl"
+    r = run_cli("review", "apply", xlsx, "--table", llm_table, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert "1 added" in r.stderr
+    new = next(x for x in read_jsonl(out) if x["id"] == "2604.06682")
+    added = new["headline_numbers"][-1]
+    assert added["text"] == "37%" and added["verified"] is True and added["metric"] == "deployment density"
+    assert added["review"]["decision"] == "add" and added["metric_supported"] is True
+    assert new["uncovered_numbers"] == []
+    # a CSV of uncovered numbers works the same way
+    csv_path = export(llm_table, tmp_path / "u.csv", "--rows", "uncovered")
+    with open(csv_path, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    h = rows[0]
+    rows[1][h.index("decision")] = "add"
+    with open(csv_path, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    r = run_cli("review", "apply", csv_path, "--table", llm_table, "-o", tmp_path / "added2.jsonl")
+    assert r.returncode == 0 and "1 added" in r.stderr, r.stderr

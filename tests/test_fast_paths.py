@@ -15,7 +15,6 @@ from conftest import ROOT
 from extractor.engines import offline as off
 from extractor.quantities import (_QUAL_RE, _UNIT_BY_GROUP, _UNIT_RE, _WORD_BEFORE, _match_unit,
                                   _qualifier_before, _word_before)
-from extractor.text import SPECIAL_CHARS, collapse_ws, has_special, split_sentences
 
 ABSTRACTS = [json.loads(line)["abstract"] for line in open(ROOT / "tests/data/systems-abstracts-extra.jsonl")]
 
@@ -35,21 +34,6 @@ def test_intro_search_equals_the_intro_pattern():
             got = off._intro_search(t, pos)
             assert (want and (want.span(), want.group("rest"))) == (got and (got.span(), got.group("rest"))), t
         assert [m.span() for m in off._INTRO_RE.finditer(t)] == [m.span() for m in off._intro_matches(t)]
-
-
-def test_has_special_and_collapse_ws():
-    pieces = ["a", " ", "  ", "\n", "\t", "\\", "$", "&", "{", "}", "×", "μ", "\u00a0", "\u2009", "é", "–", "x"]
-    for t in _random_texts(pieces, most=10) + ABSTRACTS:
-        assert has_special(t) == bool(SPECIAL_CHARS.search(t)), repr(t)
-        assert collapse_ws(t) == " ".join(t.split()), repr(t)
-
-
-def test_sentence_split_keeps_abbreviations_together():
-    text = "We use e.g. caches. Fig. 3 shows i.e. the point. See Sec. 2 and Eq. 4. Done! Next? Yes."
-    assert [s.text for s in split_sentences(text)] == [
-        "We use e.g. caches.", "Fig. 3 shows i.e. the point.", "See Sec. 2 and Eq. 4.", "Done!", "Next?", "Yes."]
-    for s in split_sentences(text):
-        assert text[s.start:s.end] == s.text
 
 
 def test_qualifier_pretest_and_unit_pretest():
@@ -97,15 +81,6 @@ def test_digit_runs_equal_the_pattern():
         if t.isascii():
             for pos in (0, 3):
                 assert [m.span() for m in _digit_runs(t, pos)] == [m.span() for m in _ASCII_DIGITS_RE.finditer(t, pos)]
-
-
-def test_sentence_end_pattern_without_bang_or_question_mark():
-    from extractor.text import _SENT_END, _SENT_END_DOT
-
-    pieces = ["a", ". ", ".  A", ".\tB", ". 3", ". (x", '. "q', ".", "e.g. ", "  ", "X", "$", ". \\a"]
-    for t in _random_texts(pieces, n=4000) + ABSTRACTS:
-        if "!" not in t and "?" not in t:
-            assert [m.span() for m in _SENT_END_DOT.finditer(t)] == [m.span() for m in _SENT_END.finditer(t)], t
 
 
 def test_own_work_test_equals_the_pattern():

@@ -127,12 +127,13 @@ def test_truncated_then_invalid_then_valid_reasks_with_last_error_only(tmp_path,
     assert r.returncode == 0, r.stderr
     assert len(s.requests) == 3
     b = bodies(s)
-    assert len(b[0]["messages"]) == 2
-    assert len(b[1]["messages"]) == 4 and "finish_reason=length" in b[1]["messages"][3]["content"]
-    assert b[1]["messages"][2] == {"role": "assistant", "content": good[:60]}
-    assert len(b[2]["messages"]) == 4  # the context does not grow with re-asks
-    assert "does not match the schema" in b[2]["messages"][3]["content"]
-    assert "headline_numbers" in b[2]["messages"][3]["content"]
+    base = len(b[0]["messages"])  # system, the few-shot examples, the paper
+    assert b[0]["messages"][-1]["role"] == "user" and "Title: Nexus" in b[0]["messages"][-1]["content"]
+    assert len(b[1]["messages"]) == base + 2 and "finish_reason=length" in b[1]["messages"][-1]["content"]
+    assert b[1]["messages"][-2] == {"role": "assistant", "content": good[:60]}
+    assert len(b[2]["messages"]) == base + 2  # the context does not grow with re-asks
+    assert "does not match the schema" in b[2]["messages"][-1]["content"]
+    assert "headline_numbers" in b[2]["messages"][-1]["content"]
     [rec] = read_jsonl(out)
     assert rec["status"] == "ok" and rec["provenance"]["reasks"] == 2 and rec["usage"]["requests"] == 3
 
@@ -141,7 +142,7 @@ def test_not_json_then_valid(tmp_path, server, one_paper):
     s = server(Script(completion("Sure! Here is the JSON: {oops")))
     out = tmp_path / "t.jsonl"
     assert extract(s, one_paper, out).returncode == 0
-    assert len(s.requests) == 2 and "not valid JSON" in bodies(s)[1]["messages"][3]["content"]
+    assert len(s.requests) == 2 and "not valid JSON" in bodies(s)[1]["messages"][-1]["content"]
 
 
 def test_invented_number_ends_unverified(tmp_path, server, one_paper):
@@ -151,19 +152,23 @@ def test_invented_number_ends_unverified(tmp_path, server, one_paper):
     r = extract(s, one_paper, out)
     assert r.returncode == 0, r.stderr
     assert len(s.requests) == 3  # two re-asks naming the number, then the reply is kept and flagged
-    assert '"57%"' in bodies(s)[1]["messages"][3]["content"]
+    assert '"57%"' in bodies(s)[1]["messages"][-1]["content"]
     [rec] = read_jsonl(out)
     good, bad = rec["headline_numbers"]
     assert good["verified"] is True
     assert bad["verified"] is False and bad["why"] == "text not found in abstract" and bad["start"] is None
 
 
-def test_wrong_value_is_flagged(tmp_path, server, one_paper):
-    s = server(Script(ok(answer(numbers=[num("up to 44%", 45, "%")]))))
+def test_wrong_value_is_reasked_naming_the_span_then_flagged(tmp_path, server, one_paper):
+    wrong = ok(answer(numbers=[num("up to 44%", 45, "%")]))
+    s = server(Script(wrong, wrong, wrong))
     out = tmp_path / "t.jsonl"
     assert extract(s, one_paper, out).returncode == 0
+    assert len(s.requests) == 3  # a value mismatch is re-asked too, within the same budget
+    assert "the span 'up to 44%' says 44%" in bodies(s)[1]["messages"][-1]["content"]
     [n] = read_jsonl(out)[0]["headline_numbers"]
-    assert n["verified"] is False and "value 45 != 44" in n["why"]
+    assert n["verified"] is False and "value 45% but the span 'up to 44%' says 44%" in n["why"]
+    assert n["model_answer"]["value"] == 45 and n["value"] == 44  # the span's reading, and the model's kept
 
 
 def test_refusal_is_an_error_record(tmp_path, server, papers):
@@ -272,7 +277,7 @@ def test_tls_context_by_endpoint_scheme():
     import asyncio
     import ssl
 
-    from extractor.engines.openai_engine import _http_client
+    from extractor.engines.llm.transport import http_client as _http_client
 
     async def ctx(url):
         c = _http_client(4, 1.0, url)
@@ -289,3 +294,50 @@ def test_tls_context_by_endpoint_scheme():
     assert default.verify_mode == ssl.CERT_REQUIRED and default.check_hostname
     if ssl.create_default_context().cert_store_stats()["x509_ca"]:
         assert default.cert_store_stats()["x509_ca"] > 0  # the system's CAs, as the SDK loads them
+
+
+def test_numbers_the_model_left_out_are_listed_and_can_be_asked_about(tmp_path, server, one_paper):
+    partial = ok(answer(numbers=[num("up to 44%", 44, "%", "decrease", "CPU consumption", "up_to")]))
+    s = server(Script(partial))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    assert len(s.requests) == 1  # by default a complete-looking answer costs no re-ask
+    [rec] = read_jsonl(out)
+    assert [u["text"] for u in rec["uncovered_numbers"]] == ["37%"]
+    assert rec["headline_numbers"][0]["verified"]
+    # with --reask-uncovered, one re-ask names them; the second answer has both claims
+    s2 = server(Script(partial, partial))
+    out2 = tmp_path / "u.jsonl"
+    assert extract(s2, one_paper, out2, "--reask-uncovered", "--no-cache").returncode == 0
+    assert len(s2.requests) == 2  # asked once, not again: the second reply still lacks 37%
+    assert '"37%"' in bodies(s2)[1]["messages"][-1]["content"]
+    s3 = server(Script(partial))
+    out3 = tmp_path / "v.jsonl"
+    assert extract(s3, one_paper, out3, "--reask-uncovered", "--no-cache").returncode == 0
+    [rec3] = read_jsonl(out3)
+    assert rec3["uncovered_numbers"] == [] and len(rec3["headline_numbers"]) == 2
+
+
+def test_tools_mode_reasks_with_a_tool_message(tmp_path, server, one_paper):
+    bad = json.dumps(answer(numbers=[num("57%", 57, "%")]))
+    s = server(Script(completion(tool_args=bad), completion(tool_args=json.dumps(answer()))))
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out, "--mode", "tools")
+    assert r.returncode == 0, r.stderr
+    second = bodies(s)[1]["messages"]
+    assert second[-2]["role"] == "assistant" and second[-2]["tool_calls"][0]["id"] == "call_1"
+    assert second[-1]["role"] == "tool" and second[-1]["tool_call_id"] == "call_1"
+    assert '"57%"' in second[-1]["content"]
+    assert read_jsonl(out)[0]["provenance"]["reasks"] == 1
+
+
+def test_a_value_the_model_writes_as_text_fails_that_claim_not_the_paper(tmp_path, server, one_paper):
+    nums = [num("up to 44%", "44%", "", "decrease", "CPU consumption"), num("37%", "thirty-seven", "%")]
+    s = server(Script(ok(answer(numbers=nums)), ok(answer(numbers=nums)), ok(answer(numbers=nums))))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    [rec] = read_jsonl(out)
+    assert rec["status"] == "ok"
+    a, b = rec["headline_numbers"]
+    assert a["verified"] and a["value"] == 44 and a["unit"] == "%" and a["model_answer"]["value"] == "44%"
+    assert not b["verified"] and "'thirty-seven' is not a number" in b["why"]

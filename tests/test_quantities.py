@@ -1,6 +1,6 @@
 import pytest
 
-from extractor.quantities import canonical_unit, parse_span, scan
+from extractor.quantities import parse_span, scan
 
 
 def one(text):
@@ -77,11 +77,3 @@ def test_parse_span_rejects_two_numbers_and_no_number():
     assert parse_span("latency")[1] == "no number in span"
     p, _ = parse_span("up to 4.07x")
     assert (p.value, p.unit, p.qualifier) == (4.07, "x", "up_to")
-
-
-def test_canonical_units():
-    assert canonical_unit("times") == "x"
-    assert canonical_unit("percent") == "%"
-    assert canonical_unit("microseconds") == "µs"
-    assert canonical_unit("percentage points") == "pp"
-    assert canonical_unit("") == ""

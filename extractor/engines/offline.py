@@ -12,10 +12,10 @@ import re
 from itertools import chain
 from typing import Iterator, Optional
 
-from ..quantities import Quantity, scan
-from ..schema import HeadlineNumber, Paper
-from ..text import Sentence, lower_same_length, plain, split_sentences
-from .base import EngineResult
+from ..document import Document
+from ..quantities import Quantity
+from ..text import Sentence, lower_same_length, plain
+from .base import ClaimDraft, EngineResult
 
 RULES_VERSION = "offline-rules/1"
 
@@ -320,7 +320,7 @@ _ANY_CUE = _word_alternation(rf"\b(?:{_INC}|{_DEC})\b")
 _STOP = (
     r"than|compared|relative|versus|vs\.?|over|while|when|with|across|on|at|under|in|for|from|to|by|per|"
     r"and|or|which|that|thus|thereby|respectively|whereas|without|against|using|after|before|through|of|"
-    r"during|as|within|among|is|are|was|were|be|been"
+    r"during|as|within|among|is|are|was|were|be|been|via"
 )
 _STOP_RE = _Words(_STOP)
 _RESULT_HEADS = _Words(
@@ -560,25 +560,52 @@ class OfflineEngine:
     model = RULES_VERSION
     prompt_hash = None
 
-    def extract(self, paper: Paper):
-        return extract_offline(paper)
+    def extract(self, doc: Document) -> EngineResult:
+        return extract_offline(doc)
 
 
-def extract_offline(paper: Paper) -> EngineResult:
-    a = paper.abstract
-    sentences = split_sentences(a)
-    low = lower_same_length(a)
-    intro_m = _intro_search(low)
-    intro = _intro_index(sentences, intro_m)
-    name = find_system_name(paper.title, a, low, intro_m)
-    problem, technique = problem_and_technique(sentences, intro, low)
-    numbers: list[HeadlineNumber] = []
-    prev_num: Optional[HeadlineNumber] = None
+def _intro(doc: Document) -> tuple[Optional[re.Match], Optional[int]]:
+    memo = doc.__dict__.get("_offline_intro")
+    if memo is None:
+        m = _intro_search(doc.lower)
+        memo = doc.__dict__["_offline_intro"] = (m, _intro_index(doc.sentences, m))
+    return memo
+
+
+def extract_offline(doc: Document) -> EngineResult:
+    title = doc.title
+    intro_m, intro = _intro(doc)
+    name = find_system_name(title, doc.text, doc.lower, intro_m)
+    problem, technique = problem_and_technique(doc.sentences, intro, doc.lower)
+    return EngineResult(system_name=name, problem=problem, technique=technique,
+                        numbers=read_numbers(doc, name))
+
+
+def read_numbers(doc: Document, name: Optional[str] = None) -> list[ClaimDraft]:
+    """Every quantity in the abstract with what its sentence says about it (metric, direction,
+    baseline, kind), read once per document."""
+    memo = doc.__dict__.get("_offline_numbers")
+    if memo is not None:
+        return memo
+    if name is None:
+        name = find_system_name(doc.title, doc.text, doc.lower, _intro(doc)[0])
+    numbers = doc.__dict__["_offline_numbers"] = _read_numbers(doc, name)
+    return numbers
+
+
+def _read_numbers(doc: Document, name: Optional[str]) -> list[ClaimDraft]:
+    a = doc.text
+    sentences = doc.sentences
+    low = doc.lower
+    intro = _intro(doc)[1]
+    numbers: list[ClaimDraft] = []
+    prev_num: Optional[ClaimDraft] = None
+    prev_sent: Optional[str] = None
     si = 0
-    qs = scan(a, low=low)
+    qs = doc.quantities
     flags: dict[int, _SentenceFacts] = {}
     # members of a list ("30%, 26%, 21%, and 14%") share qualifier, metric, direction, baseline
-    in_list = [i > 0 and bool(_LIST_SEP.match(a[qs[i - 1].end:q.start])) for i, q in enumerate(qs)]
+    in_list = [q.listed for q in qs]
     for i, q in enumerate(qs):
         while si < len(sentences) - 1 and q.start >= sentences[si].end:
             si += 1
@@ -586,6 +613,8 @@ def extract_offline(paper: Paper) -> EngineResult:
         rel_s, rel_e = q.start - sent.start, q.end - sent.start
         # the clause around the number, in the sentence and in its lower-cased copy (same offsets)
         b0, b1 = _clause_bounds(sent.text, rel_s)
+        if q.unit == "" and a[q.end:q.end + 1] in ("x", "×"):
+            rel_e += 1  # "8x NVIDIA B300 GPUs": the count's x is no word of what is counted
         a1 = _after_end(sent.text, rel_e)
         before, after = sent.text[b0:b1], sent.text[rel_e:a1]
         sent_low = low[sent.start:sent.end]  # same offsets; the cue patterns run on lower case
@@ -605,7 +634,7 @@ def extract_offline(paper: Paper) -> EngineResult:
         baseline = _baseline(sent.text, sent_low, group_end, before, q, stop) if q.unit else None
         if metric and baseline and metric in baseline:
             metric = None  # "outperforms the state-of-the-art by 32%": that phrase is the baseline
-        if metric is None and prev_num is not None and prev_num.sentence == sent.text and prev_num.unit == q.unit:
+        if metric is None and prev_num is not None and prev_sent == sent.text and prev_num.unit == q.unit:
             metric = prev_num.metric  # "2.7x more X than A, 1.9x more than B"
         if listed and prev_num is not None:
             direction = prev_num.direction if direction == "none" else direction
@@ -614,28 +643,15 @@ def extract_offline(paper: Paper) -> EngineResult:
         if si not in flags:
             flags[si] = _SentenceFacts(sent.text, sent_low, name)
         kind = _kind(q, si, intro, flags[si], before_low, after_low)
-        num = HeadlineNumber(
-            text=word,
-            start=q.start,
-            end=q.end,
-            value=q.value,
-            low=q.low,
-            high=q.high,
-            unit=q.unit,
-            qualifier=qualifier,  # type: ignore[arg-type]
-            kind=kind,  # type: ignore[arg-type]
-            metric=metric,
-            direction=direction,  # type: ignore[arg-type]
-            baseline=baseline,
-            sentence=sent.text,
-        )
+        num = ClaimDraft(text=word, value=q.value, low=q.low, high=q.high, unit=q.unit, qualifier=qualifier,
+                         metric=metric, direction=direction, kind=kind, baseline=baseline, start=q.start)
         numbers.append(num)
-        prev_num = num
+        prev_num, prev_sent = num, sent.text
     _share_within_lists(numbers, in_list)
-    return EngineResult(system_name=name, problem=problem, technique=technique, numbers=numbers)
+    return numbers
 
 
-def _share_within_lists(numbers: list[HeadlineNumber], in_list: list[bool]) -> None:
+def _share_within_lists(numbers: list[ClaimDraft], in_list: list[bool]) -> None:
     """"1.75x, 1.18x and 1.15x speedups over A, B and C": what one member of a list says about
     metric, direction and baseline holds for the members that say nothing."""
     if not any(in_list):
@@ -651,5 +667,5 @@ def _share_within_lists(numbers: list[HeadlineNumber], in_list: list[bool]) -> N
                 known = next((getattr(n, field) for n in reversed(group) if getattr(n, field) != empty), empty)
                 for n in group:
                     if getattr(n, field) == empty:
-                        n.__dict__[field] = known
+                        setattr(n, field, known)
         i = j

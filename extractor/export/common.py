@@ -17,6 +17,14 @@ CLAIM_COLUMNS = [
 REVIEW_COLUMNS = ["decision", "corrected_value", "corrected_unit", "corrected_metric", "note"]
 DECISIONS = ("accept", "reject", "edit")
 
+# numbers of an abstract that no claim covers (what a model left out); `add` makes one a claim
+UNCOVERED_COLUMNS = [
+    "uncovered_id", "paper_id", "system", "evidence", "value", "low", "high", "unit", "qualifier", "sentence",
+    # review columns: the decision and what the new claim says
+    "decision", "metric", "direction", "kind", "baseline", "note",
+]
+UNCOVERED_DECISIONS = ("add",)
+
 PAPER_COLUMNS = [
     "paper_id", "title", "system", "system_verified", "problem", "technique", "headline_numbers",
     "verified_claims", "unverified_claims", "reviewed_claims", "status", "error", "url",
@@ -105,6 +113,30 @@ def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
                 "corrected_unit": corrected.get("unit", ""),
                 "corrected_metric": corrected.get("metric", ""),
                 "note": rv.get("note") or "",
+            }
+
+
+def uncovered_id(paper_id: str, start: int) -> str:
+    """A number of the abstract, by where it starts (an abstract's text is fixed per version)."""
+    return f"{paper_id}@{start}"
+
+
+def split_uncovered_id(uid: str) -> tuple[str, int] | None:
+    pid, sep, n = uid.rpartition("@")
+    if not sep or not n.isdigit():
+        return None
+    return pid, int(n)
+
+
+def uncovered_rows(records: Iterable[dict]) -> Iterable[dict]:
+    for rec in records:
+        for u in rec.get("uncovered_numbers") or []:
+            yield {
+                "uncovered_id": uncovered_id(rec["id"], u["start"]), "paper_id": rec["id"],
+                "system": rec.get("system_name") or "", "evidence": u.get("text") or "", "value": u.get("value"),
+                "low": u.get("low"), "high": u.get("high"), "unit": u.get("unit") or "",
+                "qualifier": u.get("qualifier") or "", "sentence": u.get("sentence") or "",
+                "decision": "", "metric": "", "direction": "", "kind": "", "baseline": "", "note": "",
             }
 
 

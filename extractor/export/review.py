@@ -15,20 +15,27 @@ from typing import Optional
 
 import orjson
 
+from ..document import Document
+from ..engines.base import ClaimDraft
 from ..errors import InputError
-from ..quantities import canonical_unit, parse_span
 from ..store import atomic_write
-from .common import DECISIONS, REVIEW_COLUMNS, claim_id, split_claim_id, unsafe_text
+from ..units import canonical_unit
+from ..verify import verify_claims
+from .common import (DECISIONS, REVIEW_COLUMNS, UNCOVERED_DECISIONS, claim_id, split_claim_id, split_uncovered_id,
+                     unsafe_text)
 
 REQUIRED = ["claim_id", "evidence", *REVIEW_COLUMNS]
+REQUIRED_UNCOVERED = ["uncovered_id", "evidence", "decision", "metric", "direction", "kind", "baseline", "note"]
 
 
 class ReviewError(InputError):
     pass
 
 
-def read_sheet(path: str) -> list[tuple[int, dict]]:
-    """(row number, {column: text}) for each non-empty row of the Claims sheet."""
+def read_sheet(path: str) -> dict[str, list[tuple[int, dict]]]:
+    """{"claims": [(row number, {column: text})], "uncovered": [...]}: the non-empty rows of the
+    Claims sheet and, if there is one, of the Uncovered sheet (a CSV is one or the other, by its
+    header)."""
     if not os.path.exists(path):
         raise ReviewError(f"{path}: no such file")
     if path.lower().endswith(".xlsx"):
@@ -40,31 +47,39 @@ def read_sheet(path: str) -> list[tuple[int, dict]]:
             raise ReviewError(f"{path}: not a readable XLSX file ({e.__class__.__name__})") from None
         if "Claims" not in wb.sheetnames:
             raise ReviewError(f"{path}: no sheet named 'Claims' (sheets: {', '.join(wb.sheetnames)})")
-        it = wb["Claims"].iter_rows(values_only=True)
-        header = [str(h).strip() if h is not None else "" for h in next(it, [])]
-        rows = []
-        for r, vals in enumerate(it, start=2):
-            if vals is None or all(v is None or str(v).strip() == "" for v in vals):
-                continue
-            rows.append((r, {h: _cell(v) for h, v in zip(header, vals) if h}))
+        out = {"claims": _xlsx_rows(wb["Claims"], path, REQUIRED), "uncovered": []}
+        if "Uncovered" in wb.sheetnames:
+            out["uncovered"] = _xlsx_rows(wb["Uncovered"], path, REQUIRED_UNCOVERED)
         wb.close()
-        _check_columns(path, header)
-        return rows
+        return out
     if path.lower().endswith(".csv"):
         try:
             with open(path, encoding="utf-8-sig", newline="") as f:
                 reader = csv.reader(f)
                 header = [h.strip() for h in next(reader, [])]
-                _check_columns(path, header)
+                kind = "uncovered" if "uncovered_id" in header and "claim_id" not in header else "claims"
+                _check_columns(path, header, REQUIRED if kind == "claims" else REQUIRED_UNCOVERED)
                 rows = []
                 for vals in reader:
                     if not any(v.strip() for v in vals):
                         continue
                     rows.append((reader.line_num, {h: unsafe_text(v) for h, v in zip(header, vals) if h}))
-                return rows
+                return {"claims": rows if kind == "claims" else [], "uncovered": rows if kind == "uncovered" else []}
         except UnicodeDecodeError:
             raise ReviewError(f"{path}: not UTF-8 text") from None
     raise ReviewError(f"{path}: expected a .xlsx or .csv file exported by 'extractor export'")
+
+
+def _xlsx_rows(ws, path: str, required: list[str]) -> list[tuple[int, dict]]:
+    it = ws.iter_rows(values_only=True)
+    header = [str(h).strip() if h is not None else "" for h in next(it, [])]
+    rows = []
+    for r, vals in enumerate(it, start=2):
+        if vals is None or all(v is None or str(v).strip() == "" for v in vals):
+            continue
+        rows.append((r, {h: _cell(v) for h, v in zip(header, vals) if h}))
+    _check_columns(f"{path} ({ws.title})", header, required)
+    return rows
 
 
 def _cell(v) -> str:
@@ -75,8 +90,8 @@ def _cell(v) -> str:
     return str(v)
 
 
-def _check_columns(path: str, header: list[str]) -> None:
-    missing = [c for c in REQUIRED if c not in header]
+def _check_columns(path: str, header: list[str], required: list[str]) -> None:
+    missing = [c for c in required if c not in header]
     if missing:
         raise ReviewError(f"{path}: missing column(s) {', '.join(missing)}; export the sheet again with "
                           "'extractor export TABLE -o sheet.xlsx' and keep its header row")
@@ -98,14 +113,28 @@ def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[f
     return None
 
 
-def apply_review(table: list[dict], rows: list[tuple[int, dict]], sheet_name: str,
-                 now: Optional[str] = None) -> tuple[list[dict], dict]:
+def _reverify(rec: dict, n: dict) -> dict:
+    """The claim `n` (its evidence span and its possibly corrected value, unit, metric) checked
+    by the verifier, as any engine's claim is."""
+    draft = ClaimDraft(text=n.get("text") or "", value=n.get("value"), low=n.get("low"), high=n.get("high"),
+                       unit=n.get("unit") or "", qualifier=n.get("qualifier") or "exact", metric=n.get("metric"),
+                       direction=n.get("direction") or "none", kind=n.get("kind") or "result",
+                       baseline=n.get("baseline"), start=n.get("start"))
+    [checked] = verify_claims(Document(rec.get("abstract") or "", rec.get("title") or ""), [draft])
+    return checked.model_dump()
+
+
+def apply_review(table: list[dict], sheets: dict[str, list[tuple[int, dict]]] | list[tuple[int, dict]],
+                 sheet_name: str, now: Optional[str] = None) -> tuple[list[dict], dict]:
     """Return (new records, counts). Raises ReviewError listing every bad row."""
+    if isinstance(sheets, list):
+        sheets = {"claims": sheets, "uncovered": []}
+    rows, urows = sheets.get("claims", []), sheets.get("uncovered", [])
     now = now or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     by_id = {rec["id"]: i for i, rec in enumerate(table)}
     out = copy.deepcopy(table)
     problems: list[str] = []
-    counts = {"accept": 0, "reject": 0, "edit": 0, "override": 0, "rows": len(rows)}
+    counts = {"accept": 0, "reject": 0, "edit": 0, "add": 0, "override": 0, "rows": len(rows) + len(urows)}
     seen: dict[str, int] = {}
     for rownum, row in rows:
         cid = (row.get("claim_id") or "").strip()
@@ -161,13 +190,9 @@ def apply_review(table: list[dict], rows: list[tuple[int, dict]], sheet_name: st
                 n["metric"] = cm
                 corrected["metric"] = cm
             review["corrected"] = corrected
-            # re-validate against the evidence: the same check the verifier makes
-            span_ok = False
-            if n.get("start") is not None:
-                p, _ = parse_span(n.get("text") or "")
-                span_ok = bool(p) and _same(p.value, n.get("value")) and _same(p.low, n.get("low")) \
-                    and _same(p.high, n.get("high")) and p.unit == n.get("unit")
-            if span_ok:
+            # re-validated against the evidence by the verifier, as any claim is
+            checked = _reverify(rec, n) if n.get("start") is not None else {"verified": False}
+            if checked["verified"]:
                 n["verified"], n["why"] = True, None
                 review["override"] = False
             else:
@@ -178,6 +203,7 @@ def apply_review(table: list[dict], rows: list[tuple[int, dict]], sheet_name: st
         n["review"] = review
         n["reviewed"] = True
         counts[decision] += 1
+    _add_uncovered(out, by_id, urows, sheet_name, now, problems, counts)
     if problems:
         shown = problems[:50]
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
@@ -186,10 +212,41 @@ def apply_review(table: list[dict], rows: list[tuple[int, dict]], sheet_name: st
     return out, counts
 
 
-def _same(a, b) -> bool:
-    if a is None or b is None:
-        return a is b
-    return abs(a - b) <= 1e-9 * max(1.0, abs(a), abs(b))
+def _add_uncovered(out: list[dict], by_id: dict[str, int], rows: list[tuple[int, dict]], sheet_name: str, now: str,
+                   problems: list[str], counts: dict) -> None:
+    """`add` on an uncovered number makes it a claim, verified like any other."""
+    seen: set[str] = set()
+    for rownum, row in rows:
+        where = f"Uncovered row {rownum}"
+        uid = (row.get("uncovered_id") or "").strip()
+        decision = (row.get("decision") or "").strip().lower()
+        if not decision:
+            continue
+        if decision not in UNCOVERED_DECISIONS:
+            problems.append(f"{where}: invalid decision {decision!r} (use add)")
+            continue
+        parsed = split_uncovered_id(uid)
+        rec = out[by_id[parsed[0]]] if parsed and parsed[0] in by_id else None
+        u = next((x for x in (rec or {}).get("uncovered_numbers") or [] if x["start"] == parsed[1]), None) \
+            if rec is not None and parsed else None
+        if u is None or uid in seen:
+            problems.append(f"{where}: unknown or repeated uncovered number {uid!r}")
+            continue
+        seen.add(uid)
+        draft = ClaimDraft(text=u["text"], value=u.get("value"), low=u.get("low"), high=u.get("high"),
+                           unit=u.get("unit") or "", qualifier=u.get("qualifier") or "exact",
+                           metric=(row.get("metric") or "").strip() or None,
+                           direction=(row.get("direction") or "none").strip() or "none",
+                           kind=(row.get("kind") or "result").strip() or "result",
+                           baseline=(row.get("baseline") or "").strip() or None, start=u["start"])
+        [claim] = verify_claims(Document(rec["abstract"], rec.get("title") or ""), [draft])
+        n = claim.model_dump()
+        n["review"] = {"decision": "add", "time": now, "source": sheet_name, "original": None,
+                       "note": (row.get("note") or "").strip() or None}
+        n["reviewed"] = True
+        rec.setdefault("headline_numbers", []).append(n)
+        rec["uncovered_numbers"] = [x for x in rec["uncovered_numbers"] if x is not u]
+        counts["add"] += 1
 
 
 def write_table(records: list[dict], path: str) -> None:

@@ -9,8 +9,8 @@ import html
 
 from ..store import atomic_write
 from .common import (
-    CLAIM_COLUMNS, DECISIONS, FORMULA_START, PAPER_COLUMNS, claim_rows, describe, fmt_number, paper_rows,
-    review_of, safe_text,
+    CLAIM_COLUMNS, DECISIONS, FORMULA_START, PAPER_COLUMNS, UNCOVERED_COLUMNS, UNCOVERED_DECISIONS, claim_rows,
+    describe, fmt_number, paper_rows, review_of, safe_text, uncovered_rows,
 )
 
 FORMATS = ("xlsx", "csv", "md", "html")
@@ -105,14 +105,39 @@ def write_xlsx(records: list[dict], path: str) -> None:
     col = get_column_letter(first_review)
     dv.add(f"{col}2:{col}{max(last, 2) + 1000}")
     wc.add_data_validation(dv)
+
+    # numbers of the abstracts that no claim covers: a reviewer can `add` one as a claim
+    urows = list(uncovered_rows(records))
+    if urows:
+        wu = wb.create_sheet("Uncovered")
+        ulast = sheet(wu, UNCOVERED_COLUMNS, urows,
+                      {"uncovered_id": 16, "paper_id": 12, "evidence": 18, "sentence": 60, "decision": 11,
+                       "metric": 28, "baseline": 24, "note": 30},
+                      {"sentence", "metric", "baseline", "note"})
+        first_u = UNCOVERED_COLUMNS.index("decision") + 1
+        for c in range(first_u, len(UNCOVERED_COLUMNS) + 1):
+            wu.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
+            for r in range(2, ulast + 1):
+                wu.cell(row=r, column=c).fill = review_fill
+        for name, choices in (("decision", UNCOVERED_DECISIONS), ("direction", ("increase", "decrease", "none")),
+                              ("kind", ("result", "context", "setup"))):
+            v = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
+            letter = get_column_letter(UNCOVERED_COLUMNS.index(name) + 1)
+            v.add(f"{letter}2:{letter}{max(ulast, 2) + 1000}")
+            wu.add_data_validation(v)
     with atomic_write(path, "wb") as f:
         wb.save(f)
 
 
 # --- CSV ---------------------------------------------------------------------------------------
 
+ROWS = {"papers": (PAPER_COLUMNS, paper_rows), "claims": (CLAIM_COLUMNS, claim_rows),
+        "uncovered": (UNCOVERED_COLUMNS, uncovered_rows)}
+
+
 def write_csv(records: list[dict], path: str, rows: str = "papers") -> None:
-    columns, data = (PAPER_COLUMNS, paper_rows(records)) if rows == "papers" else (CLAIM_COLUMNS, claim_rows(records))
+    columns, make = ROWS[rows]
+    data = make(records)
     # UTF-8 with BOM so that Excel reads the encoding; pandas reads it with encoding="utf-8-sig"
     with atomic_write(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)

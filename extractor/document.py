@@ -1,0 +1,71 @@
+"""One text object per paper: the abstract and what every stage derives from it, each computed
+once, on first use, and shared by the engine, the verifier and the recall check (as langextract
+passes its `Document`)."""
+
+from __future__ import annotations
+
+from bisect import bisect_right
+from functools import cached_property
+from typing import Optional
+
+from .quantities import Quantity, scan
+from .schema import Paper
+from .text import Normalized, Sentence, lower_same_length, normalize_with_map, split_sentences
+
+
+class Document:
+    """The abstract of one paper (the text every offset refers to) and its title."""
+
+    def __init__(self, text: str, title: str = "", paper: Optional[Paper] = None):
+        self.text = text
+        self.title = title
+        self.paper = paper
+
+    @classmethod
+    def of(cls, paper: Paper) -> "Document":
+        return cls(paper.abstract, paper.title, paper)
+
+    @cached_property
+    def lower(self) -> str:
+        """The text lower-cased, offsets unchanged."""
+        return lower_same_length(self.text)
+
+    @cached_property
+    def sentences(self) -> list[Sentence]:
+        return split_sentences(self.text)
+
+    @cached_property
+    def _sentence_starts(self) -> list[int]:
+        return [s.start for s in self.sentences]
+
+    def sentence_index(self, pos: int) -> Optional[int]:
+        """Index of the sentence that holds offset `pos`."""
+        i = bisect_right(self._sentence_starts, pos) - 1
+        if i >= 0 and pos < self.sentences[i].end:
+            return i
+        return None
+
+    def sentence_at(self, pos: int) -> Optional[Sentence]:
+        i = self.sentence_index(pos)
+        return None if i is None else self.sentences[i]
+
+    @cached_property
+    def normalized(self) -> Normalized:
+        """Case-folded, LaTeX- and typography-normalised text with single spaces (for alignment)."""
+        return normalize_with_map(self.text)
+
+    @cached_property
+    def loose(self) -> Normalized:
+        """The normalised text with no spaces at all ("39 %" and "39%" read alike)."""
+        return normalize_with_map(self.text, spaces=False)
+
+    @cached_property
+    def quantities(self) -> list[Quantity]:
+        """Every quantity claim in the abstract, with the context rules (no years, versions, model
+        names or citation markers)."""
+        return scan(self.text, low=self.lower)
+
+    @cached_property
+    def all_quantities(self) -> list[Quantity]:
+        """Every number in the abstract, claim or not (a year, a version): what a span can be read as."""
+        return scan(self.text, context=False)

@@ -1,0 +1,125 @@
+"""LLM extraction through the openai SDK, for any OpenAI-compatible endpoint: the re-ask loop.
+
+A reply is read (protocol.py) and verified against the abstract with the same verifier every
+record goes through; a reply that cannot be read, or whose claims do not say what their spans
+say, is asked again with that one problem, at most `max_reasks` times. What the model returns
+in the end is kept as it said it (each claim's own answer), verified and flagged in the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Optional
+
+from ...document import Document
+from ...errors import redact
+from ...prompting import load_prompts
+from ...ratelimit import AdaptiveLimiter
+from ...schema import Usage
+from ...verify import generic_name, reask_problems, uncovered_numbers, verify_claims
+from ..base import EngineFailure, EngineResult
+from .protocol import MODES, Answer, Protocol, Reask, read_reply, usage_of
+from .transport import Transport, _short, describe
+
+__all__ = ["OpenAIEngine", "MODES", "describe"]
+
+
+def problems_with(doc: Document, answer: Answer, uncovered: str = "no") -> Optional[str]:
+    """What to tell the model about an answer that reads but does not hold up, or None.
+
+    `uncovered`: whether to name the abstract's numbers that no claim covers: "no", "with" (only
+    beside another problem) or "alone" (a reason to re-ask by itself)."""
+    numbers = verify_claims(doc, answer.numbers)
+    parts = []
+    bad = reask_problems(numbers)
+    if bad:
+        parts.append("these headline_numbers do not match the abstract: " + "; ".join(bad[:10])
+                     + ". Copy each claim's text exactly from the abstract (one number per text), with the "
+                     "value and unit the text states, or drop the claim.")
+    name = answer.system_name
+    if isinstance(name, str) and name.strip() and generic_name(name):
+        parts.append(f"system_name {name!r} is a common word, not a name: give the name of the system the paper "
+                     "proposes as written, or null")
+    if uncovered == "alone" or (uncovered == "with" and parts):
+        missed = uncovered_numbers(doc, numbers)
+        if missed:
+            parts.append("these numbers in the abstract are in no claim: "
+                         + ", ".join(json.dumps(m.text) for m in missed[:10])
+                         + ". Add each that is a quantity claim; leave out the ones that are not.")
+    return " ".join(parts) or None
+
+
+class OpenAIEngine:
+    """Any OpenAI-compatible chat-completions endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp)."""
+
+    name = "openai"
+
+    def __init__(self, model: str, base_url: Optional[str] = None, prompts_dir: Optional[str] = None,
+                 mode: str = "auto", max_reasks: int = 2, timeout: float = 120.0, retries: int = 5,
+                 max_tokens: int = 2048, backoff: Optional[float] = None, api_key: Optional[str] = None,
+                 max_connections: int = 64, rpm: Optional[float] = None, tpm: Optional[float] = None,
+                 reask_uncovered: bool = False):
+        if mode != "auto" and mode not in MODES:
+            raise ValueError(f"unknown mode {mode!r}")
+        self.model = model
+        self.protocol = Protocol(load_prompts(prompts_dir), model, max_tokens)
+        self.prompt_hash = self.protocol.prompts.hash
+        self.max_reasks = max_reasks
+        self.reask_uncovered = reask_uncovered
+        self.limiter = AdaptiveLimiter(max_connections, rpm, tpm)
+        self.transport = Transport(model, base_url, api_key, mode, timeout, retries, backoff, max_connections,
+                                   self.limiter)
+
+    @property
+    def base_url(self) -> Optional[str]:
+        return self.transport.base_url
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()
+
+    def prompt_overhead(self) -> int:
+        """Prompt tokens per request besides title and abstract: the messages as sent (system
+        prompt, few-shot examples, template) and the schema."""
+        from ...costs import count_tokens
+
+        msgs = self.protocol.messages("", "", self.transport.mode)
+        n = sum(count_tokens(m.get("content") or "") + 4 for m in msgs)  # ~4 tokens of framing a message
+        return n + count_tokens(json.dumps(self.protocol.schema, separators=(",", ":")))
+
+    async def aextract(self, doc: Document, est_tokens: int = 0) -> EngineResult:
+        usage = Usage()
+        reask: Optional[Reask] = None
+        asked_uncovered = False
+        for attempt in range(self.max_reasks + 1):
+            completion, mode = await self.transport.send(
+                lambda m: self.protocol.body(doc.title, doc.text, m, reask), usage, est_tokens)
+            usage.add(usage_of(completion))
+            reply = read_reply(completion, mode)
+            if reply.refusal:
+                raise EngineFailure(f"the model refused: {_short(redact(reply.refusal))}", usage, attempt)
+            if reply.answer is None:
+                reask = Reask(reply, reply.error or "the reply could not be read")
+                continue
+            # the abstract's numbers that no claim covers are named in one re-ask at most
+            uncovered = "no" if asked_uncovered else ("alone" if self.reask_uncovered else "with")
+            problem = None if attempt >= self.max_reasks else problems_with(doc, reply.answer, uncovered)
+            if problem is None:
+                a = reply.answer
+                return EngineResult(system_name=a.system_name, problem=a.problem, technique=a.technique,
+                                    numbers=a.numbers, usage=usage, reasks=attempt, mode=mode)
+            asked_uncovered = asked_uncovered or "in no claim" in problem
+            reask = Reask(reply, problem)
+        raise EngineFailure(f"no valid reply after {self.max_reasks} re-asks: {reask.problem if reask else ''}",
+                            usage, self.max_reasks)
+
+    def extract(self, doc: Document) -> EngineResult:
+        """Synchronous convenience for one paper (the batch pipeline uses aextract)."""
+
+        async def run():
+            try:
+                return await self.aextract(doc)
+            finally:
+                await self.aclose()
+
+        return asyncio.run(run())

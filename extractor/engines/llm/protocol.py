@@ -1,0 +1,179 @@
+"""The chat-completions protocol: what a request says, how a reply is read, how a re-ask is put.
+
+Shared by the online engine and the Batch API path (`batch prepare` writes these request bodies,
+`batch ingest` reads replies with `read_reply`). Nothing here sends anything.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from typing import Any, Optional
+
+from ...prompting import Prompts, strict_schema
+from ...schema import Usage
+from ..base import ClaimDraft
+
+MODES = ("json_schema", "json_object", "tools")
+TOOL_NAME = "record_extraction"
+MAX_USAGE = 10**9  # a token count above this is no token count
+
+
+@dataclass
+class Answer:
+    """What the model said about one paper, as it said it."""
+
+    system_name: Any
+    problem: Any
+    technique: Any
+    numbers: list[ClaimDraft] = field(default_factory=list)
+
+
+@dataclass
+class Reply:
+    """One chat completion, read. `error` is what a re-ask would tell the model."""
+
+    answer: Optional[Answer] = None
+    error: Optional[str] = None
+    refusal: Optional[str] = None
+    raw: str = ""  # the reply's text: the message content, or the tool call's arguments
+    tool_call_id: Optional[str] = None
+
+
+@dataclass
+class Reask:
+    """The last reply and what was wrong with it: a re-ask carries only these (the context never
+    grows with re-asks)."""
+
+    reply: Reply
+    problem: str
+
+
+def _get(obj: Any, key: str, default=None):
+    if isinstance(obj, dict):
+        return obj.get(key, default)
+    return getattr(obj, key, default)
+
+
+def _strip_fences(s: str) -> str:
+    """Small models wrap JSON in ``` fences even in JSON mode."""
+    t = s.strip()
+    if t.startswith("```"):
+        t = t.split("\n", 1)[1] if "\n" in t else t[3:]
+        if t.rstrip().endswith("```"):
+            t = t.rstrip()[:-3]
+    return t
+
+
+def read_answer(data: Any) -> tuple[Optional[Answer], Optional[str]]:
+    """The answer in a reply's JSON, read leniently: a claim with a bad field fails alone, in the
+    verifier; only a reply whose shape cannot be read at all is an error."""
+    if not isinstance(data, dict):
+        return None, "the JSON does not match the schema: the reply must be one JSON object"
+    missing = [k for k in ("system_name", "problem", "technique", "headline_numbers") if k not in data]
+    nums = data.get("headline_numbers")
+    if "headline_numbers" in missing or not isinstance(nums, list):
+        why = "; ".join(f"{k}: Field required" for k in missing) if missing else "headline_numbers: not a list"
+        return None, f"the JSON does not match the schema: {why}"
+    drafts = []
+    for i, n in enumerate(nums):
+        if isinstance(n, dict):
+            drafts.append(ClaimDraft.from_answer(n))
+        elif isinstance(n, str):
+            drafts.append(ClaimDraft(text=n, answer={"text": n}))  # a bare "44%"
+        else:
+            return None, f"the JSON does not match the schema: headline_numbers.{i}: not an object"
+    return Answer(data.get("system_name"), data.get("problem"), data.get("technique"), drafts), None
+
+
+def read_reply(completion: Any, mode: str) -> Reply:
+    """Read one chat completion (an SDK object or its JSON) down to an Answer, or say what is wrong."""
+    choices = _get(completion, "choices") or []
+    if not isinstance(choices, list) or not choices:
+        return Reply(error="the reply had no choices")
+    choice = choices[0]
+    msg = _get(choice, "message") or {}
+    refusal = _get(msg, "refusal")
+    if refusal:
+        return Reply(refusal=str(refusal))
+    content = _get(msg, "content")
+    calls = _get(msg, "tool_calls") or []
+    call_id = None
+    if calls and isinstance(calls, list) and (mode == "tools" or not content):
+        call_id = _get(calls[0], "id")
+        content = _get(_get(calls[0], "function") or {}, "arguments")
+    raw = content if isinstance(content, str) else ("" if content is None else json.dumps(content))
+    if _get(choice, "finish_reason") == "length":
+        return Reply(raw=raw, tool_call_id=call_id, error=(
+            f"the reply was cut off at the token limit (finish_reason=length) after {len(raw)} characters; "
+            "answer more briefly"))
+    try:
+        data = json.loads(_strip_fences(raw))
+    except json.JSONDecodeError as e:
+        return Reply(raw=raw, tool_call_id=call_id, error=f"the reply is not valid JSON ({e.msg} at position {e.pos})")
+    answer, error = read_answer(data)
+    return Reply(answer=answer, error=error, raw=raw, tool_call_id=call_id)
+
+
+def _count(v: Any) -> int:
+    """A usage count as a server reports it; anything that is not a plausible count is 0."""
+    if isinstance(v, bool) or not isinstance(v, (int, float)) or v != v:
+        return 0
+    return int(v) if 0 <= v <= MAX_USAGE else 0
+
+
+def usage_of(completion: Any) -> Usage:
+    u = _get(completion, "usage")
+    if not u:
+        return Usage()
+    details = _get(u, "prompt_tokens_details") or {}
+    return Usage(prompt_tokens=_count(_get(u, "prompt_tokens")), completion_tokens=_count(_get(u, "completion_tokens")),
+                 cached_tokens=_count(_get(details, "cached_tokens")))
+
+
+class Protocol:
+    """Request bodies and re-ask messages for one model, prompt set and schema."""
+
+    def __init__(self, prompts: Prompts, model: str, max_tokens: int = 2048):
+        self.prompts = prompts
+        self.model = model
+        self.max_tokens = max_tokens
+        self.schema = strict_schema()
+
+    def request_body(self, messages: list[dict], mode: str) -> dict:
+        """The chat-completions request, as sent online and as written into Batch API files."""
+        body: dict = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": self.max_tokens}
+        if mode == "json_schema":
+            body["response_format"] = {"type": "json_schema",
+                                       "json_schema": {"name": "extraction", "strict": True, "schema": self.schema}}
+        elif mode == "json_object":
+            # llama.cpp-style servers also read the schema here and constrain decoding with it
+            body["response_format"] = {"type": "json_object", "schema": self.schema}
+        else:
+            body["tools"] = [{"type": "function", "function": {"name": TOOL_NAME, "parameters": self.schema,
+                                                               "strict": True}}]
+            body["tool_choice"] = {"type": "function", "function": {"name": TOOL_NAME}}
+        return body
+
+    def messages(self, title: str, abstract: str, mode: str, reask: Optional[Reask] = None) -> list[dict]:
+        msgs = self.prompts.messages(title, abstract, schema_in_prompt=(mode == "json_object"))
+        if reask is not None:
+            msgs.extend(reask_messages(reask, mode))
+        return msgs
+
+    def body(self, title: str, abstract: str, mode: str, reask: Optional[Reask] = None) -> dict:
+        return self.request_body(self.messages(title, abstract, mode, reask), mode)
+
+
+def reask_messages(reask: Reask, mode: str) -> list[dict]:
+    """The last reply and its problem, in the protocol's own shape: in tools mode the reply is a
+    tool call and the problem its tool result (as instructor's reask_tools does)."""
+    reply, problem = reask.reply, reask.problem
+    if mode == "tools" and reply.tool_call_id:
+        call = {"id": reply.tool_call_id, "type": "function", "function": {"name": TOOL_NAME, "arguments": reply.raw}}
+        return [{"role": "assistant", "content": None, "tool_calls": [call]},
+                {"role": "tool", "tool_call_id": reply.tool_call_id,
+                 "content": f"Error: {problem}\nCall {TOOL_NAME} again with the complete, corrected arguments."}]
+    return [{"role": "assistant", "content": reply.raw or ""},
+            {"role": "user", "content": f"Your reply had a problem: {problem}\n"
+             "Reply again with the complete, corrected JSON object only."}]

@@ -1,0 +1,124 @@
+""""CPU and memory by 44% and 31%, respectively": the k-th number goes with the k-th item.
+
+One resolver for the offline engine (which names each number's metric from it) and the verifier
+(which checks a model's metric against it). It finds, in one sentence, the list of numbers that
+"respectively" refers to and a coordination of as many items ("A and B", "A, B, and C",
+"warm- and cold-start"), and pairs them in order.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Optional, Sequence
+
+_WORD = re.compile(r"[A-Za-z0-9µμ][\w\-./+µμ]*-?|[,;:()]")
+# words that end a conjunct when walking away from "and": verbs, prepositions, articles
+_STOP = frozenset("""
+by of to for on in at with from than over under across via into onto as is are was were be been being
+the a an its their our this these those that which who while when where whereas and or but nor
+reduces reduce reduced reducing improves improve improved improving increases increase increased lowers
+lower lowered achieves achieve achieved achieving delivers deliver yields yield outperforms outperform
+cuts cut speeds speed boosts boost brings bring keeps keep saves save shows show reaches reach enables
+enable provides provide attains attain respectively compared relative versus vs up
+""".split())
+
+
+@dataclass(frozen=True)
+class Pairing:
+    """Item k (its text and its distinctive words) goes with number k of the list."""
+
+    items: tuple[str, ...]
+    keys: tuple[tuple[str, ...], ...]  # the words that tell the items apart, lower-cased
+    numbers: tuple[int, ...]  # start offsets (in the sentence) of the listed numbers, in order
+
+
+def _conjunct_key(words: list[str], last: bool) -> tuple[str, ...]:
+    """The distinctive word of a conjunct: the word before the separator for the first items,
+    the word after "and" for the last one ("CPU and memory consumption" -> CPU, memory)."""
+    w = words[0] if last else words[-1]
+    parts = [p for p in re.split(r"[-/]", w.lower()) if p]
+    return tuple(parts[:1]) or (w.lower(),)
+
+
+def _coordinations(tokens: list[tuple[int, int, str]]) -> list[tuple[int, int, list[list[str]]]]:
+    """(start, end, conjuncts) of each "A, B(,) and C" in the token list."""
+    out = []
+    for k, (_, _, w) in enumerate(tokens):
+        if w.lower() not in ("and", "or"):
+            continue
+        # the last conjunct: words after "and" until a stop word, punctuation or 4 words
+        after: list[str] = []
+        j = k + 1
+        while j < len(tokens) and len(after) < 4:
+            t = tokens[j][2]
+            if t in ",;:()" or t.lower() in _STOP:
+                break
+            after.append(t)
+            j += 1
+        if not after:
+            continue
+        end = tokens[j - 1][1]
+        # earlier conjuncts: walk back over "X ," groups
+        conjuncts = [after]
+        i = k - 1
+        if i >= 0 and tokens[i][2] == ",":
+            i -= 1  # the Oxford comma
+        start = tokens[k][0]
+        while i >= 0:
+            words: list[str] = []
+            while i >= 0 and len(words) < 4:
+                t = tokens[i][2]
+                if t in ",;:()" or t.lower() in _STOP:
+                    break
+                words.insert(0, t)
+                i -= 1
+            if not words:
+                break
+            conjuncts.insert(0, words)
+            start = tokens[i + 1][0]
+            if i >= 0 and tokens[i][2] == ",":
+                i -= 1
+                continue
+            break
+        if len(conjuncts) >= 2:
+            out.append((start, end, conjuncts))
+    return out
+
+
+def pair(sentence: str, numbers: Sequence[tuple[int, int, bool]]) -> Optional[Pairing]:
+    """Pair the numbers of a "respectively" sentence with its items.
+
+    `numbers`: (start, end, listed) of each quantity in the sentence, offsets relative to it, in
+    order; `listed` marks a list member after the first. Returns None when the sentence says no
+    "respectively", or no coordination of as many items as listed numbers can be found."""
+    low = sentence.lower()
+    at = low.find("respectively")
+    if at < 0 or len(numbers) < 2:
+        return None
+    # the list of numbers "respectively" refers to: the last list that starts before the word
+    groups: list[list[tuple[int, int, bool]]] = []
+    for q in numbers:
+        if q[2] and groups:
+            groups[-1].append(q)
+        else:
+            groups.append([q])
+    lists = [g for g in groups if len(g) >= 2 and g[0][0] < at]
+    if not lists:
+        return None
+    nums = lists[-1]
+    n = len(nums)
+    lo, hi = nums[0][0], nums[-1][1]
+    tokens = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(sentence)
+              if not (lo <= m.start() < hi)]
+    # a longer coordination may have swallowed a leading word ("Second, 2-, 8-, and 16-row"):
+    # its last n conjuncts are the items
+    cands = [(s, e, c[-n:]) for s, e, c in _coordinations(tokens) if len(c) >= n]
+    if not cands:
+        return None
+    # the coordination nearest before the numbers, else the nearest after them
+    before = [c for c in cands if c[1] <= lo]
+    start, end, conjuncts = before[-1] if before else min(cands, key=lambda c: abs(c[0] - hi))
+    items = tuple(" ".join(c) for c in conjuncts)
+    keys = tuple(_conjunct_key(c, last=(i == n - 1)) for i, c in enumerate(conjuncts))
+    return Pairing(items=items, keys=keys, numbers=tuple(q[0] for q in nums))

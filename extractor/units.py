@@ -1,0 +1,224 @@
+"""Units: the canonical names records use, the ways models and reviewers write them, and whether
+two quantities in different units say the same thing.
+
+Physical units (time, data size, data rate, frequency, power, energy, temperature, area, length)
+are converted by Pint, which is made for it. Pint has no notion of the units this field uses most:
+a factor ("4.07x", "3-fold"), a percentage change ("44%") or percentage points ("2.3 pp"), and a
+count ("8,054 GPUs"); those stay here, as plain rules. Data sizes are compared under both the
+decimal and the binary reading (papers and models write "MB" for either: 57 GB is given as
+58,368 MB as often as 57,000 MB).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import unicodedata
+from functools import lru_cache
+from typing import Optional
+
+# canonical unit -> Pint expression (units that Pint cannot express are absent)
+PINT_NAMES: dict[str, str] = {
+    "ns": "nanosecond", "µs": "microsecond", "ms": "millisecond", "s": "second", "min": "minute",
+    "h": "hour", "d": "day",
+    "B": "byte", "KB": "kilobyte", "MB": "megabyte", "GB": "gigabyte", "TB": "terabyte",
+    "KiB": "kibibyte", "MiB": "mebibyte", "GiB": "gibibyte", "TiB": "tebibyte", "bit": "bit",
+    "Mbps": "megabit/second", "Gbps": "gigabit/second", "Tbps": "terabit/second",
+    "MB/s": "megabyte/second", "GB/s": "gigabyte/second",
+    "tokens/s": "token/second", "ops/s": "operation/second", "req/s": "request/second",
+    "QPS": "query/second", "IOPS": "io_operation/second",
+    "TFLOPS": "teraflop/second", "GFLOPS": "gigaflop/second",
+    "GHz": "gigahertz", "MHz": "megahertz",
+    "kWh": "kilowatt_hour", "kW": "kilowatt", "MW": "megawatt", "mW": "milliwatt", "W": "watt", "J": "joule",
+    "°C": "degree_Celsius", "mm2": "millimeter**2", "µm2": "micrometer**2", "nm": "nanometer",
+}
+
+# Units with no physical dimension in Pint's sense; each is its own kind.
+FACTOR, PERCENT, POINTS, COUNT = "x", "%", "pp", ""
+CANONICAL: frozenset[str] = frozenset(PINT_NAMES) | {FACTOR, PERCENT, POINTS, COUNT, "cycles"}
+
+# How units are written by models, reviewers and abstracts, lower-cased, mapped to canonical names.
+# A unit not listed here is looked up case-sensitively among the canonical names, then as written.
+_SPELLINGS: dict[str, str] = {
+    # factors
+    "x": "x", "×": "x", "times": "x", "fold": "x", "-fold": "x", "speedup": "x", "speed-up": "x",
+    "speedups": "x", "multiplier": "x", "factor": "x", "\\times": "x", "$\\times$": "x", "x speedup": "x",
+    # percentages and percentage points
+    "%": "%", "percent": "%", "percentage": "%", "pct": "%", "per cent": "%", "\\%": "%", "percents": "%",
+    "pp": "pp", "p.p.": "pp", "percentage point": "pp", "percentage points": "pp", "points": "pp",
+    "pts": "pp", "percent points": "pp",
+    # counts
+    "count": "", "counts": "", "none": "", "null": "", "n/a": "", "number": "", "items": "", "unitless": "",
+    "-": "",
+    # time
+    "ns": "ns", "nanosecond": "ns", "nanoseconds": "ns", "nsec": "ns",
+    "µs": "µs", "us": "µs", "microsecond": "µs", "microseconds": "µs", "usec": "µs", "usecs": "µs",
+    "ms": "ms", "millisecond": "ms", "milliseconds": "ms", "msec": "ms", "msecs": "ms",
+    "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
+    "min": "min", "mins": "min", "minute": "min", "minutes": "min",
+    "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
+    "d": "d", "day": "d", "days": "d",
+    # data size
+    "b": "B", "byte": "B", "bytes": "B", "bit": "bit", "bits": "bit",
+    "kb": "KB", "kbyte": "KB", "kbytes": "KB", "kilobyte": "KB", "kilobytes": "KB",
+    "mb": "MB", "mbyte": "MB", "mbytes": "MB", "megabyte": "MB", "megabytes": "MB",
+    "gb": "GB", "gbyte": "GB", "gbytes": "GB", "gigabyte": "GB", "gigabytes": "GB",
+    "tb": "TB", "tbyte": "TB", "terabyte": "TB", "terabytes": "TB",
+    "kib": "KiB", "mib": "MiB", "gib": "GiB", "tib": "TiB",
+    "kibibyte": "KiB", "mebibyte": "MiB", "gibibyte": "GiB", "tebibyte": "TiB",
+    "kibibytes": "KiB", "mebibytes": "MiB", "gibibytes": "GiB", "tebibytes": "TiB",
+    # rates
+    "gb/s": "GB/s", "gbps": "Gbps", "gbit/s": "Gbps", "gigabits/s": "Gbps", "gigabit/s": "Gbps",
+    "mb/s": "MB/s", "mbps": "Mbps", "mbit/s": "Mbps", "megabits/s": "Mbps", "tbps": "Tbps", "tbit/s": "Tbps",
+    "gigabytes/s": "GB/s", "megabytes/s": "MB/s",
+    "tokens/s": "tokens/s", "token/s": "tokens/s", "tok/s": "tokens/s", "tokens/sec": "tokens/s", "tps": "tokens/s",
+    "ops/s": "ops/s", "op/s": "ops/s", "operations/s": "ops/s",
+    "req/s": "req/s", "requests/s": "req/s", "request/s": "req/s", "rps": "req/s",
+    "qps": "QPS", "queries/s": "QPS", "query/s": "QPS", "iops": "IOPS",
+    "tflops": "TFLOPS", "tflop/s": "TFLOPS", "gflops": "GFLOPS", "gflop/s": "GFLOPS",
+    # other physical units
+    "ghz": "GHz", "mhz": "MHz", "kwh": "kWh", "kw": "kW", "watt": "W", "watts": "W", "joule": "J", "joules": "J",
+    "°c": "°C", "degc": "°C", "celsius": "°C", "degrees celsius": "°C",
+    "nanometer": "nm", "nanometers": "nm", "nanometre": "nm", "nanometres": "nm",
+    "square millimeters": "mm2", "square micrometers": "µm2", "mm^2": "mm2", "µm^2": "µm2", "um^2": "µm2",
+    "mm2": "mm2", "mm²": "mm2", "µm2": "µm2", "um2": "µm2", "µm²": "µm2", "nm": "nm", "cycle": "cycles", "cycles": "cycles",
+}
+
+# words a model adds to a unit that say the direction, not the unit: "x faster", "% lower"
+_DIRECTION_WORDS = frozenset({
+    "faster", "slower", "higher", "lower", "more", "less", "fewer", "smaller", "larger", "greater", "better",
+    "worse", "reduction", "reductions", "improvement", "improvements", "increase", "increases", "decrease",
+    "decreases", "gain", "gains", "speedup", "speedups", "speed-up", "drop", "savings", "saving", "overhead",
+    "of", "in", "the", "a", "an", "improved", "reduced", "increased", "decreased",
+})
+_PER = re.compile(r"\s*(?:/|\bper\b)\s*")
+
+
+def _clean(unit: str) -> str:
+    u = unicodedata.normalize("NFKC", unit).replace("μ", "µ").strip().strip(".")
+    return " ".join(u.split())
+
+
+def canonical_unit(unit: Optional[str]) -> str:
+    """The canonical name of a unit as a model, a reviewer or an abstract writes it.
+
+    "percent" -> "%", "x faster" -> "x", "milliseconds" -> "ms", "GB/sec" -> "GB/s", "tokens per
+    second" -> "tokens/s", "" -> "" (a count). A unit this table does not know comes back cleaned,
+    as written, and then agrees only with itself."""
+    if unit is None:
+        return ""
+    if unit in CANONICAL:
+        return unit
+    u = _clean(unit)
+    if u in CANONICAL:
+        return u
+    low = u.lower()
+    if low in _SPELLINGS:
+        return _SPELLINGS[low]
+    # "x faster", "% lower", "times speedup": drop the words that only say the direction
+    words = [w for w in low.split() if w not in _DIRECTION_WORDS]
+    if words and len(words) < len(low.split()):
+        rest = " ".join(words)
+        if rest in _SPELLINGS:
+            return _SPELLINGS[rest]
+        if len(low.split()) > 1 and not words:
+            return u
+    if not words and low.split() and low.split()[0] in ("speedup", "speedups", "speed-up"):
+        return "x"
+    # rates: "GB/sec", "tokens per second", "requests / s"
+    parts = _PER.split(low)
+    if len(parts) == 2 and all(parts):
+        num, den = parts
+        den = _SPELLINGS.get(den, den)
+        if den == "s":
+            key = f"{num}/s"
+            if key in _SPELLINGS:
+                return _SPELLINGS[key]
+            base = _SPELLINGS.get(num)
+            if base in ("GB", "MB"):
+                return f"{base}/s"
+    return u
+
+
+def is_known(unit: str) -> bool:
+    return unit in CANONICAL
+
+
+# --- comparing quantities across units -------------------------------------------------------------
+
+REL_TOL = 1e-6  # two values agree when they differ by less than a millionth (a float's rounding)
+ABS_TOL = 1e-9
+
+
+def values_agree(a: Optional[float], b: Optional[float]) -> bool:
+    """The one tolerance for "these two numbers are the same number", used by verification,
+    review and evaluation alike. Both None agree; None and a number do not."""
+    if a is None or b is None:
+        return a is None and b is None
+    return math.isclose(a, b, rel_tol=REL_TOL, abs_tol=ABS_TOL)
+
+
+# "MB" as papers write it may mean either prefix; "MiB" means only the binary one
+_AS_BINARY = {"KB": "KiB", "MB": "MiB", "GB": "GiB", "TB": "TiB"}
+
+
+@lru_cache(maxsize=1)
+def _registry():
+    import pint  # imported on first use: most runs compare only quantities in the same unit
+
+    reg = pint.UnitRegistry()
+    for name in ("token", "request", "operation", "query", "io_operation", "flop"):
+        reg.define(f"{name} = [{name}]")
+    reg.define("teraflop = 1e12 * flop")
+    reg.define("gigaflop = 1e9 * flop")
+    return reg
+
+
+def convert(value: float, unit: str, to: str) -> Optional[float]:
+    """`value` in `unit` expressed in `to`, or None when the two are not of one dimension (or
+    either is not a physical unit)."""
+    if unit == to:
+        return value
+    a, b = PINT_NAMES.get(unit), PINT_NAMES.get(to)
+    if a is None or b is None:
+        return None
+    reg = _registry()
+    try:
+        return float(reg.Quantity(value, a).to(b).magnitude)
+    except Exception:  # pint's DimensionalityError and friends: not the same kind of quantity
+        return None
+
+
+def conversions(value: float, unit: str, to: str) -> list[float]:
+    """Every reading of `value unit` in `to`: one for most units, up to four for data sizes (each
+    decimal prefix also read as binary), none when the dimensions differ."""
+    out = []
+    for u in (unit, _AS_BINARY.get(unit)):
+        for t in (to, _AS_BINARY.get(to)):
+            if u is not None and t is not None:
+                v = convert(value, u, t)
+                if v is not None:
+                    out.append(v)
+    return out
+
+
+def same_quantity(value: Optional[float], unit: str, other: Optional[float], other_unit: str) -> bool:
+    """Whether `value unit` and `other other_unit` are one quantity: 1,200 ms and 1.2 s,
+    512 MiB and 0.5 GiB (and, as papers write it, 57 GB and 58,368 MB)."""
+    if value is None or other is None:
+        return value is None and other is None
+    if unit == other_unit:
+        return values_agree(value, other)
+    return any(values_agree(v, other) for v in conversions(value, unit, other_unit))
+
+
+def dimension(unit: str) -> str:
+    """A coarse kind for grouping: "time", "size", "rate", "factor", "percent", "points", "count",
+    "other"."""
+    if unit in ("ns", "µs", "ms", "s", "min", "h", "d"):
+        return "time"
+    if unit in ("B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "bit"):
+        return "size"
+    if "/" in unit or unit in ("Mbps", "Gbps", "Tbps", "QPS", "IOPS", "TFLOPS", "GFLOPS"):
+        return "rate"
+    return {"x": "factor", "%": "percent", "pp": "points", "": "count"}.get(unit, "other")

@@ -1,0 +1,618 @@
+"""Verification: does each claim say what its span of the abstract says?
+
+This module is the one owner of that question, for every engine and every consumer: records, the
+LLM engine's re-asks, Batch API ingest, review and eval all call it. A claim is verified when
+
+1. its text is found in the abstract (exactly, or as people copy text: case, spacing between number
+   and unit, LaTeX, dashes, quotes, trailing punctuation, a word more or less), at number
+   boundaries ("2x" is never found inside "2.42x", "5%" never inside "25%"), at an occurrence no
+   other claim holds;
+2. the quantity at that place (the scanner's reading of the abstract, with its context rules, so a
+   year or a model name is no quantity) re-parses from its own span;
+3. value, range, unit and qualifier agree with the span, read tolerantly where the meaning is the
+   same (a unit left out, "percent" for "%", 0.39 for 39%, -44 for a 44% decrease, 58,368 MB for
+   57 GB, low = high = value for one number, "44%" as a string) and strictly where it is not.
+
+The claim is then stored in canonical form (the span's text, value and unit) and the model's own
+answer is kept beside it. A claim that fails is kept, `verified: false`, with `why`. Whether the
+claim's metric is what its sentence says of that number is recorded apart, as `metric_supported`.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import Any, Iterator, Optional
+
+from .document import Document
+from .engines.base import ClaimDraft
+from .lexicon import GENERIC_NAME_WORDS, NAME_DETERMINERS
+from .metrics import content_words, shared
+from .quantities import Quantity, balance_math, parse_span
+from .respectively import Pairing, pair
+from .schema import HeadlineNumber, NameEvidence, UncoveredNumber
+from .text import Normalized, normalize_with_map, plain
+from .units import canonical_unit, is_known, same_quantity, values_agree
+
+__all__ = ["verify_claims", "verify_name", "uncovered_numbers", "values_agree", "read_number", "reask_problems"]
+
+MAX_SENTENCE = 600  # characters of a claim's sentence kept in a record (an unbroken text is not a sentence)
+
+# --- reading what a claim says ------------------------------------------------------------------
+
+_QUALIFIERS = ("exact", "up_to", "over", "at_least", "less_than", "at_most", "within", "approx", "average")
+_QUALIFIER_WORDS = {
+    "up to": "up_to", "upto": "up_to", "maximum": "up_to", "max": "up_to", "as much as": "up_to",
+    "at most": "at_most", "no more than": "at_most", "more than": "over", "greater than": "over",
+    "above": "over", "exceeding": "over", "at least": "at_least", "minimum": "at_least", "min": "at_least",
+    "less than": "less_than", "below": "less_than", "under": "less_than", "fewer than": "less_than",
+    "lower than": "less_than", "approximately": "approx", "about": "approx", "around": "approx",
+    "roughly": "approx", "nearly": "approx", "almost": "approx", "approximate": "approx", "~": "approx",
+    "mean": "average", "on average": "average", "avg": "average", "none": "exact", "": "exact",
+    "null": "exact", "equal": "exact", "=": "exact", "precise": "exact",
+}
+# qualifiers that mean the same bound, so one can stand for another
+_QUALIFIER_GROUP = {"up_to": "upper", "at_most": "upper", "less_than": "upper", "over": "lower",
+                    "at_least": "lower", "approx": "approx", "average": "average", "within": "within",
+                    "exact": "exact"}
+# words in a sentence that state a qualifier away from the number ("On average, X is 2.1x faster")
+_QUALIFIER_CUES = {
+    "up_to": ("up to", "as much as", "as high as", "maximum", "peak"), "average": ("average", "mean"),
+    "approx": ("about", "approximately", "around", "roughly", "nearly", "almost", "~", "close to"),
+    "over": ("over", "more than", "above", "exceed", "greater than"), "at_least": ("at least",),
+    "less_than": ("less than", "under", "below", "fewer than", "<"), "at_most": ("at most", "no more than"),
+    "within": ("within",),
+}
+_DIRECTIONS = {
+    "increase": "increase", "increased": "increase", "increasing": "increase", "higher": "increase",
+    "more": "increase", "up": "increase", "improvement": "increase", "improve": "increase",
+    "improved": "increase", "faster": "increase", "speedup": "increase", "gain": "increase",
+    "better": "increase", "greater": "increase", "larger": "increase", "positive": "increase", "+": "increase",
+    "decrease": "decrease", "decreased": "decrease", "decreasing": "decrease", "reduction": "decrease",
+    "reduce": "decrease", "reduced": "decrease", "lower": "decrease", "less": "decrease", "fewer": "decrease",
+    "down": "decrease", "smaller": "decrease", "shorter": "decrease", "drop": "decrease", "saving": "decrease",
+    "savings": "decrease", "negative": "decrease", "cut": "decrease", "-": "decrease",
+    "none": "none", "": "none", "null": "none", "same": "none", "neutral": "none", "n/a": "none",
+    "unchanged": "none", "flat": "none", "level": "none",
+}
+_KINDS = {
+    "result": "result", "results": "result", "outcome": "result", "headline": "result", "main": "result",
+    "context": "context", "background": "context", "prior": "context", "prior work": "context",
+    "baseline": "context", "motivation": "context", "problem": "context",
+    "setup": "setup", "set-up": "setup", "experimental setup": "setup", "experiment": "setup",
+    "setting": "setup", "scale": "setup", "dataset": "setup", "configuration": "setup", "config": "setup",
+}
+
+_NUMBER_TEXT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)")
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+
+
+def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
+    """A value as a model writes it -> (number, unit written with it, problem).
+
+    44, 44.0, "44", "44%", "8,054", "-44 %", "1.2e3" read; None and "" are no value; "many",
+    true, [44] are problems (the claim fails, never the paper)."""
+    if v is None:
+        return None, None, None
+    if isinstance(v, bool):
+        return None, None, f"value {v!r} is not a number"
+    if isinstance(v, (int, float)):
+        f = float(v)
+        if not math.isfinite(f):
+            return None, None, f"value {v!r} is not a finite number"
+        return f, None, None
+    if isinstance(v, str):
+        s = unicodedata.normalize("NFKC", v).strip().replace("−", "-").lstrip("~≈").strip()
+        if s.lower() in ("", "null", "none", "n/a", "na", "-"):
+            return None, None, None
+        s = _THOUSANDS.sub("", s).replace("\u2009", "").replace("_", "")
+        m = _NUMBER_TEXT.fullmatch(s)
+        if m:
+            f = float(m.group(1))
+            if math.isfinite(f):
+                return f, (m.group(2).strip() or None), None
+        return None, None, f"value {v!r} is not a number"
+    return None, None, f"value {str(v)[:40]!r} is not a number"
+
+
+def _word_map(v: Any, table: dict[str, str], default: str) -> str:
+    if not isinstance(v, str):
+        return default
+    key = " ".join(v.lower().replace("_", " ").split())
+    return table.get(key, table.get(key.replace(" ", "_"), default))
+
+
+def _qualifier(v: Any) -> str:
+    if isinstance(v, str) and v in _QUALIFIERS:
+        return v
+    return _word_map(v, {**_QUALIFIER_WORDS, **{q.replace("_", " "): q for q in _QUALIFIERS}}, "exact")
+
+
+def _text(v: Any) -> Optional[str]:
+    if v is None:
+        return None
+    s = " ".join(str(v).split())
+    return s or None
+
+
+@dataclass
+class _Said:
+    """What a claim says, read from the engine's draft."""
+
+    text: str
+    value: Optional[float]
+    low: Optional[float]
+    high: Optional[float]
+    unit: str  # canonical when known; as written otherwise
+    unit_given: bool
+    qualifier: str
+    direction: str
+    kind: str
+    metric: Optional[str]
+    baseline: Optional[str]
+    problems: list[str]
+
+
+def _read_draft(d: ClaimDraft) -> _Said:
+    problems: list[str] = []
+    unit_hint = None
+    nums = []
+    for field in ("value", "low", "high"):
+        n, hint, problem = read_number(getattr(d, field))
+        if problem:
+            problems.append(problem if field == "value" else problem.replace("value", field, 1))
+        unit_hint = unit_hint or hint
+        nums.append(n)
+    raw_unit = d.unit if isinstance(d.unit, str) else ("" if d.unit is None else str(d.unit))
+    if not raw_unit.strip() and unit_hint:
+        raw_unit = unit_hint  # "44%" as the value: the unit came with it
+    direction = _word_map(d.direction, _DIRECTIONS, "none")
+    return _Said(
+        text=_text(d.text) or "", value=nums[0], low=nums[1], high=nums[2],
+        unit=canonical_unit(raw_unit), unit_given=bool(raw_unit.strip()), qualifier=_qualifier(d.qualifier),
+        direction=direction, kind=_word_map(d.kind, _KINDS, "result"), metric=_text(d.metric),
+        baseline=_text(d.baseline), problems=problems)
+
+
+# --- finding the span ------------------------------------------------------------------------------
+
+_WRAPPING = "\"'`“”‘’«»()[] "
+_TRAILING = ".,;:!?"
+
+
+def _strip_wrapping(t: str) -> str:
+    """The claim text without what a model puts around a copied span: quotes, brackets, trailing
+    punctuation ("“44%”.", "(up to 44%)")."""
+    t = t.strip()
+    while True:
+        u = t.strip(_WRAPPING).rstrip(_TRAILING)
+        if u == t or not u:
+            return t
+        t = u
+
+
+def _find_all(hay: str, needle: str) -> list[int]:
+    out = []
+    i = hay.find(needle)
+    while i >= 0 and needle:
+        out.append(i)
+        i = hay.find(needle, i + 1)
+    return out
+
+
+def _in_normalized(norm: Normalized, needle: str, source: str) -> list[tuple[int, int]]:
+    return [balance_math(source, *norm.span(i, i + len(needle))) for i in _find_all(norm.text, needle)]
+
+
+def _phrases(text: str) -> Iterator[str]:
+    """Shorter and shorter word windows of a claim text that still hold a number: a model's
+    "reduction of up to 44%" is found as "up to 44%", "44%"."""
+    words = text.split()
+    n = len(words)
+    if n < 2 or n > 40:
+        return
+    for size in range(n - 1, 0, -1):
+        for i in range(0, n - size + 1):
+            window = " ".join(words[i:i + size])
+            if any(c.isdigit() for c in window) or re.search(
+                    r"(?i)\b(?:doubl|twice|tripl|thrice|halv|magnitude|fold|factor)", window):
+                yield window
+
+
+def _candidates(doc: Document, text: str, hint: Optional[int]) -> Iterator[tuple[int, int]]:
+    """Each place the claim's text may stand, most faithful first: at the engine's offset, as
+    written, normalised, without spaces, then shorter word windows of it."""
+    a = doc.text
+    if hint is not None and a[hint:hint + len(text)] == text:
+        yield hint, hint + len(text)
+    core = _strip_wrapping(text)
+    seen: set[tuple[int, int]] = set()
+
+    def fresh(spans):
+        for s, e in spans:
+            if (s, e) not in seen and e > s:
+                seen.add((s, e))
+                yield s, e
+
+    for t in dict.fromkeys((text, core)):
+        yield from fresh((i, i + len(t)) for i in _find_all(a, t))
+    folded = unicodedata.normalize("NFKC", core)
+    needle = normalize_with_map(folded).text.strip()
+    yield from fresh(_in_normalized(doc.normalized, needle, a))
+    yield from fresh(_in_normalized(doc.loose, normalize_with_map(folded, spaces=False).text, a))
+    for phrase in _phrases(needle):
+        yield from fresh(_in_normalized(doc.normalized, phrase, a))
+        yield from fresh(_in_normalized(doc.loose, phrase.replace(" ", ""), a))
+
+
+def _cuts(text: str, s: int, e: int) -> bool:
+    """Whether text[s:e] starts or ends inside a number or a word ("2x" in "2.42x", "5%" in "25%")."""
+    first, last = text[s], text[e - 1]
+    if s > 0:
+        p = text[s - 1]
+        if first.isalnum() and (p.isalnum() or p == "_"):
+            return True
+        if first.isdigit() and p in ".," and s > 1 and text[s - 2].isdigit():
+            return True
+    if e < len(text):
+        n = text[e]
+        if last.isdigit() and (n.isdigit() or (n in ".," and e + 1 < len(text) and text[e + 1].isdigit())):
+            return True
+        if last.isalpha() and (n.isalpha() or n == "_"):
+            return True
+    return False
+
+
+def _readings(doc: Document, s: int, e: int) -> tuple[list[Quantity], bool]:
+    """The quantities whose number lies inside text[s:e], and whether the span cuts into another."""
+    inside, cut = [], False
+    for q in doc.quantities:
+        if q.start >= e:
+            break
+        if q.end <= s:
+            continue
+        if s <= q.num_start and q.digits_end <= e:
+            inside.append(q)  # the whole number (its unit may be left out: "44" for "44%")
+        elif q.num_start < e and q.digits_end > s:
+            cut = True
+    return inside, cut
+
+
+# --- comparing ---------------------------------------------------------------------------------------
+
+
+def _fmt(v: Optional[float]) -> str:
+    return "null" if v is None else f"{v:g}"
+
+
+def _unit_text(u: str) -> str:
+    return f" {u}" if u and u not in ("%", "x") else u
+
+
+def _agrees(v: float, unit: str, span_value: float, span_unit: str, direction: str) -> bool:
+    """Whether a claimed number is the span's number, in any of the ways people write it."""
+    if same_quantity(v, unit, span_value, span_unit):
+        return True
+    if v < 0 and direction in ("decrease", "none") and _agrees(-v, unit, span_value, span_unit, "decrease"):
+        return True  # -44 for "reduces by 44%"
+    if span_unit == "%" and unit == "%" and values_agree(v * 100, span_value):
+        return True  # 0.39 for 39%
+    if span_unit == "x":
+        f = span_value
+        if unit == "x" and v > 0 and direction != "increase" and values_agree(1 / v, f):
+            return True  # 0.5x for "halve" (a factor of 2 down)
+        if unit == "%" and f > 0:
+            if direction != "decrease" and values_agree(v, (f - 1) * 100):
+                return True  # 100% more for "double"
+            if direction != "increase" and values_agree(v, (1 - 1 / f) * 100):
+                return True  # 50% less for "halve", 90% less for "an order of magnitude"
+    return False
+
+
+def _count_noun(said: _Said, span_unit: str) -> bool:
+    """A model's unit that names what is counted ("GPUs" for "8,054 GPUs"): the span is a count."""
+    return span_unit == "" and said.unit_given and not is_known(said.unit) and said.unit.replace(" ", "").isalpha()
+
+
+def _compare(said: _Said, span: str, value: Optional[float], low: Optional[float], high: Optional[float],
+             unit: str) -> list[str]:
+    """What the claim says that the span does not."""
+    cu = unit if (not said.unit_given or said.unit == "" or _count_noun(said, unit)) else said.unit
+    if said.unit_given and said.unit == "" and unit not in ("", "%", "x"):
+        cu = unit  # "" given for a physical unit: left out, read from the span
+    where = f"the span {span!r} says"
+    if value is not None:  # one number
+        if said.low is not None and said.high is not None and not values_agree(said.low, said.high):
+            return [f"range {_fmt(said.low)}-{_fmt(said.high)} but {where} one number, {_fmt(value)}{_unit_text(unit)}"]
+        claimed = next((x for x in (said.value, said.low, said.high) if x is not None), None)
+        if claimed is None or _agrees(claimed, cu, value, unit, said.direction):
+            return []
+        return [f"value {_fmt(claimed)}{_unit_text(cu)} but {where} {_fmt(value)}{_unit_text(unit)}"]
+    # a range
+    assert low is not None and high is not None
+    said_ends = [x for x in (said.low, said.high) if x is not None]
+    if not said_ends:
+        if said.value is None:
+            return []
+        return [f"value {_fmt(said.value)} but {where} a range, {_fmt(low)}-{_fmt(high)}{_unit_text(unit)}"]
+    lo, hi = min(said_ends), max(said_ends)
+    if not (_agrees(lo, cu, low, unit, said.direction) and _agrees(hi, cu, high, unit, said.direction)):
+        return [f"range {_fmt(lo)}-{_fmt(hi)}{_unit_text(cu)} but {where} {_fmt(low)}-{_fmt(high)}{_unit_text(unit)}"]
+    v = said.value
+    if v is not None and not any(_agrees(v, cu, x, unit, said.direction) for x in (low, high, (low + high) / 2)):
+        return [f"value {_fmt(v)} is neither end nor the middle of the range {_fmt(low)}-{_fmt(high)} {where}"]
+    return []
+
+
+def _qualifier_problem(said: _Said, q: Quantity, doc: Document) -> tuple[str, Optional[str]]:
+    """(the qualifier to store, a problem or None)."""
+    claimed, stated = said.qualifier, q.qualifier
+    if claimed == stated or claimed == "exact" or _QUALIFIER_GROUP[claimed] == _QUALIFIER_GROUP[stated]:
+        return stated, None
+    if stated == "exact":
+        # "On average, ... 2.1x": an average may be said anywhere in the sentence; another qualifier
+        # between the number before this one and this one ("up to, on most workloads, 44%")
+        sent = doc.sentence_at(q.start)
+        s0, s1 = (sent.start, sent.end) if sent else (0, len(doc.text))
+        if claimed == "average":
+            where = doc.lower[s0:s1]
+        else:
+            prev_end = max([p.end for p in doc.quantities if s0 <= p.end <= q.start], default=s0)
+            where = doc.lower[prev_end:q.start]
+        if any(cue in where for cue in _QUALIFIER_CUES[claimed]):
+            return claimed, None
+    return stated, f"qualifier {claimed} but the span says {stated.replace('_', ' ')}"
+
+
+# --- metrics ---------------------------------------------------------------------------------------
+
+
+def _pairing(doc: Document, si: int) -> Optional[Pairing]:
+    memo = doc.__dict__.setdefault("_pairings", {})
+    if si not in memo:
+        sent = doc.sentences[si]
+        qs = [(q.start - sent.start, q.end - sent.start, q.listed) for q in doc.quantities
+              if sent.start <= q.start < sent.end]
+        memo[si] = pair(sent.text, qs)
+    return memo[si]
+
+
+def _local_metrics(doc: Document) -> dict[int, list[str]]:
+    """What the offline reading of each sentence says each number measures (start -> words)."""
+    memo = doc.__dict__.get("_local_metrics")
+    if memo is None:
+        from .engines.offline import read_numbers  # the one reading of a sentence's numbers
+
+        memo = {n.start: content_words(n.metric) for n in read_numbers(doc) if n.start is not None}
+        doc.__dict__["_local_metrics"] = memo
+    return memo
+
+
+def metric_support(doc: Document, q: Quantity, metric: Optional[str]) -> tuple[Optional[bool], Optional[str]]:
+    """Whether the sentence of quantity `q` says that `q` measures `metric`: True, False (with the
+    reason) or None when it cannot tell (no metric given, or only words like "performance").
+
+    False when none of the metric's words are in the sentence (or the one before it), when a
+    "respectively" list pairs the number with another item the metric names, or when the metric
+    is what the sentence says another number (not on the same list) measures and not this one."""
+    words = content_words(metric)
+    if not words:
+        return None, None
+    si = doc.sentence_index(q.start)
+    if si is None:
+        return None, None
+    sent = doc.sentences[si]
+    number = doc.text[q.start:q.end]
+    pairing = _pairing(doc, si)
+    rel = q.start - sent.start
+    if pairing is not None and rel in pairing.numbers:
+        k = pairing.numbers.index(rel)
+        if shared(words, list(pairing.keys[k])):
+            return True, None
+        rivals = [j for j, key in enumerate(pairing.keys) if j != k and shared(words, list(key))]
+        if rivals:
+            return False, (f"metric {metric!r}: 'respectively' pairs {number} with "
+                           f"{pairing.items[k]!r}, not {pairing.items[rivals[0]]!r}")
+    near = content_words(sent.text)
+    if si > 0:
+        near += content_words(doc.sentences[si - 1].text[-200:])
+    if not shared(words, near):
+        return False, f"metric {metric!r}: none of its words are in the sentence of {number}"
+    local = _local_metrics(doc)
+    own = local.get(q.start, [])
+    mine = shared(words, own)
+    if mine:
+        return True, None
+    group = _list_of(doc, q)
+    for other in doc.quantities:
+        if other.start in group or not (sent.start <= other.start < sent.end):
+            continue
+        theirs = local.get(other.start, [])
+        if theirs and shared(words, theirs) > mine:
+            return False, (f"metric {metric!r} is what the sentence says of "
+                           f"{doc.text[other.start:other.end]}, not of {number}")
+    return True, None
+
+
+def _list_of(doc: Document, q: Quantity) -> set[int]:
+    """Start offsets of the members of the list `q` is on (just `q` when it is on none)."""
+    qs = doc.quantities
+    i = next(i for i, x in enumerate(qs) if x.start == q.start)
+    a = i
+    while a > 0 and qs[a].listed:
+        a -= 1
+    b = i
+    while b + 1 < len(qs) and qs[b + 1].listed:
+        b += 1
+    return {x.start for x in qs[a:b + 1]}
+
+
+# --- putting it together ---------------------------------------------------------------------------
+
+
+def _sentence_text(doc: Document, s: int, e: int) -> Optional[str]:
+    sent = doc.sentence_at(s)
+    if sent is None:
+        return None
+    if len(sent.text) <= MAX_SENTENCE:
+        return sent.text
+    # an unbroken text is no sentence: keep a window around the claim
+    half = (MAX_SENTENCE - len(doc.text[s:e])) // 2
+    a, b = max(sent.start, s - half), min(sent.end, e + half)
+    return ("…" if a > sent.start else "") + doc.text[a:b] + ("…" if b < sent.end else "")
+
+
+def _unverified(said: _Said, d: ClaimDraft, why: str) -> HeadlineNumber:
+    return HeadlineNumber(
+        text=said.text, start=None, end=None, value=said.value,
+        low=said.low, high=said.high, unit=said.unit if is_known(said.unit) else said.unit[:40],
+        qualifier=said.qualifier, kind=said.kind, metric=said.metric, direction=said.direction,  # type: ignore[arg-type]
+        baseline=said.baseline, sentence=None, verified=False, why=why, alignment=None,
+        model_answer=d.answer)
+
+
+def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> HeadlineNumber:
+    said = _read_draft(d)
+    if not said.text:
+        return _unverified(said, d, "; ".join(said.problems + ["no text given"]))
+    a = doc.text
+    good = first = None
+    taken = cut_only = False
+    for s, e in _candidates(doc, said.text, d.start):
+        if _cuts(a, s, e):
+            cut_only = True
+            continue
+        inside, cut = _readings(doc, s, e)
+        if cut or not inside:
+            cut_only = cut_only or cut
+            continue
+        free = [q for q in inside if not any(q.start < ue and us < q.end for us, ue in used)]
+        if not free:
+            taken = True
+            continue
+        match = next((q for q in free if _value_matches(said, q)), None)
+        if match is not None:
+            good = match
+            break
+        if first is None:
+            first = free[0]
+    chosen = good or first
+    if chosen is None:
+        if taken:
+            why = "the span is already another claim's (a number claimed twice)"
+        elif cut_only:
+            why = f"{said.text!r} occurs only inside a longer number or word"
+        else:
+            why = "text not found in abstract"
+        return _unverified(said, d, "; ".join(said.problems + [why]))
+    q = chosen
+    used.append((q.start, q.end))
+    span = a[q.start:q.end]
+    problems = list(said.problems)
+    value, low, high, unit = q.value, q.low, q.high, q.unit
+    # the span must say the same on its own: re-parsed with no context, it gives the same number
+    parsed, err = parse_span(span)
+    if parsed is None or not (values_agree(parsed.value, value) and values_agree(parsed.low, low)
+                              and values_agree(parsed.high, high) and (parsed.unit == unit or q.unit_shared)):
+        problems.append(f"span {span!r} re-parses differently ({err or parsed})")
+    problems += _compare(said, span, value, low, high, unit)
+    qualifier, qproblem = _qualifier_problem(said, q, doc)
+    if qproblem:
+        problems.append(qproblem)
+    direction = said.direction
+    if direction == "none" and any(x is not None and x < 0 for x in (said.value, said.low, said.high)):
+        direction = "decrease"  # -44 said "reduces by 44%"
+    supported, metric_why = metric_support(doc, q, said.metric)
+    notes = problems + ([metric_why] if metric_why else [])
+    return HeadlineNumber(
+        text=span, start=q.start, end=q.end, value=value, low=low, high=high, unit=unit,
+        qualifier=qualifier, kind=said.kind, metric=said.metric, direction=direction,  # type: ignore[arg-type]
+        baseline=said.baseline, sentence=_sentence_text(doc, q.start, q.end), verified=not problems,
+        why="; ".join(notes) or None, alignment=_alignment(said.text, span),
+        metric_supported=supported, model_answer=d.answer)
+
+
+def _alignment(claimed: str, span: str) -> str:
+    """How the claim's text relates to its span: the same characters, the same after normalising
+    (case, spacing, LaTeX, dashes, quotes, punctuation around it), or a part or a superset."""
+    if claimed == span:
+        return "exact"
+    core = _strip_wrapping(claimed)
+    if core == span or normalize_with_map(core, spaces=False).text == normalize_with_map(span, spaces=False).text:
+        return "normalized"
+    return "partial"
+
+
+def _value_matches(said: _Said, q: Quantity) -> bool:
+    """Whether the claim's number is this quantity's (to choose among places its text occurs)."""
+    return not _compare(said, "", q.value, q.low, q.high, q.unit)
+
+
+def verify_claims(doc: Document, drafts: list[ClaimDraft]) -> list[HeadlineNumber]:
+    """Verify each claim against the abstract, in the engine's order; each claim gets its own
+    occurrence of the text, never overlapping another claim's."""
+    used: list[tuple[int, int]] = []
+    return [_verify_one(doc, d, used) for d in drafts]
+
+
+def reask_problems(numbers: list[HeadlineNumber]) -> list[str]:
+    """What to tell a model about the claims that did not verify: each claim and what its span says."""
+    out = []
+    for n in numbers:
+        if not n.verified:
+            given = n.model_answer.get("text") if n.model_answer else n.text
+            out.append(f"{json.dumps(given, ensure_ascii=False)}: {n.why}")
+    return out
+
+
+def uncovered_numbers(doc: Document, numbers: list[HeadlineNumber]) -> list[UncoveredNumber]:
+    """Quantities in the abstract that no verified claim covers (what a model left out)."""
+    spans = [(n.start, n.end) for n in numbers if n.verified and n.start is not None and n.end is not None]
+    out = []
+    for q in doc.quantities:
+        if any(q.start < e and s < q.end for s, e in spans):
+            continue
+        out.append(UncoveredNumber(text=doc.text[q.start:q.end], start=q.start, end=q.end, value=q.value,
+                                   low=q.low, high=q.high, unit=q.unit, qualifier=q.qualifier,  # type: ignore[arg-type]
+                                   sentence=_sentence_text(doc, q.start, q.end)))
+    return out
+
+
+# --- names ---------------------------------------------------------------------------------------------
+
+
+def generic_name(name: str) -> bool:
+    """A common word or phrase is not a name: "we", "system", "the framework", "LLM", "our approach"."""
+    words = [w for w in re.findall(r"[\w\-]+", name.lower()) if w not in NAME_DETERMINERS]
+    return not words or all(w in GENERIC_NAME_WORDS or w.rstrip("s") in GENERIC_NAME_WORDS for w in words)
+
+
+def verify_name(name: Optional[str], title: str, abstract: str
+                ) -> tuple[Optional[bool], Optional[NameEvidence], Optional[str]]:
+    """(verified, evidence, why): a name is verified when it stands as a word in the abstract or
+    the title and is not a common word."""
+    if not name or not name.strip():
+        return None, None, None
+    name = _strip_wrapping(name.strip())
+    if generic_name(name):
+        return False, None, f"{name!r} is a common word, not a name"
+    where: tuple[tuple[str, str], ...] = (("abstract", abstract), ("title", title))
+    for field, text in where:
+        for i in _find_all(text, name):
+            j = i + len(name)
+            if not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")) and \
+                    not (j < len(text) and (text[j].isalnum() or text[j] == "_")):
+                return True, NameEvidence(field=field, start=i, end=j), None  # type: ignore[arg-type]
+    rx = re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
+    needle = normalize_with_map(name).text
+    for field, text in where:  # LaTeX-wrapped (\textsc{ClawVM}) or typographic variants
+        if rx.search(plain(text)) or needle in normalize_with_map(text).text:
+            norm = normalize_with_map(text)
+            for s, e in _in_normalized(norm, needle, text):
+                if not _cuts(text, s, e):
+                    return True, NameEvidence(field=field, start=s, end=e), None  # type: ignore[arg-type]
+    return False, None, "not in the title or abstract"
+
