@@ -25,8 +25,8 @@ from .errors import InputError, redact
 from .pipeline import Summary
 from .records import build_record, error_record
 from .schema import Paper, Usage
-from .sources.ids import version_number
-from .store import TableWriter, compact, dumps, iter_json_lines, read_done
+from .selection import select
+from .store import TableLock, TableWriter, compact, dumps, iter_json_lines
 
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
@@ -121,42 +121,46 @@ def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
         db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
 
 
-def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str], None] = lambda s: None) -> Summary:
-    """Records from results files; unknown custom_ids are counted as skipped."""
+def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str], None] = lambda s: None,
+           retry_errors: bool = False) -> Summary:
+    """Records from results files, selected as `extract` selects papers (a paper already in the
+    table is skipped; an error record is redone with `retry_errors`); unknown custom_ids are
+    counted as skipped."""
     s = Summary()
-    done = read_done(out)
     tmpdir = tempfile.mkdtemp(prefix="extractor-ingest-")
     db = sqlite3.connect(os.path.join(tmpdir, "papers.sqlite"))
-    needs_compaction = False
+
+    def results_with_papers() -> Iterator[tuple[Paper, dict, dict]]:
+        for path in results:
+            for lineno, res in iter_json_lines(path, "custom_id", "a Batch API result line"):
+                cid = res["custom_id"]
+                row = db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
+                if row is None:
+                    s.selection.skipped += 1
+                    warn(f"{path}:{lineno}: custom_id {cid!r} is not in {papers_path}")
+                    continue
+                side = orjson.loads(row[0])
+                paper = Paper(**side["paper"])
+                paper.source = f"{path}:{lineno}"
+                yield paper, res, side
+
     try:
         _index_sidecar(papers_path, db)
-        with TableWriter(out) as writer:
-            for path in results:
-                for lineno, res in iter_json_lines(path, "custom_id", "a Batch API result line"):
-                    cid = res["custom_id"]
-                    row = db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
-                    if row is None:
-                        s.skipped += 1
-                        warn(f"{path}:{lineno}: custom_id {cid!r} is not in {papers_path}")
-                        continue
-                    side = orjson.loads(row[0])
-                    paper = Paper(**side["paper"])
-                    paper.source = f"{path}:{lineno}"
-                    if paper.id in done.versions:
-                        if version_number(paper.version) <= done.versions[paper.id] and paper.id not in done.errors:
-                            s.already_done += 1
-                            continue
-                        needs_compaction = True
-                    rec = _result_to_record(res, paper, side)
-                    writer.write(dumps(rec))
-                    s.count(rec)
+        with TableLock(out), TableWriter(out) as writer:
+            chosen = select(results_with_papers(), out, s.selection, retry_errors=retry_errors,
+                            paper_of=lambda item: item[0])
+            for paper, res, side in chosen:
+                rec = _result_to_record(res, paper, side)
+                writer.write(dumps(rec))
+                s.count(rec)
+            writer.close()
+            if s.selection.supersedes:
+                s.compacted = compact(out)
     finally:
         db.close()
         for name in os.listdir(tmpdir):
             os.unlink(os.path.join(tmpdir, name))
         os.rmdir(tmpdir)
-    if needs_compaction:
-        compact(out)
     return s
 
 

@@ -6,58 +6,71 @@ import gc
 import json
 import os
 import sys
+import tempfile
 import time
 from typing import List, Optional
 
 import typer
 from rich.console import Console
 
-from .errors import ConfigError, ExtractorError
+from .errors import ConfigError, ExtractorError, redact
 
+CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
-    add_completion=False,
     no_args_is_help=True,
     pretty_exceptions_enable=False,
+    context_settings=CONTEXT,
     help="Turn research abstracts into a verified comparison table.",
 )
+
+
+def _version(value: bool) -> None:
+    if value:
+        from . import __version__
+
+        print(f"extractor {__version__}")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _main(version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
+                                       help="print the version and exit")) -> None:
+    """Turn research abstracts into a verified comparison table."""
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
 def _fail(msg: str, code: int = 2) -> None:
-    err.print(f"extractor: error: {msg}", markup=False)
+    err.print(f"extractor: error: {redact(msg)}", markup=False)
     raise typer.Exit(code)
 
 
 def _note(msg: str) -> None:
-    err.print(f"extractor: {msg}", markup=False)
+    err.print(f"extractor: {redact(msg)}", markup=False)
 
 
-def make_engine(engine: str, model: Optional[str], base_url: Optional[str], prompts: Optional[str],
-                mode: str, max_reasks: int, timeout: float, retries: int, quiet: bool, max_tokens: int = 2048,
-                concurrency: int = 64, rpm: Optional[float] = None, tpm: Optional[float] = None,
-                reask_uncovered: bool = False):
-    from .engines.offline import OfflineEngine
+def _check_writable(path: str) -> None:
+    """Refuse, before any work is done, an output that cannot be written: a missing or read-only
+    directory, a file that is not writable. (A probe file is made and removed: permission bits
+    say nothing to root, a read-only file system does.)"""
+    d = os.path.dirname(os.path.abspath(path))
+    if not os.path.isdir(d):
+        _fail(f"{path}: directory {d} does not exist")
+    if os.path.isdir(path):
+        _fail(f"{path}: is a directory")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".extractor-probe-", dir=d)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        _fail(f"{path}: cannot write in {d} ({e.strerror})")
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        _fail(f"{path}: cannot write (permission denied)")
 
-    has_endpoint = bool(base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"))
-    if engine == "auto":
-        engine = "openai" if has_endpoint else "offline"
-        if engine == "offline" and not quiet:
-            _note("no OPENAI_API_KEY, OPENAI_BASE_URL or --base-url set: using the offline engine (rules, no model)")
-    if engine == "offline":
-        return OfflineEngine()
-    if engine == "openai":
-        from .engines.llm import MODES, OpenAIEngine
 
-        if mode != "auto" and mode not in MODES:
-            raise ConfigError(f"--mode {mode!r}: choose auto, {', '.join(MODES)}")
-        if not model:
-            model = os.environ.get("EXTRACTOR_MODEL")
-        if not model:
-            raise ConfigError("--model is required with the openai engine (or set EXTRACTOR_MODEL)")
-        return OpenAIEngine(model=model, base_url=base_url, prompts_dir=prompts, mode=mode,
-                            max_reasks=max_reasks, timeout=timeout, retries=retries, max_tokens=max_tokens,
-                            max_connections=concurrency, rpm=rpm, tpm=tpm, reask_uncovered=reask_uncovered)
-    raise ConfigError(f"unknown engine {engine!r} (choose auto, offline or openai)")
+def make_engine(name: str, options, quiet: bool = False):
+    from .engines import registry
+
+    return registry.create(name, options, note=(lambda m: None) if quiet else _note)
 
 
 @app.command()
@@ -92,22 +105,25 @@ def extract(
 ) -> None:
     """Extract a comparison table from abstracts (resumable: re-run the same command to continue)."""
     from .costs import load_prices, price_for
+    from .engines.registry import EngineOptions
     from .pipeline import Pipeline, RunOptions
 
+    options = EngineOptions(model=model, base_url=base_url, prompts=prompts, mode=mode, max_reasks=max_reasks,
+                            timeout=timeout, retries=retries, max_tokens=max_tokens, concurrency=concurrency,
+                            rpm=rpm, tpm=tpm, reask_uncovered=reask_uncovered)
     try:
-        eng = make_engine(engine, model, base_url, prompts, mode, max_reasks, timeout, retries, quiet, max_tokens,
-                          concurrency, rpm, tpm, reask_uncovered)
-        price = price_for(eng.model, load_prices(prices)) if eng.name != "offline" else (0.0, 0.0, 0.0)
+        eng = make_engine(engine, options, quiet)
+        price = price_for(eng.model, load_prices(prices)) if eng.capabilities.priced else (0.0, 0.0, 0.0)
     except ExtractorError as e:
         _fail(str(e))
     if max_cost is not None and price is None:
         _fail(f"--max-cost needs a price for model {eng.model!r}; add it with --prices FILE "
               '(JSON: {"model": {"input": USD_per_1M, "cached_input": ..., "output": ...}})')
     for path in (output, summary_json):  # checked before any work is done
-        if path is not None and not os.path.isdir(os.path.dirname(os.path.abspath(path))):
-            _fail(f"{path}: directory {os.path.dirname(os.path.abspath(path))} does not exist")
+        if path is not None:
+            _check_writable(path)
     cache_path = None
-    if eng.name != "offline" and not no_cache:
+    if eng.capabilities.networked and not no_cache:
         from .cache import default_cache_path
 
         cache_path = cache or default_cache_path()
@@ -121,7 +137,7 @@ def extract(
     def warn(msg: str) -> None:
         warned[0] += 1
         if warned[0] <= 20:
-            err.print(f"extractor: {msg}", markup=False)
+            err.print(f"extractor: {redact(msg)}", markup=False)
         elif warned[0] == 21:
             err.print("extractor: (further warnings counted in the summary only)", markup=False)
 
@@ -198,18 +214,19 @@ def _dry_run(pipe, eng, price) -> None:
 
     total = Usage()
     n = 0
-    overhead = eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 0
-    for paper in pipe._papers():
+    priced = eng.capabilities.priced
+    overhead = eng.prompt_overhead() if priced else 0
+    for paper in pipe.papers():
         n += 1
-        if eng.name != "offline":
+        if priced:
             e = estimate(overhead, paper.title, paper.abstract)
             total.prompt_tokens += e.prompt_tokens
             total.completion_tokens += e.completion_tokens
             total.requests += 1
     s = pipe.summary
     skipped = f"; {s.already_done} already done" if s.already_done else ""
-    if eng.name == "offline":
-        print(f"dry run: {n} papers would be extracted by the offline engine (no cost){skipped}")
+    if not priced:
+        print(f"dry run: {n} papers would be extracted by the {eng.name} engine (no cost){skipped}")
         return
     c = cost(total, price)
     money = f"~${c:.4f}" if c is not None else "unknown cost (no price for this model; see --prices)"
@@ -270,7 +287,8 @@ def export(
     err.print(f"extractor: wrote {len(records)} papers, {n} claims -> {output}", markup=False)
 
 
-review_app = typer.Typer(no_args_is_help=True, help="Bring a reviewed spreadsheet back into the table.")
+review_app = typer.Typer(no_args_is_help=True, context_settings=CONTEXT,
+                         help="Bring a reviewed spreadsheet back into the table.")
 app.add_typer(review_app, name="review")
 
 
@@ -299,7 +317,8 @@ def review_apply(
               markup=False)
 
 
-batch_app = typer.Typer(no_args_is_help=True, help="OpenAI Batch API files (also vLLM run-batch, Ray Data).")
+batch_app = typer.Typer(no_args_is_help=True, context_settings=CONTEXT,
+                        help="OpenAI Batch API files (also vLLM run-batch, Ray Data).")
 app.add_typer(batch_app, name="batch")
 
 
@@ -317,20 +336,22 @@ def batch_prepare(
 ) -> None:
     """Write Batch API request files (custom_id = paper id) and a papers sidecar for ingest."""
     from .batchapi import prepare
-    from .engines.llm import MODES, OpenAIEngine
-    from .pipeline import Pipeline, RunOptions
+    from .engines.llm.protocol import MODES, Protocol
+    from .prompting import load_prompts
+    from .selection import Counts, read_inputs, select
 
     model = model or os.environ.get("EXTRACTOR_MODEL")
     if not model:
         _fail("--model is required (or set EXTRACTOR_MODEL)")
     if mode not in MODES:
         _fail(f"--mode must be one of {', '.join(MODES)}")
+    _check_writable(output)
     try:
-        eng = OpenAIEngine(model=model, prompts_dir=prompts, mode=mode, max_tokens=max_tokens)
-        # the same input handling as extract: normalisation, dedup, category filter
-        pipe = Pipeline(eng, RunOptions(inputs=inputs, output="", categories=category),
-                        warn=lambda m: err.print(f"extractor: {m}", markup=False))
-        res = prepare(pipe._papers(), eng.protocol, output, mode, max_requests, int(max_mb * 1024 * 1024))
+        protocol = Protocol(load_prompts(prompts), model, max_tokens)
+        # the same input selection as extract: normalisation, dedup, category filter
+        counts = Counts()
+        papers = select(read_inputs(inputs, counts, lambda m: _note(m)), None, counts, category)
+        res = prepare(papers, protocol, output, mode, max_requests, int(max_mb * 1024 * 1024))
     except ExtractorError as e:
         _fail(str(e))
     if res.requests == 0:
@@ -399,12 +420,14 @@ def batch_ingest(
     results: List[str] = typer.Argument(..., help="results files (OpenAI Batch API, vLLM run-batch, Ray Data)"),
     papers: str = typer.Option(..., "--papers", help="the .papers.jsonl sidecar written by 'batch prepare'"),
     output: str = typer.Option(..., "-o", "--output", help="JSONL table to write (appended to; resumable)"),
+    retry_errors: bool = typer.Option(False, "--retry-errors", help="replace papers whose record is an error"),
 ) -> None:
     """Turn results into records through the same validation and verification as extract."""
     from .batchapi import ingest
 
+    _check_writable(output)
     try:
-        s = ingest(results, papers, output, warn=lambda m: err.print(f"extractor: {m}", markup=False))
+        s = ingest(results, papers, output, warn=lambda m: _note(m), retry_errors=retry_errors)
     except ExtractorError as e:
         _fail(str(e))
     extra = f"; {s.skipped} unknown custom_ids" if s.skipped else ""
@@ -439,7 +462,7 @@ def eval_cmd(
 
 def main() -> None:
     try:
-        app()
+        app(prog_name="extractor")
     except KeyboardInterrupt:
         err.print("extractor: interrupted", markup=False)
         sys.exit(130)

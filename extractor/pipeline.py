@@ -1,8 +1,9 @@
 """The batch job: read inputs, skip what is done, extract, verify, append; resumable and idempotent.
 
-Two drivers share the input side (dedup, resume, filters) and the output side (one whole JSON
-line per paper): a plain loop for the offline engine, and an asyncio loop for LLM engines with
-bounded in-flight work, an adaptive limiter, the cache and the cost budget.
+The drivers share the input side (`selection`: dedup, resume, filters) and the output side (one
+whole JSON line per paper, under the table's lock): a plain loop for sync engines, and an asyncio
+loop for concurrent engines with bounded in-flight work, the cache and the cost budget. Which
+driver runs follows the engine's declared capabilities.
 """
 
 from __future__ import annotations
@@ -16,13 +17,12 @@ from typing import Callable, Iterator, Optional
 from .cache import Cache
 from .costs import cost, estimate
 from .document import Document
-from .engines.base import ClaimDraft, EngineFailure, EngineResult
-from .errors import FatalEngineError, InputError, redact
+from .engines.base import ClaimDraft, Engine, EngineFailure, EngineResult
+from .errors import FatalEngineError, redact
 from .records import build_record, error_record
 from .schema import Paper, Record, Usage
-from .sources import read_papers
-from .sources.ids import version_number
-from .store import Done, TableWriter, compact, dumps, read_done
+from .selection import Counts, read_inputs, select
+from .store import TableLock, TableWriter, compact, dumps
 
 
 @dataclass
@@ -46,14 +46,9 @@ class Summary:
     papers: int = 0  # records written by this run
     ok: int = 0
     errors: int = 0
-    skipped: int = 0  # input lines/entries that are not usable papers
-    duplicates: int = 0
-    already_done: int = 0
-    filtered: int = 0
     numbers: int = 0
     verified: int = 0
     names: int = 0
-    failed_inputs: list[str] = field(default_factory=list)
     interrupted: bool = False
     budget_stopped: bool = False
     elapsed: float = 0.0
@@ -62,6 +57,14 @@ class Summary:
     cost: Optional[float] = None
     cache_hits: int = 0
     rate_limited: int = 0
+    selection: Counts = field(default_factory=Counts)  # what input selection set aside
+
+    # what selection set aside, by name (the summary JSON has them at the top level)
+    skipped = property(lambda self: self.selection.skipped)
+    duplicates = property(lambda self: self.selection.duplicates)
+    already_done = property(lambda self: self.selection.already_done)
+    filtered = property(lambda self: self.selection.filtered)
+    failed_inputs = property(lambda self: self.selection.failed_inputs)
 
     def line(self) -> str:
         rate = self.papers / self.elapsed if self.elapsed > 0 else 0.0
@@ -112,6 +115,10 @@ class Summary:
 
     def as_dict(self) -> dict:
         d = asdict(self)
+        sel = d.pop("selection")
+        sel.pop("supersedes", None)
+        sel.pop("with_categories", None)
+        d.update(sel)
         d["usage"] = self.usage.model_dump()
         d["exit_code"] = self.exit_code()
         d["papers_per_s"] = self.papers / self.elapsed if self.elapsed > 0 else 0.0
@@ -129,12 +136,6 @@ class Summary:
         return 0
 
 
-def _wanted(paper: Paper, categories: list[str]) -> bool:
-    if not categories:
-        return True
-    return any(c == want or c.startswith(want + ".") for c in paper.categories for want in categories)
-
-
 def _cached_result(value: dict) -> EngineResult:
     return EngineResult(
         system_name=value.get("system_name"),
@@ -147,17 +148,13 @@ def _cached_result(value: dict) -> EngineResult:
     )
 
 
-_DRAFT_FIELDS = ("text", "value", "low", "high", "unit", "qualifier", "metric", "direction", "kind", "baseline")
-
-
 def _cache_value(result: EngineResult) -> dict:
     """The model's answer as it gave it (verification runs again on a cache hit)."""
     return {
         "system_name": result.system_name,
         "problem": result.problem,
         "technique": result.technique,
-        "numbers": [n.answer if n.answer is not None else {k: getattr(n, k) for k in _DRAFT_FIELDS}
-                    for n in result.numbers],
+        "numbers": [n.as_answer() for n in result.numbers],
         "reasks": result.reasks,
         "mode": result.mode,
         "usage": result.usage.model_dump() if result.usage else None,
@@ -167,7 +164,7 @@ def _cache_value(result: EngineResult) -> dict:
 class Pipeline:
     def __init__(
         self,
-        engine,
+        engine: Engine,
         opts: RunOptions,
         warn: Callable[[str], None] = lambda s: None,
         on_record: Callable[[Record], None] = lambda r: None,
@@ -177,46 +174,14 @@ class Pipeline:
         self.warn = warn
         self.on_record = on_record
         self.summary = Summary()
-        self._needs_compaction = False
         self._cache: Optional[Cache] = None
 
     # -- input side -------------------------------------------------------------------------
-    def _papers(self) -> Iterator[Paper]:
-        """Papers to extract: filtered, deduplicated within the run and against the table."""
-        s, o = self.summary, self.opts
-        done = read_done(o.output) if o.output else Done()
-        seen: dict[str, int] = {}
-        emitted = 0
-        for spec in o.inputs:
-            try:
-                for item in read_papers(spec, arxiv_max=o.arxiv_max):
-                    if isinstance(item, InputError):
-                        s.skipped += 1
-                        self.warn(f"skipped: {item}")
-                        continue
-                    if not _wanted(item, o.categories):
-                        s.filtered += 1
-                        continue
-                    v = version_number(item.version)
-                    if item.id in seen:
-                        if v <= seen[item.id]:
-                            s.duplicates += 1
-                            continue
-                        self._needs_compaction = True  # a newer version supersedes the line written
-                    elif item.id in done.versions:
-                        retry = o.retry_errors and item.id in done.errors
-                        if v <= done.versions[item.id] and not retry:
-                            s.already_done += 1
-                            continue
-                        self._needs_compaction = True
-                    seen[item.id] = v
-                    if o.limit is not None and emitted >= o.limit:
-                        return
-                    emitted += 1
-                    yield item
-            except InputError as e:
-                s.failed_inputs.append(str(e))
-                self.warn(f"error: {e}")
+    def papers(self) -> Iterator[Paper]:
+        """The papers this run extracts: read, filtered, deduplicated, not yet in the table."""
+        o, counts = self.opts, self.summary.selection
+        return select(read_inputs(o.inputs, counts, self.warn, o.arxiv_max), o.output or None, counts,
+                      o.categories, o.retry_errors, o.limit)
 
     # -- output side ------------------------------------------------------------------------
     def _record(self, doc: Document, result: EngineResult) -> Record:
@@ -234,28 +199,42 @@ class Pipeline:
 
     # -- drivers ------------------------------------------------------------------------------
     def run(self) -> Summary:
+        """Extract every selected paper into the table, holding its lock from the first check to
+        the last write (and the compaction after it)."""
         t0 = time.monotonic()
+        lock = TableLock(self.opts.output).acquire()  # refused here, before any request, if it cannot write
         writer = TableWriter(self.opts.output)
         try:
-            if hasattr(self.engine, "aextract"):
+            if self.engine.capabilities.concurrent:
+                if self.opts.cache_path:
+                    self._cache = Cache(self.opts.cache_path, self.warn)
                 asyncio.run(self._run_async(writer))
             else:
-                for paper in self._papers():
+                for paper in self.papers():
                     self._write(writer, self._extract_sync(paper))
         except KeyboardInterrupt:
             self.summary.interrupted = True
         finally:
-            writer.close()
-            if self._cache is not None:
-                self.summary.cache_hits = self._cache.hits
-                self._cache.close()
-            limiter = getattr(self.engine, "limiter", None)
-            if limiter is not None:
-                self.summary.rate_limited = limiter.rate_limited
-            if self._needs_compaction and not self.summary.interrupted:
-                self.summary.compacted = compact(self.opts.output)
+            try:
+                writer.close()
+                if self._cache is not None:
+                    self.summary.cache_hits = self._cache.hits
+                    self._cache.close()
+                self.summary.rate_limited = self.engine.stats().get("rate_limited", 0)
+                if self.summary.selection.supersedes and not self.summary.interrupted:
+                    self.summary.compacted = compact(self.opts.output)
+            finally:
+                lock.release()
             self.summary.elapsed = time.monotonic() - t0
+        self._explain_empty_filter()
         return self.summary
+
+    def _explain_empty_filter(self) -> None:
+        sel = self.summary.selection
+        if self.opts.categories and sel.filtered and not self.summary.papers and not sel.already_done \
+                and not sel.with_categories:
+            self.warn(f"warning: --category {' '.join(self.opts.categories)} kept no papers: the input gives no "
+                      "categories (an RSS feed or a JSONL/CSV without a categories field)")
 
     def _failure(self, paper: Paper, e: Exception) -> Record:
         """One bad abstract becomes an error record; it must not cost the batch."""
@@ -292,12 +271,10 @@ class Pipeline:
         that arrive together would stay together (measured: ~10 ms more per request at 64 in
         flight). Memory stays flat: papers are read 256 at a time, only as workers ask for them."""
         o, s, eng = self.opts, self.summary, self.engine
-        if o.cache_path:
-            self._cache = Cache(o.cache_path)
         need_estimate = o.max_cost is not None or o.tpm is not None
         # counting tokens loads the tokenizer: only when a budget or a token cap needs estimates
-        overhead = (eng.prompt_overhead() if hasattr(eng, "prompt_overhead") else 600) if need_estimate else 0
-        papers = self._papers()
+        overhead = eng.prompt_overhead() if need_estimate else 0
+        papers = self.papers()
         buffered: list[Paper] = []
         exhausted = False
         stopped = False
@@ -324,7 +301,7 @@ class Pipeline:
                 if paper is None:
                     return
                 key = None
-                if self._cache is not None:
+                if self._cache is not None and self._cache.usable:
                     key = Cache.key(eng.name, eng.model, eng.prompt_hash, paper.title, paper.abstract)
                     hit = self._cache.get(key)
                     if hit is not None:
@@ -342,9 +319,9 @@ class Pipeline:
                     rec, result = await self._extract_async(paper, est)
                 finally:
                     committed -= est_cost
-                if result is not None and rec.status == "ok" and key is not None:
-                    self._cache.put(key, _cache_value(result))
                 self._write(writer, rec)  # a whole line, at once: what finished is never lost
+                if result is not None and rec.status == "ok" and key is not None and self._cache is not None:
+                    self._cache.put(key, _cache_value(result))  # after the record: a cache fault costs nothing
 
         workers = [asyncio.create_task(worker()) for _ in range(max(1, o.concurrency))]
         try:

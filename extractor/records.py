@@ -8,6 +8,7 @@ from typing import Optional
 from . import __version__
 from .document import Document
 from .engines.base import EngineResult
+from .limits import MAX_SENTENCE
 from .schema import Paper, Provenance, Record, Usage
 from .text import clean_text
 from .verify import uncovered_numbers, verify_claims, verify_name
@@ -37,7 +38,11 @@ def _name(value) -> Optional[str]:
 
 
 def _sentence_field(value) -> Optional[str]:
+    """A problem or technique sentence: text, at most MAX_SENTENCE characters (an unbroken text
+    is no sentence)."""
     text = clean_text(str(value)) if value is not None else ""
+    if len(text) > MAX_SENTENCE:
+        text = text[:MAX_SENTENCE].rsplit(" ", 1)[0] + "…"
     return text or None
 
 

@@ -10,6 +10,9 @@ from typing import Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from .limits import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_ID, MAX_TITLE
+from .text import clean_text
+
 SCHEMA_VERSION = "1.1"
 
 Kind = Literal["result", "context", "setup"]
@@ -38,6 +41,34 @@ class Paper(BaseModel):
     journal_ref: Optional[str] = None
     doi: Optional[str] = None
     source: Optional[str] = None  # "file.jsonl:17" or "feed.xml#3": where the paper was read
+
+    @classmethod
+    def of(cls, **fields) -> "Paper":
+        """A paper from an input's fields: text as a reader sees it (no invisible or control
+        characters, whitespace collapsed), every length within its limit (else ValueError)."""
+        for key in ("title", "abstract"):
+            fields[key] = clean_text(fields.get(key))
+        for key in ("version", "published", "updated", "primary_category", "url", "pdf_url", "comment",
+                    "journal_ref", "doi"):
+            if fields.get(key) is not None:
+                fields[key] = clean_text(fields[key]) or None
+        fields["authors"] = [a for a in (clean_text(x) for x in fields.get("authors") or []) if a]
+        fields["categories"] = [c for c in (clean_text(x) for x in fields.get("categories") or []) if c]
+        for key, limit, what in (("id", MAX_ID, "an id"), ("title", MAX_TITLE, "a title"),
+                                 ("abstract", MAX_ABSTRACT, "an abstract")):
+            if len(fields.get(key) or "") > limit:
+                raise ValueError(f"{what} of {len(fields[key]):,} characters (the limit is {limit:,})")
+        if len(fields["authors"]) > MAX_AUTHORS:
+            raise ValueError(f"{len(fields['authors']):,} authors (the limit is {MAX_AUTHORS:,})")
+        for key in ("comment", "journal_ref", "doi", "url", "pdf_url", "published", "updated", "version",
+                    "primary_category"):
+            if len(fields.get(key) or "") > MAX_FIELD:
+                raise ValueError(f"field {key!r} of {len(fields[key]):,} characters (the limit is {MAX_FIELD:,})")
+        if any(len(a) > MAX_FIELD for a in fields["authors"] + fields["categories"]):
+            raise ValueError(f"an author or category longer than {MAX_FIELD:,} characters")
+        if not fields["abstract"]:
+            raise LookupError("no abstract")
+        return cls(**fields)
 
 
 class HeadlineNumber(BaseModel):

@@ -1,34 +1,164 @@
-"""The output table: append-only JSONL that survives crashes, and resume state read from it.
+"""The output table: append-only JSONL that survives crashes, one writer at a time, and resume
+state read from it.
 
 Each record is one `write()` of one whole line to a file opened in append mode, flushed (and
-fsynced in batches). A `kill -9` can leave at most a partial last line, which the next run trims
+fsynced once a second). A `kill -9` can leave at most a partial last line, which the next run trims
 before it appends. Superseded lines (an older arXiv version, an error later retried) are dropped
-by `compact()`, which rewrites through a temp file and an atomic rename.
+by `compact()`, which rewrites through a temp file and an atomic rename, under the table's lock.
+One table has one writer: every run that writes a table holds an exclusive `fcntl.flock` on
+`<table>.lock` for as long as it runs; a second writer is refused, naming the holder's pid.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import io
 import os
+import sqlite3
+import tempfile
 import time
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator
+from typing import Iterator, Optional
 
 import orjson
 
 from .errors import InputError
+from .limits import IDS_IN_MEMORY, size
+from .lines import bounded_lines
 from .sources.ids import version_number
+
+MAX_LINE = 8 * 1024 * 1024  # bytes of one table line a reader takes (a record is a few KB)
+
+
+class TableLock:
+    """One table, one writer: an exclusive flock on `<table>.lock`, held until released (or the
+    process ends, however it ends: the kernel drops the lock of a killed process)."""
+
+    def __init__(self, table: str):
+        self.table = table
+        self.path = table + ".lock"
+        self._fd: Optional[int] = None
+
+    def acquire(self) -> "TableLock":
+        try:
+            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        except OSError as e:
+            raise InputError(f"{self.table}: cannot write there ({e.strerror})") from None
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            try:
+                holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
+            finally:
+                os.close(fd)
+            raise InputError(f"{self.table} is being written by another extractor run (pid {holder}); "
+                             "wait for it to finish, or write another table") from None
+        os.ftruncate(fd, 0)
+        os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
+        self._fd = fd
+        if os.path.exists(self.table) and not os.access(self.table, os.W_OK):
+            self.release()
+            raise InputError(f"{self.table}: cannot write (permission denied)")
+        return self
+
+    def release(self) -> None:
+        if self._fd is not None:
+            fcntl.flock(self._fd, fcntl.LOCK_UN)
+            os.close(self._fd)
+            self._fd = None
+
+    def __enter__(self) -> "TableLock":
+        return self.acquire()
+
+    def __exit__(self, *exc) -> None:
+        self.release()
+
+
+class IdIndex:
+    """id -> two integers (a version and a flag, or a line number) for every paper of a table or
+    a run: in memory up to `limit` ids, in a temporary SQLite file past that, so that memory stays
+    flat on any input (the Kaggle snapshot has 2.8 million ids)."""
+
+    def __init__(self, limit: int = IDS_IN_MEMORY):
+        self.limit = limit
+        self._mem: dict[str, tuple[int, int]] = {}
+        self._db: Optional[sqlite3.Connection] = None
+        self._dir: Optional[str] = None
+        self._pending = 0
+
+    def _spill(self) -> None:
+        self._dir = tempfile.mkdtemp(prefix="extractor-ids-")
+        db = sqlite3.connect(os.path.join(self._dir, "ids.sqlite"), isolation_level=None)
+        db.execute("PRAGMA journal_mode=OFF")
+        db.execute("PRAGMA synchronous=OFF")
+        db.execute("PRAGMA cache_size=-8000")  # 8 MB
+        db.execute("CREATE TABLE ids (id TEXT PRIMARY KEY, a INTEGER, b INTEGER)")
+        db.execute("BEGIN")
+        db.executemany("INSERT INTO ids VALUES (?, ?, ?)", ((k, a, b) for k, (a, b) in self._mem.items()))
+        self._mem = {}
+        self._db = db
+
+    def get(self, key: str) -> Optional[tuple[int, int]]:
+        if self._db is None:
+            return self._mem.get(key)
+        row = self._db.execute("SELECT a, b FROM ids WHERE id = ?", (key,)).fetchone()
+        return (row[0], row[1]) if row else None
+
+    def __contains__(self, key: str) -> bool:
+        return self.get(key) is not None
+
+    def set(self, key: str, a: int, b: int) -> None:
+        if self._db is None:
+            self._mem[key] = (a, b)
+            if len(self._mem) > self.limit:
+                self._spill()
+            return
+        self._db.execute("INSERT OR REPLACE INTO ids VALUES (?, ?, ?)", (key, a, b))
+        self._pending += 1
+        if self._pending >= 10_000:  # commit in batches: one transaction per insert is slow
+            self._db.execute("COMMIT")
+            self._db.execute("BEGIN")
+            self._pending = 0
+
+    def items(self) -> Iterator[tuple[str, tuple[int, int]]]:
+        if self._db is None:
+            yield from list(self._mem.items())
+            return
+        for k, a, b in self._db.execute("SELECT id, a, b FROM ids"):
+            yield k, (a, b)
+
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.close()
+            self._db = None
+        if self._dir is not None:
+            for name in os.listdir(self._dir):
+                os.unlink(os.path.join(self._dir, name))
+            os.rmdir(self._dir)
+            self._dir = None
 
 
 @dataclass
 class Done:
-    """What an existing table already holds, by paper id."""
+    """What an existing table already holds, by paper id: (highest version, 1 if its last line is
+    an error record)."""
 
-    versions: dict[str, int] = field(default_factory=dict)
-    errors: set[str] = field(default_factory=set)
+    index: IdIndex = field(default_factory=IdIndex)
     lines: int = 0
     superseded: int = 0  # lines that a later line for the same id replaces
+
+    def version(self, pid: str) -> Optional[int]:
+        got = self.index.get(pid)
+        return None if got is None else got[0]
+
+    def is_error(self, pid: str) -> bool:
+        got = self.index.get(pid)
+        return bool(got and got[1])
+
+    def close(self) -> None:
+        self.index.close()
 
 
 @contextmanager
@@ -55,7 +185,10 @@ def iter_json_lines(path: str, key: str, what: str) -> Iterator[tuple[int, dict]
     except FileNotFoundError:
         raise InputError(f"{path}: no such file") from None
     with f:
-        for lineno, raw in enumerate(f, start=1):
+        for lineno, raw, length in bounded_lines(f, MAX_LINE):
+            if raw is None:
+                raise InputError(f"{path}:{lineno}: a line of {length:,} bytes is not {what} "
+                                 f"(the limit is {size(MAX_LINE)})")
             if not raw.strip():
                 continue
             try:
@@ -82,13 +215,10 @@ def read_done(path: str) -> Done:
         done.lines += 1
         pid = rec["id"]
         v = version_number(rec.get("version"))
-        if pid in done.versions:
+        had = done.index.get(pid)
+        if had is not None:
             done.superseded += 1
-        done.versions[pid] = max(v, done.versions.get(pid, 0))
-        if rec.get("status") == "error":
-            done.errors.add(pid)
-        else:
-            done.errors.discard(pid)
+        done.index.set(pid, max(v, had[0] if had else 0), int(rec.get("status") == "error"))
     return done
 
 
@@ -102,23 +232,34 @@ class TableWriter:
         self._f = None  # opened on the first record: a run that writes nothing creates nothing
 
     def write(self, record_json: bytes) -> None:
-        if self._f is None:
-            _trim_partial_line(self.path)
-            self._f = open(self.path, "ab")
-        # flushed per line: a killed process loses at most the line being written; fsynced once a
-        # second (and on close), so a power cut costs at most a second of work
-        self._f.write(record_json + b"\n")
-        self._f.flush()
-        now = time.monotonic()
-        if now - self._last_sync >= self.fsync_seconds:
-            os.fsync(self._f.fileno())
-            self._last_sync = now
+        try:
+            if self._f is None:
+                _trim_partial_line(self.path)
+                self._f = open(self.path, "ab")
+            # flushed per line: a killed process loses at most the line being written; fsynced once
+            # a second (and on close), so a power cut costs at most a second of work
+            self._f.write(record_json + b"\n")
+            self._f.flush()
+            now = time.monotonic()
+            if now - self._last_sync >= self.fsync_seconds:
+                os.fsync(self._f.fileno())
+                self._last_sync = now
+        except OSError as e:
+            # a disk that is full: the line being written may be partial; the next run trims it
+            raise InputError(f"{self.path}: cannot write ({e.strerror or e})") from None
 
     def close(self) -> None:
         if self._f is not None and not self._f.closed:
-            self._f.flush()
-            os.fsync(self._f.fileno())
-            self._f.close()
+            try:
+                self._f.flush()
+                os.fsync(self._f.fileno())
+            except OSError as e:
+                raise InputError(f"{self.path}: cannot write ({e.strerror or e})") from None
+            finally:
+                try:
+                    self._f.close()
+                except OSError:
+                    pass
 
     def __enter__(self) -> "TableWriter":
         return self
@@ -153,25 +294,33 @@ def _trim_partial_line(path: str) -> None:
 def compact(path: str) -> int:
     """Keep one line per id: the highest version, and among equals the last written.
 
-    Two passes over the file (constant memory apart from the id -> line map); rewrites through a
-    temp file and os.replace, so a crash leaves the old file intact. Returns lines dropped.
+    Two passes over the file, with the id -> line map in an IdIndex (flat memory on any table);
+    rewrites through a temp file and os.replace, so a crash leaves the old file intact. The caller
+    holds the table's lock: no one else appends while the file is replaced. Returns lines dropped.
     """
-    keep: dict[str, tuple[int, int]] = {}
-    for lineno, rec in iter_table(path):
-        v = version_number(rec.get("version"))
-        cur = keep.get(rec["id"])
-        if cur is None or v >= cur[0]:
-            keep[rec["id"]] = (v, lineno)
-    wanted = {ln for _, ln in keep.values()}
-    dropped = 0
-    with open(path, "rb") as src, atomic_write(path, "wb") as dst:
-        for lineno, raw in enumerate(src, start=1):
-            if not raw.strip():
-                continue
-            if lineno in wanted:
-                dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
-            else:
-                dropped += 1
+    keep = IdIndex()
+    try:
+        for lineno, rec in iter_table(path):
+            v = version_number(rec.get("version"))
+            cur = keep.get(rec["id"])
+            if cur is None or v >= cur[0]:
+                keep.set(rec["id"], v, lineno)
+        dropped = 0
+        with open(path, "rb") as src, atomic_write(path, "wb") as dst:
+            for lineno, raw, _ in bounded_lines(src, MAX_LINE):
+                if raw is None or not raw.strip():
+                    continue
+                try:
+                    pid = orjson.loads(raw)["id"]
+                except (orjson.JSONDecodeError, KeyError, TypeError):
+                    continue  # a partial last line: iter_table skipped it too
+                kept = keep.get(pid)
+                if kept is not None and kept[1] == lineno:
+                    dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
+                else:
+                    dropped += 1
+    finally:
+        keep.close()
     return dropped
 
 

@@ -30,6 +30,7 @@ from typing import Any, Iterator, Optional
 from .document import Document
 from .engines.base import ClaimDraft
 from .lexicon import GENERIC_NAME_WORDS, NAME_DETERMINERS
+from .limits import MAX_CLAIMS, MAX_SENTENCE
 from .metrics import content_words, shared
 from .quantities import Quantity, balance_math, parse_span
 from .respectively import Pairing, pair
@@ -39,7 +40,6 @@ from .units import canonical_unit, is_known, same_quantity, values_agree
 
 __all__ = ["verify_claims", "verify_name", "uncovered_numbers", "values_agree", "read_number", "reask_problems"]
 
-MAX_SENTENCE = 600  # characters of a claim's sentence kept in a record (an unbroken text is not a sentence)
 
 # --- reading what a claim says ------------------------------------------------------------------
 
@@ -555,7 +555,7 @@ def verify_claims(doc: Document, drafts: list[ClaimDraft]) -> list[HeadlineNumbe
     """Verify each claim against the abstract, in the engine's order; each claim gets its own
     occurrence of the text, never overlapping another claim's."""
     used: list[tuple[int, int]] = []
-    return [_verify_one(doc, d, used) for d in drafts]
+    return [_verify_one(doc, d, used) for d in drafts[:MAX_CLAIMS]]
 
 
 def reask_problems(numbers: list[HeadlineNumber]) -> list[str]:

@@ -15,6 +15,29 @@ EXTRA = ROOT / "tests" / "data" / "systems-abstracts-extra.jsonl"
 EXTRA_GOLD = ROOT / "tests" / "data" / "systems-abstracts-extra.gold.jsonl"
 
 
+_RSS_WRAPPER = """
+import runpy, sys
+sys.argv = ["extractor", *sys.argv[1:]]
+try:
+    runpy.run_module("extractor", run_name="__main__")
+finally:
+    # VmHWM: this process's own peak (ru_maxrss would carry the forking parent's over the exec)
+    hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
+    sys.stderr.write("\\nPEAK_RSS_KB=%s\\n" % hwm)
+"""
+
+
+def run_cli_rss(*args, env=None, timeout=300):
+    """Run the real CLI and measure its own peak resident memory: (result, peak MB)."""
+    e = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    e.update(env or {})
+    r = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *map(str, args)], capture_output=True, text=True,
+                       env=e, timeout=timeout)
+    peak = int(r.stderr.rsplit("PEAK_RSS_KB=", 1)[1].split()[0]) / 1024
+    r.stderr = r.stderr.rsplit("\nPEAK_RSS_KB=", 1)[0]
+    return r, peak
+
+
 def run_cli(*args, input=None, env=None, timeout=300, cwd=None):
     """Run the real CLI in a subprocess, as a user would."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
@@ -50,6 +73,20 @@ class LocalServer:
                 status, headers, payload = handler(req)
                 if payload is None:  # drop the connection without answering
                     self.close_connection = True
+                    return
+                if not isinstance(payload, (str, bytes)):  # an iterable of chunks, sent as they come
+                    self.send_response(status)
+                    for k, v in (headers or {}).items():
+                        self.send_header(k, v)
+                    self.send_header("connection", "close")
+                    self.end_headers()
+                    self.close_connection = True
+                    try:
+                        for chunk in payload:
+                            self.wfile.write(chunk)
+                            self.wfile.flush()
+                    except (BrokenPipeError, ConnectionResetError):
+                        pass
                     return
                 if isinstance(payload, str):
                     payload = payload.encode()

@@ -112,3 +112,19 @@ def test_extract_reads_an_arxiv_query_directly(tmp_path, server):
                 env={"EXTRACTOR_ARXIV_URL": s.url + "/api/query"})
     assert r.returncode == 0, r.stderr
     assert len(read_jsonl(out)) == 5
+
+
+def test_a_page_of_entries_already_seen_stops_the_fetch_and_progress_is_shown(tmp_path, server):
+    def repeating(req):
+        q = parse_qs(urlparse(req["path"]).query)
+        start = int(q["start"][0])
+        body = HEAD.format(total=1000) + "".join(ENTRIES[min(start, 4):min(start, 4) + 4]) + "</feed>"
+        return 200, {"content-type": "application/atom+xml"}, body  # from start=4 on, the same page
+
+    s = server(repeating)
+    r, out = fetch(s, tmp_path, "--max", "40", "--page-size", "4", "--delay", "0")
+    assert r.returncode == 0, r.stderr
+    assert len(s.requests) == 3  # pages at 0 and 4, then one that repeats the page at 4: stop
+    assert "fetched 4 of 40 entries" in r.stderr and "fetched 8 of 40 entries" in r.stderr
+    assert "repeats entries already fetched: stopping" in r.stderr
+    assert out.read_text().count("<entry") == 8

@@ -277,9 +277,11 @@ def test_batch_prepare_submit_download_ingest(tmp_path, server):
     assert good["system_name"] == "P1" and good["provenance"]["engine"] == "openai-batch"
     assert good["provenance"]["model"] == "gpt-4o-mini" and good["headline_numbers"][0]["verified"]
     assert good["abstract"][good["headline_numbers"][0]["start"]:good["headline_numbers"][0]["end"]] == "11%"
-    # ingesting again is idempotent
+    # ingesting again is idempotent; error records are redone only with --retry-errors, as in extract
     r = run_cli("batch", "ingest", *results, "--papers", sidecar, "-o", table)
-    assert "4 already done" in r.stderr and len(read_jsonl(table)) == 7
+    assert r.returncode == 0 and "7 already done" in r.stderr and len(read_jsonl(table)) == 7
+    r = run_cli("batch", "ingest", *results, "--papers", sidecar, "-o", table, "--retry-errors")
+    assert "3 records" in r.stderr and "4 already done" in r.stderr and len(read_jsonl(table)) == 7
 
 
 def test_ingest_flags_ungrounded_numbers_and_bad_lines(tmp_path):

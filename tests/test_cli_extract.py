@@ -245,5 +245,7 @@ def test_non_utf8_csv_names_the_line(tmp_path):
     src = tmp_path / "latin1.csv"
     src.write_bytes(b'id,title,abstract\n1,ok,"We present Foo, a tool. It is 2x faster."\n2,T\xe9st,"x"\n')
     r = run_cli("extract", src, "-o", tmp_path / "t.jsonl")
-    assert r.returncode == 2 and "Traceback" not in r.stderr
+    # the line is skipped, named, and the rows around it are read (as in JSONL)
+    assert r.returncode == 1 and "Traceback" not in r.stderr
     assert "latin1.csv:3: not UTF-8 text" in r.stderr
+    assert [x["id"] for x in read_jsonl(tmp_path / "t.jsonl")] == ["1"]

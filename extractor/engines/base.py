@@ -1,15 +1,21 @@
-"""The engine boundary: every engine turns a Paper into an EngineResult; nothing more.
+"""The engine boundary: every engine turns a Document into an EngineResult; nothing more.
 
-Engines differ only in how they obtain an answer. Validation of values, alignment to the
-abstract and verification happen afterwards, in one place (`extractor.records`).
+Engines differ only in how they obtain an answer. Validation of values, alignment to the abstract
+and verification happen afterwards, in one place (`extractor.records`, `extractor.verify`). An
+engine declares what it is (name, model, prompt hash) and what it can do (`Capabilities`); the
+pipeline, the CLI, dry runs and batch files ask those, never which engine they hold.
 """
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
-from typing import Any, Optional, Protocol
+from typing import TYPE_CHECKING, Any, Optional
 
-from ..schema import Paper, Usage
+from ..schema import Usage
+
+if TYPE_CHECKING:
+    from ..document import Document
 
 
 @dataclass
@@ -30,18 +36,23 @@ class ClaimDraft:
     start: Optional[int] = None  # where the engine found it, when it knows (the offline engine does)
     answer: Optional[dict] = None  # the model's own answer, kept in the record as model_answer
 
+    FIELDS = ("text", "value", "low", "high", "unit", "qualifier", "metric", "direction", "kind", "baseline")
+
     @classmethod
     def from_answer(cls, d: dict) -> "ClaimDraft":
         """A model's answer for one number, kept as given."""
-        fields = ("text", "value", "low", "high", "unit", "qualifier", "metric", "direction", "kind", "baseline")
-        return cls(**{k: d.get(k) for k in fields if k in d}, answer=dict(d))
+        return cls(**{k: d.get(k) for k in cls.FIELDS if k in d}, answer=dict(d))
+
+    def as_answer(self) -> dict:
+        """What the engine said, as a plain dict (for the cache)."""
+        return self.answer if self.answer is not None else {k: getattr(self, k) for k in self.FIELDS}
 
 
 @dataclass
 class EngineResult:
-    system_name: Optional[str]
-    problem: Optional[str]
-    technique: Optional[str]
+    system_name: Any
+    problem: Any
+    technique: Any
     numbers: list[ClaimDraft]
     usage: Optional[Usage] = None
     reasks: int = 0
@@ -58,9 +69,42 @@ class EngineFailure(Exception):
         self.reasks = reasks
 
 
-class Engine(Protocol):
-    name: str  # "offline", "openai"
-    model: Optional[str]
-    prompt_hash: Optional[str]
+@dataclass(frozen=True)
+class Capabilities:
+    """What an engine can do, for the code that drives it."""
 
-    def extract(self, paper: Paper) -> EngineResult: ...
+    networked: bool = False  # talks to an endpoint: the cache applies, outputs are checked first
+    priced: bool = False  # costs money per token: prices, --max-cost, --dry-run estimates
+    concurrent: bool = False  # async (`aextract`): many papers in flight on one event loop
+    parallel: bool = False  # CPU-bound and picklable: runs in worker processes (`--workers`)
+
+
+class Engine:
+    """The contract, with defaults for what most engines do not need."""
+
+    name: str = "engine"
+    model: Optional[str] = None
+    prompt_hash: Optional[str] = None
+    capabilities = Capabilities()
+
+    def extract(self, doc: "Document") -> EngineResult:
+        raise NotImplementedError
+
+    async def aextract(self, doc: "Document", est_tokens: int = 0) -> EngineResult:
+        return self.extract(doc)
+
+    async def aclose(self) -> None:
+        return None
+
+    def prompt_overhead(self) -> int:
+        """Prompt tokens per request besides the paper (0 for engines that send no prompt)."""
+        return 0
+
+    def stats(self) -> dict:
+        """Counters for the run's summary (e.g. rate-limit answers seen)."""
+        return {}
+
+    def close(self) -> None:
+        """Release what the engine holds (sync engines); concurrent engines use aclose()."""
+        if self.capabilities.concurrent:
+            asyncio.run(self.aclose())

@@ -15,7 +15,7 @@ from typing import Iterator, Optional
 from ..document import Document
 from ..quantities import Quantity
 from ..text import Sentence, lower_same_length, plain
-from .base import ClaimDraft, EngineResult
+from .base import Capabilities, ClaimDraft, Engine, EngineResult
 
 RULES_VERSION = "offline-rules/1"
 
@@ -555,10 +555,17 @@ def _kind(q: Quantity, s_idx: int, intro: Optional[int], facts: _SentenceFacts, 
 _LIST_SEP = re.compile(r"^(?:,\s*|\s+and\s+|,\s+and\s+|\s*/\s*|\s+or\s+)$")
 
 
-class OfflineEngine:
+class OfflineEngine(Engine):
+    """Deterministic rules, no model: the engine of a machine with no endpoint configured."""
+
     name = "offline"
     model = RULES_VERSION
     prompt_hash = None
+    capabilities = Capabilities(parallel=True)
+
+    @classmethod
+    def from_options(cls, options) -> "OfflineEngine":
+        return cls()
 
     def extract(self, doc: Document) -> EngineResult:
         return extract_offline(doc)

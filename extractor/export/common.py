@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterable, Optional
+from urllib.parse import quote, urlsplit
 
 from ..text import plain
 
@@ -158,6 +160,34 @@ def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
             "error": rec.get("error") or "",
             "url": rec.get("url") or "",
         }
+
+
+_URL_UNSAFE = re.compile(r"[\x00-\x20\x7f<>\"'`\\]")
+
+
+def safe_url(url: Optional[str]) -> Optional[str]:
+    """A link target safe in every format: an absolute http(s) URL with a host. Anything else
+    (javascript:, data:, file:///etc/passwd, \\\\host\\share, a relative path) is no link; the
+    text is still shown, as text. Characters that could end the link in Markdown or HTML are
+    percent-encoded."""
+    if not url or not isinstance(url, str) or len(url) > 2048:
+        return None
+    u = url.strip()
+    try:
+        parts = urlsplit(u)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc or _URL_UNSAFE.search(parts.netloc):
+        return None
+    def enc(part: str) -> str:  # "(", ")", "[", "]", spaces, quotes: what could end a link in Markdown or HTML
+        return quote(part, safe="/:@!$&*+,;=%-._~?")
+
+    link = f"{parts.scheme}://{parts.netloc}{enc(parts.path)}"
+    if parts.query:
+        link += "?" + enc(parts.query)
+    if parts.fragment:
+        link += "#" + enc(parts.fragment)
+    return link
 
 
 def safe_text(s: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import csv
 import os
+import zipfile
 from datetime import datetime, timezone
 from typing import Optional
 
@@ -18,6 +19,7 @@ import orjson
 from ..document import Document
 from ..engines.base import ClaimDraft
 from ..errors import InputError
+from ..limits import MAX_SHEET_BYTES, MAX_SHEET_ROWS, size
 from ..store import atomic_write
 from ..units import canonical_unit
 from ..verify import verify_claims
@@ -41,16 +43,25 @@ def read_sheet(path: str) -> dict[str, list[tuple[int, dict]]]:
     if path.lower().endswith(".xlsx"):
         from openpyxl import load_workbook
 
+        _check_zip(path)
         try:
-            wb = load_workbook(path, read_only=True, data_only=True)
+            # formulas as formulas (data_only=False): a value a reviewer typed as a formula has no
+            # cached result in a file openpyxl wrote, and must not be read as empty
+            wb = load_workbook(path, read_only=True, data_only=False)
         except Exception as e:
             raise ReviewError(f"{path}: not a readable XLSX file ({e.__class__.__name__})") from None
-        if "Claims" not in wb.sheetnames:
-            raise ReviewError(f"{path}: no sheet named 'Claims' (sheets: {', '.join(wb.sheetnames)})")
-        out = {"claims": _xlsx_rows(wb["Claims"], path, REQUIRED), "uncovered": []}
-        if "Uncovered" in wb.sheetnames:
-            out["uncovered"] = _xlsx_rows(wb["Uncovered"], path, REQUIRED_UNCOVERED)
-        wb.close()
+        try:
+            if "Claims" not in wb.sheetnames:
+                raise ReviewError(f"{path}: no sheet named 'Claims' (sheets: {', '.join(wb.sheetnames)})")
+            out = {"claims": _xlsx_rows(wb["Claims"], path, REQUIRED), "uncovered": []}
+            if "Uncovered" in wb.sheetnames:
+                out["uncovered"] = _xlsx_rows(wb["Uncovered"], path, REQUIRED_UNCOVERED)
+        except ReviewError:
+            raise
+        except Exception as e:  # a damaged sheet inside a valid zip
+            raise ReviewError(f"{path}: a sheet cannot be read ({e.__class__.__name__}: {str(e)[:100]})") from None
+        finally:
+            wb.close()
         return out
     if path.lower().endswith(".csv"):
         try:
@@ -70,15 +81,40 @@ def read_sheet(path: str) -> dict[str, list[tuple[int, dict]]]:
     raise ReviewError(f"{path}: expected a .xlsx or .csv file exported by 'extractor export'")
 
 
+def _check_zip(path: str) -> None:
+    """An .xlsx is a zip: refuse one that would unpack to more than the limit (a zip bomb of a few
+    MB unpacks to gigabytes). The sizes are the archive's own; a member that lies about its size
+    fails its CRC check when read."""
+    try:
+        with zipfile.ZipFile(path) as z:
+            members = z.infolist()
+    except (zipfile.BadZipFile, OSError) as e:
+        raise ReviewError(f"{path}: not a readable XLSX file ({e.__class__.__name__})") from None
+    total = sum(m.file_size for m in members)
+    if total > MAX_SHEET_BYTES:
+        raise ReviewError(f"{path}: unpacks to {total / 1e6:,.0f} MB, more than the limit of "
+                          f"{size(MAX_SHEET_BYTES)} for a reviewed sheet")
+
+
 def _xlsx_rows(ws, path: str, required: list[str]) -> list[tuple[int, dict]]:
-    it = ws.iter_rows(values_only=True)
-    header = [str(h).strip() if h is not None else "" for h in next(it, [])]
-    rows = []
-    for r, vals in enumerate(it, start=2):
-        if vals is None or all(v is None or str(v).strip() == "" for v in vals):
-            continue
-        rows.append((r, {h: _cell(v) for h, v in zip(header, vals) if h}))
+    it = ws.iter_rows()
+    header = [str(c.value).strip() if c.value is not None else "" for c in next(it, [])]
     _check_columns(f"{path} ({ws.title})", header, required)
+    rows = []
+    for r, cells in enumerate(it, start=2):
+        if r > MAX_SHEET_ROWS:
+            raise ReviewError(f"{path} ({ws.title}): more than {MAX_SHEET_ROWS:,} rows")
+        vals = {}
+        for h, c in zip(header, cells):
+            if not h:
+                continue
+            if getattr(c, "data_type", None) == "f":
+                # refused, not read as empty: the row is reported and nothing is written
+                vals["__problem__"] = f"column {h} holds a formula ({str(c.value)[:40]}); type the value itself"
+                continue
+            vals[h] = _cell(c.value)
+        if any(v.strip() for v in vals.values()):
+            rows.append((r, vals))
     return rows
 
 
@@ -140,6 +176,9 @@ def apply_review(table: list[dict], sheets: dict[str, list[tuple[int, dict]]] | 
         cid = (row.get("claim_id") or "").strip()
         decision = (row.get("decision") or "").strip().lower()
         where = f"row {rownum}"
+        if "__problem__" in row:
+            problems.append(f"{where}: {row['__problem__']}")
+            continue
         parsed = split_claim_id(cid)
         if parsed is None or parsed[0] not in by_id:
             problems.append(f"{where}: unknown claim id {cid!r}")
@@ -218,6 +257,9 @@ def _add_uncovered(out: list[dict], by_id: dict[str, int], rows: list[tuple[int,
     seen: set[str] = set()
     for rownum, row in rows:
         where = f"Uncovered row {rownum}"
+        if "__problem__" in row:
+            problems.append(f"{where}: {row['__problem__']}")
+            continue
         uid = (row.get("uncovered_id") or "").strip()
         decision = (row.get("decision") or "").strip().lower()
         if not decision:

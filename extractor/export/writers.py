@@ -10,7 +10,7 @@ import html
 from ..store import atomic_write
 from .common import (
     CLAIM_COLUMNS, DECISIONS, FORMULA_START, PAPER_COLUMNS, UNCOVERED_COLUMNS, UNCOVERED_DECISIONS, claim_rows,
-    describe, fmt_number, paper_rows, review_of, safe_text, uncovered_rows,
+    describe, fmt_number, paper_rows, review_of, safe_text, safe_url, uncovered_rows,
 )
 
 FORMATS = ("xlsx", "csv", "md", "html")
@@ -20,6 +20,7 @@ FORMATS = ("xlsx", "csv", "md", "html")
 
 def write_xlsx(records: list[dict], path: str) -> None:
     from openpyxl import Workbook
+    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
     from openpyxl.styles import Alignment, Font, PatternFill
     from openpyxl.utils import get_column_letter
     from openpyxl.worksheet.datavalidation import DataValidation
@@ -35,6 +36,7 @@ def write_xlsx(records: list[dict], path: str) -> None:
     def put(ws, row, col, value):
         cell = ws.cell(row=row, column=col)
         if isinstance(value, str):
+            value = ILLEGAL_CHARACTERS_RE.sub(" ", value)  # control characters: no XLSX cell takes them
             cell.value = value
             cell.data_type = "s"  # never a formula, whatever the text starts with
             if value.startswith(FORMULA_START):
@@ -76,8 +78,9 @@ def write_xlsx(records: list[dict], path: str) -> None:
                   "error": 30, "url": 30},
                  {"title", "problem", "technique", "headline_numbers", "error"})
     for r, row in enumerate(prows, start=2):
-        if row["url"]:
-            ws.cell(row=r, column=1).hyperlink = row["url"]
+        link = safe_url(row["url"])
+        if link:  # only http(s): a javascript:, data: or file: url stays text
+            ws.cell(row=r, column=1).hyperlink = link
             ws.cell(row=r, column=1).font = Font(color="0563C1", underline="single")
         if row["unverified_claims"]:
             ws.cell(row=r, column=PAPER_COLUMNS.index("unverified_claims") + 1).fill = bad_fill
@@ -174,7 +177,8 @@ def write_markdown(records: list[dict], path: str) -> None:
     lines = ["| Paper | System | Problem | Technique | Headline numbers |", "| --- | --- | --- | --- | --- |"]
     for rec in records:
         title = _md(rec.get("title"))
-        paper = f"[{title}]({rec['url']})" if rec.get("url") else title
+        link = safe_url(rec.get("url"))
+        paper = f"[{title}](<{link}>)" if link else title
         system = _md(rec.get("system_name") or "—")
         if rec.get("system_name") and rec.get("system_name_verified") is False:
             system += " (unverified)"
@@ -251,7 +255,8 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
         results = [n for n in nums if n.get("kind") == "result" and review_of(n).get("decision") != "reject"]
         good = [n for n in results if n.get("verified")]
         bad = [n for n in results if not n.get("verified")]
-        link = f'<a href="{e(rec["url"], quote=True)}">{e(rec["id"])}</a>' if rec.get("url") else e(rec["id"])
+        href = safe_url(rec.get("url"))
+        link = f'<a href="{e(href, quote=True)}">{e(rec["id"])}</a>' if href else e(rec["id"])
         system = e(rec.get("system_name") or "—")
         if rec.get("system_name") and rec.get("system_name_verified") is False:
             system += ' <span class="bad-text">(unverified)</span>'

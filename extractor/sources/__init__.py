@@ -6,12 +6,14 @@ import io
 import os
 import sys
 import tempfile
+import time
 from contextlib import contextmanager
 from typing import Iterator
 
 import httpx
 
 from ..errors import InputError
+from ..limits import DOWNLOAD_SECONDS, MAX_DOWNLOAD, size
 from ..schema import Paper
 from .arxiv_api import ArxivClient
 from .feeds import papers_from_elements, read_feed
@@ -53,7 +55,14 @@ def _open(spec: str) -> Iterator[io.BufferedReader]:
                 with httpx.stream("GET", spec, follow_redirects=True, timeout=60) as r:
                     if r.status_code != 200:
                         raise InputError(f"{spec}: HTTP {r.status_code}")
+                    got, deadline = 0, time.monotonic() + DOWNLOAD_SECONDS
                     for chunk in r.iter_bytes():
+                        got += len(chunk)
+                        if time.monotonic() > deadline:
+                            raise InputError(f"{spec}: the download took longer than {DOWNLOAD_SECONDS} s")
+                        if got > MAX_DOWNLOAD:
+                            raise InputError(f"{spec}: larger than {size(MAX_DOWNLOAD)} (the limit for one "
+                                             "download); save it and give the file")
                         tmp.write(chunk)
             except httpx.HTTPError as e:
                 raise InputError(f"{spec}: unreachable ({e.__class__.__name__}: {e})") from None

@@ -18,6 +18,7 @@ import httpx
 from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
 
 from ..errors import InputError
+from ..limits import MAX_API_PAGE, size
 from .feeds import ATOM, iter_entry_elements
 
 DEFAULT_BASE_URL = "https://export.arxiv.org/api/query"
@@ -62,6 +63,7 @@ class ArxivClient:
         self.delay = delay
         self.attempts = attempts
         self.log = log
+        self.timeout = timeout
         self._last = 0.0
         self._http = httpx.Client(timeout=timeout, headers={"User-Agent": "extractor (arXiv abstracts tool)"})
 
@@ -76,7 +78,7 @@ class ArxivClient:
     def _get_once(self, params: dict) -> bytes:
         self._polite_wait()
         try:
-            resp = self._http.get(self.base_url, params=params)
+            resp, body = self._read(params)
         except httpx.TransportError as e:
             raise Throttled(f"cannot reach {self.base_url}: {e.__class__.__name__}") from None
         finally:
@@ -88,11 +90,25 @@ class ArxivClient:
             raise Throttled(f"HTTP {resp.status_code}", _retry_after(resp))
         if resp.status_code != 200:
             raise InputError(f"arXiv API: HTTP {resp.status_code} for {resp.url}")
-        body = resp.content
         if body.strip().startswith(b"Rate exceeded"):
             self.log("arXiv says 'Rate exceeded.', retrying")
             raise Throttled("Rate exceeded.", _retry_after(resp))
         return body
+
+    def _read(self, params: dict) -> tuple[httpx.Response, bytes]:
+        """One GET, read with a size cap and a deadline for the whole reply (a server that drips a
+        byte at a time cannot hold the run)."""
+        deadline = time.monotonic() + self.timeout * 4
+        chunks, got = [], 0
+        with self._http.stream("GET", self.base_url, params=params) as resp:
+            for chunk in resp.iter_bytes():
+                got += len(chunk)
+                if got > MAX_API_PAGE:
+                    raise InputError(f"arXiv API: a page larger than {size(MAX_API_PAGE)}")
+                if time.monotonic() > deadline:
+                    raise Throttled(f"a page took longer than {self.timeout * 4:g} s")
+                chunks.append(chunk)
+        return resp, b"".join(chunks)
 
     def get_page(self, query: str, start: int, size: int, sort_by: str | None = None, sort_order: str | None = None) -> bytes:
         params = {"search_query": query, "start": start, "max_results": size}
@@ -114,22 +130,34 @@ class ArxivClient:
     def iter_entries(
         self, query: str, max_results: int, page_size: int = 100, sort_by: str | None = None, sort_order: str | None = None
     ) -> Iterator[tuple[str, ET.Element]]:
-        """Yield raw Atom entry elements across pages until max_results or the end of results."""
+        """Yield raw Atom entry elements across pages until max_results, the end of results, or a
+        page that holds only entries already seen (arXiv at times serves a page twice)."""
         got = 0
+        seen: set[str] = set()
         while got < max_results:
             size = min(page_size, max_results - got)
             body = self.get_page(query, got, size, sort_by, sort_order)
             total = _total_results(body)
-            n = 0
+            n = fresh = 0
             try:
                 for kind, elem in iter_entry_elements(io.BytesIO(body), f"arXiv API page at start={got}"):
                     _raise_if_error_entry(elem)
                     n += 1
+                    eid = (elem.findtext(f"{{{ATOM}}}id") or "").strip()
+                    if eid in seen:
+                        continue
+                    seen.add(eid)
+                    fresh += 1
                     yield kind, elem
             except InputError as e:
                 if "feed has no entries" not in str(e):
                     raise
             got += n
+            of = f" of {min(total, max_results)}" if total is not None else ""
+            self.log(f"fetched {len(seen)}{of} entries")
+            if n and not fresh:
+                self.log(f"page at start={got - n} repeats entries already fetched: stopping")
+                break
             if n == 0 or (total is not None and got >= total):
                 break
         if got == 0:

@@ -15,6 +15,7 @@ from typing import BinaryIO, Iterator
 import feedparser
 
 from ..errors import InputError
+from ..limits import MAX_FEED_ENTRY, MAX_ID, size
 from ..schema import Paper
 from ..text import collapse_ws
 from .ids import abs_url, split_arxiv_id
@@ -31,12 +32,31 @@ _ENTRY_TAGS = {f"{{{ATOM}}}entry": "atom", "item": "rss", f"{{{RSS1}}}item": "rs
 _RSS_ABSTRACT = re.compile(r"^arXiv:\S+\s+Announce Type:\s*\S+\s+Abstract:\s*", re.I)
 
 
+class _Metered:
+    """A stream that counts the bytes read since the last entry ended, and refuses past a limit:
+    ElementTree holds an element whole, so a single entry of a gigabyte would be a gigabyte."""
+
+    def __init__(self, stream: BinaryIO, name: str, limit: int):
+        self.stream, self.name, self.limit = stream, name, limit
+        self.since = 0
+        self.entries = 0
+
+    def read(self, n: int = -1) -> bytes:
+        data = self.stream.read(n if n and n > 0 else 1 << 16)
+        self.since += len(data)
+        if self.since > self.limit:
+            raise InputError(f"{self.name}: entry {self.entries + 1} is larger than {size(self.limit)} "
+                             "(the limit for one feed entry)")
+        return data
+
+
 def iter_entry_elements(stream: BinaryIO, name: str) -> Iterator[tuple[str, ET.Element]]:
     """Yield (kind, element) for each entry/item, clearing parsed elements as we go."""
     root = None
     count = 0
+    metered = _Metered(stream, name, MAX_FEED_ENTRY)
     try:
-        for event, elem in ET.iterparse(stream, events=("start", "end")):
+        for event, elem in ET.iterparse(metered, events=("start", "end")):  # type: ignore[arg-type]
             if event == "start":
                 if root is None:
                     root = elem
@@ -44,6 +64,7 @@ def iter_entry_elements(stream: BinaryIO, name: str) -> Iterator[tuple[str, ET.E
             kind = _ENTRY_TAGS.get(elem.tag)
             if kind:
                 count += 1
+                metered.since, metered.entries = 0, count
                 yield kind, elem
                 elem.clear()
                 if root is not None:
@@ -82,6 +103,8 @@ def entry_to_paper(entry, source: str) -> Paper:
     raw_id = entry.get("id") or entry.get("link") or ""
     if not raw_id:
         raise ValueError("entry has no id or link")
+    if len(raw_id) > MAX_ID:
+        raise ValueError(f"an id of {len(raw_id):,} characters (the limit is {MAX_ID})")
     pid, version = split_arxiv_id(raw_id)
     if pid == raw_id and entry.get("link"):
         pid, version = split_arxiv_id(entry["link"])
@@ -91,7 +114,7 @@ def entry_to_paper(entry, source: str) -> Paper:
     pdf = next((l.get("href") for l in entry.get("links", []) if l.get("title") == "pdf"), None)
     cats = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
     prim = (entry.get("arxiv_primary_category") or {}).get("term") or (cats[0] if cats else None)
-    return Paper(
+    return Paper.of(
         id=pid,
         version=version,
         title=collapse_ws(entry.get("title")),
@@ -127,11 +150,11 @@ def papers_from_elements(elements: Iterator[tuple[str, ET.Element]], name: str) 
             raise InputError(f"{name}: arXiv API error: {collapse_ws(entry.get('summary'))}")
         try:
             paper = entry_to_paper(entry, f"{name}#{n}")
+        except LookupError:
+            yield InputError(f"{name}: entry {n}: no abstract")
+            continue
         except ValueError as e:
             yield InputError(f"{name}: entry {n}: {e}")
-            continue
-        if not paper.abstract:
-            yield InputError(f"{name}: entry {n} ({paper.id}): no abstract")
             continue
         yield paper
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 from typing import Optional
 
 from ...document import Document
@@ -18,7 +19,8 @@ from ...prompting import load_prompts
 from ...ratelimit import AdaptiveLimiter
 from ...schema import Usage
 from ...verify import generic_name, reask_problems, uncovered_numbers, verify_claims
-from ..base import EngineFailure, EngineResult
+from ...errors import ConfigError
+from ..base import Capabilities, Engine, EngineFailure, EngineResult
 from .protocol import MODES, Answer, Protocol, Reask, read_reply, usage_of
 from .transport import Transport, _short, describe
 
@@ -50,10 +52,25 @@ def problems_with(doc: Document, answer: Answer, uncovered: str = "no") -> Optio
     return " ".join(parts) or None
 
 
-class OpenAIEngine:
+class OpenAIEngine(Engine):
     """Any OpenAI-compatible chat-completions endpoint (OpenAI, Azure, vLLM, Ollama, llama.cpp)."""
 
     name = "openai"
+    capabilities = Capabilities(networked=True, priced=True, concurrent=True)
+
+    @classmethod
+    def from_options(cls, o) -> "OpenAIEngine":
+        model = o.model or os.environ.get("EXTRACTOR_MODEL")
+        if not model:
+            raise ConfigError("--model is required with the openai engine (or set EXTRACTOR_MODEL)")
+        if o.mode != "auto" and o.mode not in MODES:
+            raise ConfigError(f"--mode {o.mode!r}: choose auto, {', '.join(MODES)}")
+        return cls(model=model, base_url=o.base_url, prompts_dir=o.prompts, mode=o.mode, max_reasks=o.max_reasks,
+                   timeout=o.timeout, retries=o.retries, max_tokens=o.max_tokens, max_connections=o.concurrency,
+                   rpm=o.rpm, tpm=o.tpm, reask_uncovered=o.reask_uncovered)
+
+    def stats(self) -> dict:
+        return {"rate_limited": self.limiter.rate_limited}
 
     def __init__(self, model: str, base_url: Optional[str] = None, prompts_dir: Optional[str] = None,
                  mode: str = "auto", max_reasks: int = 2, timeout: float = 120.0, retries: int = 5,
@@ -114,7 +131,7 @@ class OpenAIEngine:
                             usage, self.max_reasks)
 
     def extract(self, doc: Document) -> EngineResult:
-        """Synchronous convenience for one paper (the batch pipeline uses aextract)."""
+        """Synchronous convenience for one paper (the pipeline uses aextract)."""
 
         async def run():
             try:

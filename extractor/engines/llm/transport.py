@@ -21,12 +21,13 @@ from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_aft
 from tenacity.wait import wait_random_exponential
 
 from ...errors import FatalEngineError, redact, register_secret
+from ...limits import MAX_REPLY, size
 from ...ratelimit import AdaptiveLimiter
 from ...schema import Usage
 from ..base import EngineFailure
 from .protocol import MODES
 
-MAX_REPLY_BYTES = 4 * 1024 * 1024  # a chat completion of 2,048 tokens is ~10 KB; past this, no reply
+MAX_REPLY_BYTES = MAX_REPLY  # a chat completion of 2,048 tokens is ~10 KB; past the limit, no reply
 MAX_RETRY_AFTER = 120.0  # seconds: a longer Retry-After is capped
 
 
@@ -197,11 +198,11 @@ class Transport:
                 # headers and transport stay the SDK's.
                 resp = await client.post(self._endpoint, cast_to=httpx.Response, body=body, stream=True)
                 try:
-                    chunks, size = [], 0
+                    chunks, got = [], 0
                     async for chunk in resp.aiter_bytes():
-                        size += len(chunk)
-                        if size > MAX_REPLY_BYTES:
-                            raise ReplyTooLarge(f"the reply is larger than {MAX_REPLY_BYTES // (1024 * 1024)} MB")
+                        got += len(chunk)
+                        if got > MAX_REPLY_BYTES:
+                            raise ReplyTooLarge(f"the reply is larger than {size(MAX_REPLY_BYTES)}")
                         chunks.append(chunk)
                 finally:
                     await resp.aclose()

@@ -1,0 +1,67 @@
+"""Engines by name, loaded lazily by import path (as langextract's providers/router does), so that
+the offline path never imports the openai SDK. The CLI, the pipeline and batch files create
+engines here and ask only their capabilities."""
+
+from __future__ import annotations
+
+import importlib
+import os
+from dataclasses import dataclass
+from typing import Callable, Optional
+
+from ..errors import ConfigError
+from .base import Engine
+
+_ENGINES: dict[str, str] = {
+    "offline": "extractor.engines.offline:OfflineEngine",
+    "openai": "extractor.engines.llm:OpenAIEngine",
+}
+
+
+@dataclass
+class EngineOptions:
+    """Every engine knob the CLI has; each engine reads the ones it needs."""
+
+    model: Optional[str] = None
+    base_url: Optional[str] = None
+    prompts: Optional[str] = None
+    mode: str = "auto"
+    max_reasks: int = 2
+    timeout: float = 120.0
+    retries: int = 5
+    max_tokens: int = 2048
+    concurrency: int = 16
+    rpm: Optional[float] = None
+    tpm: Optional[float] = None
+    reask_uncovered: bool = False
+
+
+def register(name: str, target: str) -> None:
+    """Register an engine class by import path, "package.module:ClassName"."""
+    _ENGINES[name] = target
+
+
+def names() -> list[str]:
+    return list(_ENGINES)
+
+
+def engine_class(name: str) -> type:
+    target = _ENGINES.get(name)
+    if target is None:
+        raise ConfigError(f"unknown engine {name!r} (choose auto, {', '.join(_ENGINES)})")
+    module, _, cls = target.partition(":")
+    return getattr(importlib.import_module(module), cls)
+
+
+def endpoint_configured(base_url: Optional[str]) -> bool:
+    """An LLM endpoint is configured: --base-url, or the openai SDK's own variables."""
+    return bool(base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"))
+
+
+def create(name: str, options: EngineOptions, note: Callable[[str], None] = lambda s: None) -> Engine:
+    """The engine `name` ("auto": the LLM engine when an endpoint is configured, else offline)."""
+    if name == "auto":
+        name = "openai" if endpoint_configured(options.base_url) else "offline"
+        if name == "offline":
+            note("no OPENAI_API_KEY, OPENAI_BASE_URL or --base-url set: using the offline engine (rules, no model)")
+    return engine_class(name).from_options(options)
