@@ -13,7 +13,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from .errors import ConfigError, ExtractorError, redact
+from .errors import ExtractorError, redact
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(

@@ -11,7 +11,6 @@ One table has one writer: every run that writes a table holds an exclusive `fcnt
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import io
 import os

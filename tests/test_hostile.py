@@ -16,7 +16,7 @@ import pytest
 from openpyxl import Workbook, load_workbook
 
 from conftest import read_jsonl, run_cli, run_cli_rss
-from openai_fake import PAPERS, answer, completion, error, for_paper, ok
+from openai_fake import PAPERS, answer, error, for_paper, ok
 
 FAST = {"EXTRACTOR_BACKOFF": "0.05"}
 KEY = "sk-proj-SECRETsecret1234567890abcdef"
