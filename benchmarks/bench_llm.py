@@ -28,12 +28,27 @@ sys.path.insert(0, str(ROOT))
 
 from sample_input import write_sample_jsonl  # noqa: E402
 
-REPLY = json.dumps({
-    "id": "chatcmpl-b", "object": "chat.completion", "created": 0, "model": "bench",
-    "choices": [{"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": json.dumps(
-        {"system_name": None, "problem": "p", "technique": "t", "headline_numbers": []})}}],
-    "usage": {"prompt_tokens": 700, "completion_tokens": 40, "total_tokens": 740},
-}).encode()
+REPLY = json.dumps(
+    {
+        "id": "chatcmpl-b",
+        "object": "chat.completion",
+        "created": 0,
+        "model": "bench",
+        "choices": [
+            {
+                "index": 0,
+                "finish_reason": "stop",
+                "message": {
+                    "role": "assistant",
+                    "content": json.dumps(
+                        {"system_name": None, "problem": "p", "technique": "t", "headline_numbers": []}
+                    ),
+                },
+            }
+        ],
+        "usage": {"prompt_tokens": 700, "completion_tokens": 40, "total_tokens": 740},
+    }
+).encode()
 
 
 def serve(port: int, latency: float) -> None:
@@ -50,8 +65,12 @@ def serve(port: int, latency: float) -> None:
                 if length:
                     await reader.readexactly(length)
                 await asyncio.sleep(latency)
-                writer.write(b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-                             + str(len(REPLY)).encode() + b"\r\n\r\n" + REPLY)
+                writer.write(
+                    b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
+                    + str(len(REPLY)).encode()
+                    + b"\r\n\r\n"
+                    + REPLY
+                )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionResetError):
             pass
@@ -66,7 +85,7 @@ def serve(port: int, latency: float) -> None:
     asyncio.run(main())
 
 
-BASELINE = r'''
+BASELINE = r"""
 import asyncio, json, sys, time
 import openai
 from extractor.prompting import load_prompts, strict_schema
@@ -96,9 +115,9 @@ async def main():
     print(f"run-seconds {time.perf_counter() - t0}")
 
 asyncio.run(main())
-'''
+"""
 
-MEASURE = r'''
+MEASURE = r"""
 import resource, subprocess, sys, time
 t = time.perf_counter()
 r = subprocess.run(sys.argv[1:], capture_output=True, text=True)
@@ -107,7 +126,7 @@ run = [l.split()[1] for l in r.stdout.splitlines() if l.startswith("run-seconds 
 print(dt, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024, r.returncode, run[0] if run else "nan")
 if r.returncode not in (0, 1):
     print(r.stderr[-2000:], file=sys.stderr)
-'''
+"""
 
 
 def measured(cmd: list[str]) -> tuple[float, float, float]:
@@ -142,39 +161,82 @@ def main() -> None:
     src = tmp / "in.jsonl"
     write_sample_jsonl(src, args.papers, authors=False)
     ideal = args.papers * args.latency / args.concurrency
-    env_cmd = [sys.executable, "-m", "extractor", "extract", str(src), "--model", "bench", "--base-url", url,
-               "--concurrency", str(args.concurrency), "--no-cache", "-q"]
+    env_cmd = [
+        sys.executable,
+        "-m",
+        "extractor",
+        "extract",
+        str(src),
+        "--model",
+        "bench",
+        "--base-url",
+        url,
+        "--concurrency",
+        str(args.concurrency),
+        "--no-cache",
+        "-q",
+    ]
     try:
         t_ours, rss_ours, run_ours = extractor_run(env_cmd + ["-o", str(tmp / "ours.jsonl")], tmp / "s1.json")
-        t_base, rss_base, run_base = measured([sys.executable, "-c", BASELINE, str(src), str(tmp / "base.jsonl"), url,
-                                     str(args.concurrency)])
+        t_base, rss_base, run_base = measured(
+            [sys.executable, "-c", BASELINE, str(src), str(tmp / "base.jsonl"), url, str(args.concurrency)]
+        )
         lines = sum(1 for _ in open(tmp / "ours.jsonl"))
         report = {
-            "papers": args.papers, "concurrency": args.concurrency, "latency_s": args.latency,
+            "papers": args.papers,
+            "concurrency": args.concurrency,
+            "latency_s": args.latency,
             "ideal_s": round(ideal, 2),
             # the run: from the start of the job (input opened, client made) to the last record written
-            "extractor_run_s": round(run_ours, 2), "extractor_run_vs_ideal": round(ideal / run_ours, 3),
-            "baseline_run_s": round(run_base, 2), "baseline_run_vs_ideal": round(ideal / run_base, 3),
+            "extractor_run_s": round(run_ours, 2),
+            "extractor_run_vs_ideal": round(ideal / run_ours, 3),
+            "baseline_run_s": round(run_base, 2),
+            "baseline_run_vs_ideal": round(ideal / run_base, 3),
             "extractor_vs_baseline_run": round(run_base / run_ours, 3),
             # the whole process: also interpreter start-up and imports (`import openai` alone is ~0.7 s)
-            "extractor_process_s": round(t_ours, 2), "extractor_process_vs_ideal": round(ideal / t_ours, 3),
-            "baseline_process_s": round(t_base, 2), "baseline_process_vs_ideal": round(ideal / t_base, 3),
+            "extractor_process_s": round(t_ours, 2),
+            "extractor_process_vs_ideal": round(ideal / t_ours, 3),
+            "baseline_process_s": round(t_base, 2),
+            "baseline_process_vs_ideal": round(ideal / t_base, 3),
             "extractor_vs_baseline_process": round(t_base / t_ours, 3),
-            "extractor_records": lines, "extractor_peak_rss_mb": round(rss_ours, 1),
+            "extractor_records": lines,
+            "extractor_peak_rss_mb": round(rss_ours, 1),
             "baseline_peak_rss_mb": round(rss_base, 1),
         }
         if args.rss_papers:
             big = tmp / "big.jsonl"
             write_sample_jsonl(big, args.rss_papers, authors=False)
             t_big, rss_big, run_big = extractor_run(
-                [sys.executable, "-m", "extractor", "extract", str(big), "--model", "bench", "--base-url", url,
-                 "--concurrency", str(args.concurrency), "--no-cache", "-q", "-o", str(tmp / "big-out.jsonl")],
-                tmp / "s2.json")
+                [
+                    sys.executable,
+                    "-m",
+                    "extractor",
+                    "extract",
+                    str(big),
+                    "--model",
+                    "bench",
+                    "--base-url",
+                    url,
+                    "--concurrency",
+                    str(args.concurrency),
+                    "--no-cache",
+                    "-q",
+                    "-o",
+                    str(tmp / "big-out.jsonl"),
+                ],
+                tmp / "s2.json",
+            )
             big_ideal = args.rss_papers * args.latency / args.concurrency
-            report.update({"rss_papers": args.rss_papers,
-                           "large_run_s": round(run_big, 2), "large_run_vs_ideal": round(big_ideal / run_big, 3),
-                           "large_process_s": round(t_big, 2), "large_process_vs_ideal": round(big_ideal / t_big, 3),
-                           "peak_rss_mb_large": round(rss_big, 1)})
+            report.update(
+                {
+                    "rss_papers": args.rss_papers,
+                    "large_run_s": round(run_big, 2),
+                    "large_run_vs_ideal": round(big_ideal / run_big, 3),
+                    "large_process_s": round(t_big, 2),
+                    "large_process_vs_ideal": round(big_ideal / t_big, 3),
+                    "peak_rss_mb_large": round(rss_big, 1),
+                }
+            )
         print(json.dumps(report, indent=2))
     finally:
         server.terminate()

@@ -24,7 +24,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 INPUTS = [ROOT / "data" / "arxiv-systems-2026-04.atom.xml", ROOT / "tests" / "data" / "systems-abstracts-extra.jsonl"]
-GOLDS = [ROOT / "data" / "arxiv-systems-2026-04.gold.jsonl", ROOT / "tests" / "data" / "systems-abstracts-extra.gold.jsonl"]
+GOLDS = [
+    ROOT / "data" / "arxiv-systems-2026-04.gold.jsonl",
+    ROOT / "tests" / "data" / "systems-abstracts-extra.gold.jsonl",
+]
 
 
 def cli(*args, **kw):
@@ -50,7 +53,9 @@ def main() -> None:
     examples = {json.loads(line)["title"] for line in open(ROOT / "prompts" / "examples.jsonl") if line.strip()}
     tmp = Path(tempfile.mkdtemp(prefix="eval-llm-"))
     inp, gold = tmp / "in.jsonl", tmp / "gold.jsonl"
-    gold_rows = {split_arxiv_id(json.loads(line)["id"])[0]: line for path in GOLDS for line in open(path) if line.strip()}
+    gold_rows = {
+        split_arxiv_id(json.loads(line)["id"])[0]: line for path in GOLDS for line in open(path) if line.strip()
+    }
     chosen = []
     for path in INPUTS:
         for p in read_papers(str(path)):
@@ -67,9 +72,30 @@ def main() -> None:
     out = Path(args.out) if args.out else tmp / "table.jsonl"
     summary = tmp / "summary.json"
     t0 = time.time()
-    r = cli("extract", inp, "-o", out, "--model", args.model, "--base-url", args.base_url, "--no-cache",
-            "--concurrency", args.concurrency, "--mode", args.mode, "--max-tokens", args.max_tokens,
-            "--max-reasks", args.max_reasks, "--timeout", args.timeout, "--summary-json", summary, "-q")
+    r = cli(
+        "extract",
+        inp,
+        "-o",
+        out,
+        "--model",
+        args.model,
+        "--base-url",
+        args.base_url,
+        "--no-cache",
+        "--concurrency",
+        args.concurrency,
+        "--mode",
+        args.mode,
+        "--max-tokens",
+        args.max_tokens,
+        "--max-reasks",
+        args.max_reasks,
+        "--timeout",
+        args.timeout,
+        "--summary-json",
+        summary,
+        "-q",
+    )
     wall = time.time() - t0
     if r.returncode not in (0, 1):
         sys.exit(f"extract failed: {r.stderr}")
@@ -83,7 +109,10 @@ def main() -> None:
     ok = [rec for rec in recs if rec["status"] == "ok"]
     n = max(len(claims), 1)
     report = {
-        "model": args.model, "papers": len(recs), "error_records": len(recs) - len(ok), "wall_s": round(wall, 1),
+        "model": args.model,
+        "papers": len(recs),
+        "error_records": len(recs) - len(ok),
+        "wall_s": round(wall, 1),
         "eval": {k: round(v, 3) if isinstance(v, float) else v for k, v in metrics.items()},
         "claims": len(claims),
         "verified_share": round(sum(x["verified"] for x in claims) / n, 3),

@@ -22,26 +22,43 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-WORK = r'''
+WORK = r"""
 import sys
 from itertools import islice
+from extractor.document import Document
 from extractor.sources import read_papers
-from extractor.engines.offline import OfflineEngine, extract_offline
+from extractor.engines.offline import OfflineEngine
 from extractor.records import build_record
 from extractor.store import dumps
 eng = OfflineEngine()
 src, n = sys.argv[1], int(sys.argv[2])
+def one(p):
+    doc = Document.of(p)
+    return dumps(build_record(doc, eng.extract(doc), eng))
 for p in islice(read_papers(src), 15):  # warm up: imports, compiled patterns
-    dumps(build_record(p, extract_offline(p), eng))
+    one(p)
 for p in islice(read_papers(src), n):
-    dumps(build_record(p, extract_offline(p), eng))
-'''
+    one(p)
+"""
 
 
 def instructions(src: Path, n: int) -> int:
     env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=str(ROOT))
-    r = subprocess.run(["valgrind", "--tool=callgrind", "--callgrind-out-file=/dev/null", sys.executable, "-c", WORK,
-                        str(src), str(n)], capture_output=True, text=True, env=env)
+    r = subprocess.run(
+        [
+            "valgrind",
+            "--tool=callgrind",
+            "--callgrind-out-file=/dev/null",
+            sys.executable,
+            "-c",
+            WORK,
+            str(src),
+            str(n),
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
     m = re.search(r"Collected : (\d+)", r.stderr)
     if not m:
         sys.exit(f"callgrind failed: {r.stderr[-500:]}")
@@ -60,10 +77,7 @@ def main() -> None:
         src = Path(tmp) / "in.jsonl"
         write_sample_jsonl(src, args.papers + 15)
         base, full = instructions(src, 0), instructions(src, args.papers)
-    import extractor
-
-    print(json.dumps({"papers": args.papers, "compiled": extractor.NATIVE,
-                      "instructions_per_paper": (full - base) // args.papers}))
+    print(json.dumps({"papers": args.papers, "instructions_per_paper": (full - base) // args.papers}))
 
 
 if __name__ == "__main__":

@@ -13,8 +13,9 @@ from __future__ import annotations
 import os
 import sqlite3
 import tempfile
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Callable, Iterator, Optional
+from typing import Optional
 
 import orjson
 
@@ -52,8 +53,14 @@ class Prepared:
     sidecar: str
 
 
-def prepare(papers: Iterator[Paper], protocol: Protocol, out: str, mode: str = "json_schema",
-            max_requests: int = MAX_REQUESTS, max_bytes: int = MAX_BYTES) -> Prepared:
+def prepare(
+    papers: Iterator[Paper],
+    protocol: Protocol,
+    out: str,
+    mode: str = "json_schema",
+    max_requests: int = MAX_REQUESTS,
+    max_bytes: int = MAX_BYTES,
+) -> Prepared:
     files: list[str] = []
     n_part, count, size, total = 0, 0, 0, 0
     f = None
@@ -74,8 +81,17 @@ def prepare(papers: Iterator[Paper], protocol: Protocol, out: str, mode: str = "
                 count += 1
                 size += len(line)
                 total += 1
-                side.write(orjson.dumps({"paper": paper.model_dump(), "model": protocol.model, "mode": mode,
-                                         "prompt_hash": protocol.prompts.hash}) + b"\n")
+                side.write(
+                    orjson.dumps(
+                        {
+                            "paper": paper.model_dump(),
+                            "model": protocol.model,
+                            "mode": mode,
+                            "prompt_hash": protocol.prompts.hash,
+                        }
+                    )
+                    + b"\n"
+                )
         if f is not None:
             f.close()
         for p in files:
@@ -121,8 +137,13 @@ def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
         db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
 
 
-def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str], None] = lambda s: None,
-           retry_errors: bool = False) -> Summary:
+def ingest(
+    results: list[str],
+    papers_path: str,
+    out: str,
+    warn: Callable[[str], None] = lambda s: None,
+    retry_errors: bool = False,
+) -> Summary:
     """Records from results files, selected as `extract` selects papers (a paper already in the
     table is skipped; an error record is redone with `retry_errors`); unknown custom_ids are
     counted as skipped."""
@@ -147,8 +168,9 @@ def ingest(results: list[str], papers_path: str, out: str, warn: Callable[[str],
     try:
         _index_sidecar(papers_path, db)
         with TableLock(out), TableWriter(out) as writer:
-            chosen = select(results_with_papers(), out, s.selection, retry_errors=retry_errors,
-                            paper_of=lambda item: item[0])
+            chosen = select(
+                results_with_papers(), out, s.selection, retry_errors=retry_errors, paper_of=lambda item: item[0]
+            )
             for paper, res, side in chosen:
                 rec = _result_to_record(res, paper, side)
                 writer.write(dumps(rec))
@@ -175,8 +197,9 @@ def _result_to_record(res: dict, paper: Paper, side: dict):
         msg = err.get("message") if isinstance(err, dict) else (str(err) if err else None)
         if msg is None and isinstance(body, dict):
             msg = (body.get("error") or {}).get("message")
-        return error_record(paper, info, redact(f"batch request failed: HTTP {response.get('status_code')}: {msg or err}"),
-                            usage)
+        return error_record(
+            paper, info, redact(f"batch request failed: HTTP {response.get('status_code')}: {msg or err}"), usage
+        )
     usage.add(usage_of(body))
     reply = read_reply(body, mode)
     if reply.refusal:
@@ -185,12 +208,20 @@ def _result_to_record(res: dict, paper: Paper, side: dict):
         # no re-ask is possible offline: the paper becomes an error record, retried online if wanted
         return error_record(paper, info, f"invalid reply: {reply.error}", usage)
     a = reply.answer
-    result = EngineResult(system_name=a.system_name, problem=a.problem, technique=a.technique, numbers=a.numbers,
-                          usage=usage, reasks=0, mode=mode)
+    result = EngineResult(
+        system_name=a.system_name,
+        problem=a.problem,
+        technique=a.technique,
+        numbers=a.numbers,
+        usage=usage,
+        reasks=0,
+        mode=mode,
+    )
     return build_record(Document.of(paper), result, info)
 
 
 # --- the OpenAI Batch API, through the SDK -------------------------------------------------------
+
 
 def _client(base_url: Optional[str]):
     import openai
@@ -205,8 +236,12 @@ def submit(files: list[str], base_url: Optional[str] = None, window: str = "24h"
     for path in files:
         with open(path, "rb") as f:
             up = client.files.create(file=f, purpose="batch")
-        b = client.batches.create(input_file_id=up.id, endpoint=ENDPOINT, completion_window=window,
-                                  metadata={"tool": "extractor", "file": os.path.basename(path)})
+        b = client.batches.create(
+            input_file_id=up.id,
+            endpoint=ENDPOINT,
+            completion_window=window,
+            metadata={"tool": "extractor", "file": os.path.basename(path)},
+        )
         ids.append(b.id)
     return ids
 

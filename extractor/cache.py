@@ -12,8 +12,9 @@ from __future__ import annotations
 import hashlib
 import os
 import sqlite3
-from datetime import datetime, timezone
-from typing import Callable, Optional
+from collections.abc import Callable
+from datetime import UTC, datetime
+from typing import Optional
 
 import orjson
 
@@ -40,8 +41,9 @@ class Cache:
             db = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=BUSY_SECONDS)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=NORMAL")
-            db.execute("CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB NOT NULL, "
-                       "created TEXT NOT NULL)")
+            db.execute(
+                "CREATE TABLE IF NOT EXISTS results (key TEXT PRIMARY KEY, value BLOB NOT NULL, created TEXT NOT NULL)"
+            )
             db.execute("SELECT 1 FROM results LIMIT 1").fetchall()  # a corrupt file fails here, not later
             self.db = db
         except (sqlite3.Error, OSError) as e:
@@ -92,10 +94,11 @@ class Cache:
     def put(self, key: str, value: dict) -> None:
         if self.db is None:
             return
-        now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
-            self.db.execute("INSERT OR REPLACE INTO results (key, value, created) VALUES (?, ?, ?)",
-                            (key, orjson.dumps(value), now))
+            self.db.execute(
+                "INSERT OR REPLACE INTO results (key, value, created) VALUES (?, ?, ?)", (key, orjson.dumps(value), now)
+            )
         except sqlite3.Error as e:
             self._give_up(e)
 

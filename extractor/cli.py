@@ -8,7 +8,7 @@ import os
 import sys
 import tempfile
 import time
-from typing import List, Optional
+from typing import Optional
 
 import typer
 from rich.console import Console
@@ -33,9 +33,14 @@ def _version(value: bool) -> None:
 
 
 @app.callback()
-def _main(version: bool = typer.Option(False, "--version", "-V", callback=_version, is_eager=True,
-                                       help="print the version and exit")) -> None:
+def _main(
+    version: bool = typer.Option(
+        False, "--version", "-V", callback=_version, is_eager=True, help="print the version and exit"
+    ),
+) -> None:
     """Turn research abstracts into a verified comparison table."""
+
+
 err = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
@@ -75,16 +80,21 @@ def make_engine(name: str, options, quiet: bool = False):
 
 @app.command()
 def extract(
-    inputs: List[str] = typer.Argument(..., help="Atom/RSS file or URL, .jsonl/.csv file, '-' for stdin, or arxiv:QUERY"),
+    inputs: list[str] = typer.Argument(
+        ..., help="Atom/RSS file or URL, .jsonl/.csv file, '-' for stdin, or arxiv:QUERY"
+    ),
     output: str = typer.Option(..., "-o", "--output", help="JSONL table to write (appended to; re-runs resume)"),
     engine: str = typer.Option("auto", "--engine", help="auto, offline or openai"),
     model: Optional[str] = typer.Option(None, "--model", help="model name for the openai engine"),
-    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1"),
+    base_url: Optional[str] = typer.Option(
+        None, "--base-url", help="OpenAI-compatible endpoint, e.g. http://127.0.0.1:8000/v1"
+    ),
     prompts: Optional[str] = typer.Option(None, "--prompts", help="directory overriding the bundled prompts"),
     mode: str = typer.Option("auto", "--mode", help="auto, json_schema, json_object or tools"),
     max_reasks: int = typer.Option(2, "--max-reasks", min=0, help="re-asks after an invalid or ungrounded reply"),
-    reask_uncovered: bool = typer.Option(False, "--reask-uncovered",
-                                         help="re-ask once about numbers of the abstract that no claim covers"),
+    reask_uncovered: bool = typer.Option(
+        False, "--reask-uncovered", help="re-ask once about numbers of the abstract that no claim covers"
+    ),
     retries: int = typer.Option(5, "--retries", min=1, help="transport attempts per request (429/5xx/timeouts)"),
     timeout: float = typer.Option(120.0, "--timeout", help="seconds per LLM request"),
     max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="reply token limit per LLM request"),
@@ -94,31 +104,49 @@ def extract(
     cache: Optional[str] = typer.Option(None, "--cache", help="SQLite cache of LLM answers (default: user cache dir)"),
     no_cache: bool = typer.Option(False, "--no-cache", help="neither read nor write the cache"),
     dry_run: bool = typer.Option(False, "--dry-run", help="estimate tokens and cost; call no model, write nothing"),
-    max_cost: Optional[float] = typer.Option(None, "--max-cost", min=0, help="stop before the run would spend more USD"),
+    max_cost: Optional[float] = typer.Option(
+        None, "--max-cost", min=0, help="stop before the run would spend more USD"
+    ),
     prices: Optional[str] = typer.Option(None, "--prices", help="JSON price table overriding the built-in one"),
-    category: List[str] = typer.Option([], "--category", help="keep papers in this category (repeatable), e.g. cs.DC"),
+    category: list[str] = typer.Option([], "--category", help="keep papers in this category (repeatable), e.g. cs.DC"),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="stop after N new papers"),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="redo papers whose record is an error"),
     arxiv_max: int = typer.Option(100, "--arxiv-max", help="results to fetch for an arxiv:QUERY input"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar and notes"),
     summary_json: Optional[str] = typer.Option(None, "--summary-json", help="also write the run summary as JSON here"),
+    workers: int = typer.Option(
+        0, "--workers", min=0, help="processes for the offline engine (0: one per core); output order is kept"
+    ),
 ) -> None:
     """Extract a comparison table from abstracts (resumable: re-run the same command to continue)."""
     from .costs import load_prices, price_for
     from .engines.registry import EngineOptions
     from .pipeline import Pipeline, RunOptions
 
-    options = EngineOptions(model=model, base_url=base_url, prompts=prompts, mode=mode, max_reasks=max_reasks,
-                            timeout=timeout, retries=retries, max_tokens=max_tokens, concurrency=concurrency,
-                            rpm=rpm, tpm=tpm, reask_uncovered=reask_uncovered)
+    options = EngineOptions(
+        model=model,
+        base_url=base_url,
+        prompts=prompts,
+        mode=mode,
+        max_reasks=max_reasks,
+        timeout=timeout,
+        retries=retries,
+        max_tokens=max_tokens,
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        reask_uncovered=reask_uncovered,
+    )
     try:
         eng = make_engine(engine, options, quiet)
         price = price_for(eng.model, load_prices(prices)) if eng.capabilities.priced else (0.0, 0.0, 0.0)
     except ExtractorError as e:
         _fail(str(e))
     if max_cost is not None and price is None:
-        _fail(f"--max-cost needs a price for model {eng.model!r}; add it with --prices FILE "
-              '(JSON: {"model": {"input": USD_per_1M, "cached_input": ..., "output": ...}})')
+        _fail(
+            f"--max-cost needs a price for model {eng.model!r}; add it with --prices FILE "
+            '(JSON: {"model": {"input": USD_per_1M, "cached_input": ..., "output": ...}})'
+        )
     for path in (output, summary_json):  # checked before any work is done
         if path is not None:
             _check_writable(path)
@@ -128,9 +156,19 @@ def extract(
 
         cache_path = cache or default_cache_path()
     opts = RunOptions(
-        inputs=inputs, output=output, categories=category, retry_errors=retry_errors, limit=limit,
-        arxiv_max=arxiv_max, concurrency=concurrency, rpm=rpm, tpm=tpm, cache_path=cache_path,
-        price=price, max_cost=max_cost,
+        inputs=inputs,
+        output=output,
+        categories=category,
+        retry_errors=retry_errors,
+        limit=limit,
+        arxiv_max=arxiv_max,
+        concurrency=concurrency,
+        rpm=rpm,
+        tpm=tpm,
+        cache_path=cache_path,
+        price=price,
+        max_cost=max_cost,
+        workers=workers or (os.cpu_count() or 1),
     )
     warned = [0]
 
@@ -177,8 +215,16 @@ def extract(
 
 def _progress(pipe, opts, price):
     """done/total, rate, ETA, tokens, estimated cost and errors, on stderr."""
-    from rich.progress import (BarColumn, MofNCompleteColumn, Progress, SpinnerColumn, TaskProgressColumn,
-                               TextColumn, TimeElapsedColumn, TimeRemainingColumn)
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
 
     from .costs import cost
     from .sources import count_records
@@ -186,14 +232,24 @@ def _progress(pipe, opts, price):
     total = count_records(opts.inputs)
     if total is not None and opts.limit is not None:
         total = min(total, opts.limit)
-    progress = Progress(SpinnerColumn(), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-                        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TextColumn("ETA"),
-                        TimeRemainingColumn(), TextColumn("{task.fields[stats]}"), console=err, transient=True)
+    progress = Progress(
+        SpinnerColumn(),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        TextColumn("{task.fields[stats]}"),
+        console=err,
+        transient=True,
+    )
     task = progress.add_task("extract", total=total, rate="", stats="")
     s = pipe.summary
     t0 = time.monotonic()
 
-    def on_record(rec):
+    def on_progress():
         done = s.papers if opts.limit is not None else s.papers + s.already_done + s.skipped + s.duplicates + s.filtered
         u = s.usage
         stats = f"{s.errors} errors"
@@ -203,7 +259,7 @@ def _progress(pipe, opts, price):
         rate = s.papers / max(time.monotonic() - t0, 1e-9)
         progress.update(task, completed=done, rate=f"{rate:.1f}/s", stats=stats)
 
-    pipe.on_record = on_record
+    pipe.on_progress = on_progress
     progress.start()
     return progress
 
@@ -230,9 +286,11 @@ def _dry_run(pipe, eng, price) -> None:
         return
     c = cost(total, price)
     money = f"~${c:.4f}" if c is not None else "unknown cost (no price for this model; see --prices)"
-    print(f"dry run: {n} papers would be extracted with {eng.model}{skipped}; about {total.prompt_tokens:,} prompt "
-          f"+ {total.completion_tokens:,} completion tokens ({overhead} prompt tokens of overhead per paper); "
-          f"{money} before re-asks and cache hits")
+    print(
+        f"dry run: {n} papers would be extracted with {eng.model}{skipped}; about {total.prompt_tokens:,} prompt "
+        f"+ {total.completion_tokens:,} completion tokens ({overhead} prompt tokens of overhead per paper); "
+        f"{money} before re-asks and cache hits"
+    )
 
 
 @app.command()
@@ -264,10 +322,13 @@ def export(
     table: str = typer.Argument(..., help="table written by extract (JSONL)"),
     output: str = typer.Option(..., "-o", "--output", help="file to write: .xlsx, .csv, .md or .html"),
     fmt: Optional[str] = typer.Option(None, "--format", help="xlsx, csv, md or html (default: from the suffix)"),
-    rows: str = typer.Option("papers", "--rows", help="for CSV: papers (one row per paper), claims, or uncovered numbers"),
+    rows: str = typer.Option(
+        "papers", "--rows", help="for CSV: papers (one row per paper), claims, or uncovered numbers"
+    ),
 ) -> None:
     """Export the table as a spreadsheet (Papers + Claims sheets), CSV, Markdown or an HTML report."""
-    from .export.writers import FORMATS, export as do_export
+    from .export.writers import FORMATS
+    from .export.writers import export as do_export
     from .store import load_records
 
     suffix = os.path.splitext(output)[1].lower().lstrip(".")
@@ -287,8 +348,9 @@ def export(
     err.print(f"extractor: wrote {len(records)} papers, {n} claims -> {output}", markup=False)
 
 
-review_app = typer.Typer(no_args_is_help=True, context_settings=CONTEXT,
-                         help="Bring a reviewed spreadsheet back into the table.")
+review_app = typer.Typer(
+    no_args_is_help=True, context_settings=CONTEXT, help="Bring a reviewed spreadsheet back into the table."
+)
 app.add_typer(review_app, name="review")
 
 
@@ -310,21 +372,23 @@ def review_apply(
         new, counts = apply_review(records, sheets, os.path.basename(sheet))
         write_table(new, output)
     except ExtractorError as e:
-        err.print(f"extractor: error: {e}", markup=False)
-        raise typer.Exit(2)
-    err.print(f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
-              f"{counts['edit']} edited ({counts['override']} reviewer overrides), {counts['add']} added -> {output}",
-              markup=False)
+        _fail(str(e))
+    err.print(
+        f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
+        f"{counts['edit']} edited ({counts['override']} reviewer overrides), {counts['add']} added -> {output}",
+        markup=False,
+    )
 
 
-batch_app = typer.Typer(no_args_is_help=True, context_settings=CONTEXT,
-                        help="OpenAI Batch API files (also vLLM run-batch, Ray Data).")
+batch_app = typer.Typer(
+    no_args_is_help=True, context_settings=CONTEXT, help="OpenAI Batch API files (also vLLM run-batch, Ray Data)."
+)
 app.add_typer(batch_app, name="batch")
 
 
 @batch_app.command("prepare")
 def batch_prepare(
-    inputs: List[str] = typer.Argument(..., help="inputs, as for extract"),
+    inputs: list[str] = typer.Argument(..., help="inputs, as for extract"),
     output: str = typer.Option(..., "-o", "--output", help="requests file (.jsonl); split into -0002 ... parts"),
     model: Optional[str] = typer.Option(None, "--model", help="model for the requests"),
     prompts: Optional[str] = typer.Option(None, "--prompts", help="directory overriding the bundled prompts"),
@@ -332,7 +396,7 @@ def batch_prepare(
     max_tokens: int = typer.Option(2048, "--max-tokens", min=64),
     max_requests: int = typer.Option(50_000, "--max-requests", min=1, help="requests per file"),
     max_mb: float = typer.Option(200, "--max-mb", help="size per file in MB"),
-    category: List[str] = typer.Option([], "--category", help="keep papers in this category (repeatable)"),
+    category: list[str] = typer.Option([], "--category", help="keep papers in this category (repeatable)"),
 ) -> None:
     """Write Batch API request files (custom_id = paper id) and a papers sidecar for ingest."""
     from .batchapi import prepare
@@ -347,7 +411,7 @@ def batch_prepare(
         _fail(f"--mode must be one of {', '.join(MODES)}")
     _check_writable(output)
     try:
-        protocol = Protocol(load_prompts(prompts), model, max_tokens)
+        protocol = Protocol(load_prompts(prompts), str(model), max_tokens)
         # the same input selection as extract: normalisation, dedup, category filter
         counts = Counts()
         papers = select(read_inputs(inputs, counts, lambda m: _note(m)), None, counts, category)
@@ -361,7 +425,7 @@ def batch_prepare(
 
 @batch_app.command("submit")
 def batch_submit(
-    files: List[str] = typer.Argument(..., help="request files from 'batch prepare'"),
+    files: list[str] = typer.Argument(..., help="request files from 'batch prepare'"),
     base_url: Optional[str] = typer.Option(None, "--base-url"),
 ) -> None:
     """Upload request files and create Batch API jobs; prints the batch ids."""
@@ -417,7 +481,7 @@ def batch_download(
 
 @batch_app.command("ingest")
 def batch_ingest(
-    results: List[str] = typer.Argument(..., help="results files (OpenAI Batch API, vLLM run-batch, Ray Data)"),
+    results: list[str] = typer.Argument(..., help="results files (OpenAI Batch API, vLLM run-batch, Ray Data)"),
     papers: str = typer.Option(..., "--papers", help="the .papers.jsonl sidecar written by 'batch prepare'"),
     output: str = typer.Option(..., "-o", "--output", help="JSONL table to write (appended to; resumable)"),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="replace papers whose record is an error"),
@@ -432,8 +496,11 @@ def batch_ingest(
         _fail(str(e))
     extra = f"; {s.skipped} unknown custom_ids" if s.skipped else ""
     extra += f"; {s.already_done} already done" if s.already_done else ""
-    err.print(f"extractor: {s.papers} records ({s.ok} ok, {s.errors} errors); {s.numbers} numbers "
-              f"({s.verified} verified){extra} -> {output}", markup=False)
+    err.print(
+        f"extractor: {s.papers} records ({s.ok} ok, {s.errors} errors); {s.numbers} numbers "
+        f"({s.verified} verified){extra} -> {output}",
+        markup=False,
+    )
     raise typer.Exit(1 if s.errors or s.skipped else 0)
 
 
@@ -474,8 +541,10 @@ def main() -> None:
     except Exception as e:  # a bug, not a user error: still one line unless asked for details
         if os.environ.get("EXTRACTOR_DEBUG"):
             raise
-        err.print(f"extractor: internal error: {e.__class__.__name__}: {e} (set EXTRACTOR_DEBUG=1 for a traceback)",
-                  markup=False)
+        err.print(
+            f"extractor: internal error: {e.__class__.__name__}: {e} (set EXTRACTOR_DEBUG=1 for a traceback)",
+            markup=False,
+        )
         sys.exit(3)
 
 

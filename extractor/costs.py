@@ -87,5 +87,8 @@ def estimate(prompt_overhead: int, title: str, abstract: str) -> Usage:
     """Expected usage for one paper: prompt = overhead + title + abstract; reply grows with the
     number of quantities in the abstract (found by the offline scanner)."""
     numbers = len(scan(abstract))
-    return Usage(prompt_tokens=prompt_overhead + count_tokens(title) + count_tokens(abstract),
-                 completion_tokens=120 + 60 * numbers, requests=1)
+    return Usage(
+        prompt_tokens=prompt_overhead + count_tokens(title) + count_tokens(abstract),
+        completion_tokens=120 + 60 * numbers,
+        requests=1,
+    )

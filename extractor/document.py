@@ -20,9 +20,10 @@ class Document:
         self.text = text
         self.title = title
         self.paper = paper
+        self.memo: dict = {}  # what an engine or the verifier read once for this document
 
     @classmethod
-    def of(cls, paper: Paper) -> "Document":
+    def of(cls, paper: Paper) -> Document:
         return cls(paper.abstract, paper.title, paper)
 
     @cached_property
@@ -63,7 +64,7 @@ class Document:
     def quantities(self) -> list[Quantity]:
         """Every quantity claim in the abstract, with the context rules (no years, versions, model
         names or citation markers)."""
-        return scan(self.text, low=self.lower)
+        return scan(self.text)
 
     @cached_property
     def all_quantities(self) -> list[Quantity]:

@@ -50,10 +50,12 @@ def redact(text: str) -> str:
     return _TOKEN_SHAPES.sub(lambda m: _keep_label(m.group(0)), text)
 
 
-_LABEL = re.compile(r"(?i)bearer\s+|api[-_ ]?key[\"']?\s*[:=]\s*[\"']?|authorization[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?")
+_LABEL = re.compile(
+    r"(?i)bearer\s+|api[-_ ]?key[\"']?\s*[:=]\s*[\"']?|authorization[\"']?\s*[:=]\s*[\"']?(?:bearer\s+)?"
+)
 
 
 def _keep_label(token: str) -> str:
-    """"Bearer sk-abc" -> "Bearer [redacted]"; "sk-abc" -> "[redacted]"."""
+    """ "Bearer sk-abc" -> "Bearer [redacted]"; "sk-abc" -> "[redacted]"."""
     m = _LABEL.match(token)
     return (m.group(0) if m else "") + "[redacted]"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 # Words that are not a system's name, though a model may give them as one ("we", "the framework").
-GENERIC_NAME_WORDS = frozenset("""
+GENERIC_NAME_WORDS = frozenset(
+    """
 we us our ours it its they this that these those i you paper work study article approach method
 methods technique techniques system systems framework frameworks tool tools toolkit library engine
 runtime model models llm llms ai ml dnn dnns gpu gpus cpu cpus os api design architecture platform
@@ -11,7 +12,8 @@ solution solutions scheme mechanism algorithm algorithms prototype implementatio
 pipeline agent agents benchmark dataset compiler scheduler database hypervisor kernel network
 proposed new novel approach idea technology software hardware application applications none null
 unknown unnamed n/a na author authors researchers
-""".split())
+""".split()
+)
 
 # Words that may precede a generic noun in a non-name ("our proposed approach", "the new system").
 NAME_DETERMINERS = frozenset("the a an our this their its proposed new novel presented".split())

@@ -3,7 +3,8 @@
 
 from __future__ import annotations
 
-from typing import BinaryIO, Iterator, Optional
+from collections.abc import Iterator
+from typing import BinaryIO, Optional
 
 CHUNK = 1 << 20
 

@@ -7,12 +7,14 @@ from typing import Optional
 
 _TOKEN = re.compile(r"[a-z0-9µ]+")
 # words that say nothing about what is measured
-_FILLER = frozenset("""
+_FILLER = frozenset(
+    """
 the a an of in on for to by with and or than over per vs versus its their our overall total average mean
 up down more less fewer higher lower better faster slower greater smaller larger improvement improvements
 reduction reductions increase increases decrease decreases gain gains speedup speedups speed relative
 compared baseline baselines performance respectively each all both across under at from as is are
-""".split())
+""".split()
+)
 
 
 def content_words(text: Optional[str]) -> list[str]:

@@ -9,10 +9,16 @@ driver runs follows the engine's declared capabilities.
 from __future__ import annotations
 
 import asyncio
+import os
+import signal
+import threading
 import time
-from itertools import islice
+from collections import deque
+from collections.abc import Callable, Iterator
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Iterator, Optional
+from itertools import chain, islice
+from typing import Optional
 
 from .cache import Cache
 from .costs import cost, estimate
@@ -39,6 +45,7 @@ class RunOptions:
     cache_path: Optional[str] = None  # None: no cache
     price: Optional[tuple[float, float, float]] = None
     max_cost: Optional[float] = None
+    workers: int = 1  # processes for an engine that can run in several (the offline engine)
 
 
 @dataclass
@@ -101,17 +108,23 @@ class Summary:
 
     def count(self, rec: Record, price: Optional[tuple[float, float, float]] = None) -> None:
         """Add one written record to the totals."""
-        self.papers += 1
-        if rec.status == "ok":
-            self.ok += 1
-        else:
-            self.errors += 1
-        self.numbers += len(rec.headline_numbers)
-        self.verified += sum(1 for n in rec.headline_numbers if n.verified)
-        self.names += 1 if rec.system_name else 0
+        self.count_parts(
+            rec.status == "ok",
+            len(rec.headline_numbers),
+            sum(1 for n in rec.headline_numbers if n.verified),
+            bool(rec.system_name),
+        )
         if rec.usage:
             self.usage.add(rec.usage)
             self.cost = cost(self.usage, price)
+
+    def count_parts(self, ok: bool, numbers: int, verified: int, named: bool) -> None:
+        self.papers += 1
+        self.ok += ok
+        self.errors += not ok
+        self.numbers += numbers
+        self.verified += verified
+        self.names += named
 
     def as_dict(self) -> dict:
         d = asdict(self)
@@ -161,18 +174,70 @@ def _cache_value(result: EngineResult) -> dict:
     }
 
 
+CHUNK = 256  # papers sent to a worker process at a time
+
+_WORKER: dict = {}
+
+
+def _worker_start(engine_name: str, lock_fd: Optional[int]) -> None:
+    """In each worker process: the engine, once; Ctrl-C is the parent's to handle. The table's
+    lock came along with the fork: the worker closes its copy (the parent's still holds the lock),
+    so that a worker outliving a killed parent never keeps the table locked."""
+    from .engines import registry
+
+    if lock_fd is not None:
+        os.close(lock_fd)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
+    _WORKER["engine"] = registry.create(engine_name, registry.EngineOptions())
+    _WORKER["pipe"] = Pipeline(_WORKER["engine"], RunOptions(inputs=[], output=""))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker whose parent died (kill -9) has no one to give its records to: it ends too."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(0)
+
+
+def _extract_chunk(papers: list[dict]) -> list[tuple[bytes, bool, int, int, bool]]:
+    """Records of a chunk of papers, as JSON lines, with what the summary counts of each."""
+    pipe = _WORKER["pipe"]
+    out = []
+    for d in papers:
+        rec = pipe._extract_sync(Paper.model_validate(d))
+        out.append(
+            (
+                dumps(rec),
+                rec.status == "ok",
+                len(rec.headline_numbers),
+                sum(1 for n in rec.headline_numbers if n.verified),
+                bool(rec.system_name),
+            )
+        )
+    return out
+
+
+def _chunks(items: Iterator, n: int) -> Iterator[list]:
+    while True:
+        chunk = list(islice(items, n))
+        if not chunk:
+            return
+        yield chunk
+
+
 class Pipeline:
     def __init__(
         self,
         engine: Engine,
         opts: RunOptions,
         warn: Callable[[str], None] = lambda s: None,
-        on_record: Callable[[Record], None] = lambda r: None,
+        on_progress: Callable[[], None] = lambda: None,
     ):
         self.engine = engine
         self.opts = opts
         self.warn = warn
-        self.on_record = on_record
+        self.on_progress = on_progress
         self.summary = Summary()
         self._cache: Optional[Cache] = None
 
@@ -180,8 +245,14 @@ class Pipeline:
     def papers(self) -> Iterator[Paper]:
         """The papers this run extracts: read, filtered, deduplicated, not yet in the table."""
         o, counts = self.opts, self.summary.selection
-        return select(read_inputs(o.inputs, counts, self.warn, o.arxiv_max), o.output or None, counts,
-                      o.categories, o.retry_errors, o.limit)
+        return select(
+            read_inputs(o.inputs, counts, self.warn, o.arxiv_max),
+            o.output or None,
+            counts,
+            o.categories,
+            o.retry_errors,
+            o.limit,
+        )
 
     # -- output side ------------------------------------------------------------------------
     def _record(self, doc: Document, result: EngineResult) -> Record:
@@ -189,13 +260,14 @@ class Pipeline:
         try:
             return build_record(doc, result, self.engine)
         except Exception as e:
-            return error_record(doc.paper, self.engine, redact(f"invalid extraction: {e.__class__.__name__}: {e}"),
-                                result.usage)
+            return error_record(
+                doc.paper, self.engine, redact(f"invalid extraction: {e.__class__.__name__}: {e}"), result.usage
+            )
 
     def _write(self, writer: TableWriter, rec: Record) -> None:
         writer.write(dumps(rec))
         self.summary.count(rec, self.opts.price)
-        self.on_record(rec)
+        self.on_progress()
 
     # -- drivers ------------------------------------------------------------------------------
     def run(self) -> Summary:
@@ -205,10 +277,13 @@ class Pipeline:
         lock = TableLock(self.opts.output).acquire()  # refused here, before any request, if it cannot write
         writer = TableWriter(self.opts.output)
         try:
-            if self.engine.capabilities.concurrent:
+            caps = self.engine.capabilities
+            if caps.concurrent:
                 if self.opts.cache_path:
                     self._cache = Cache(self.opts.cache_path, self.warn)
                 asyncio.run(self._run_async(writer))
+            elif caps.parallel and self.opts.workers > 1:
+                self._run_processes(writer, lock)
             else:
                 for paper in self.papers():
                     self._write(writer, self._extract_sync(paper))
@@ -231,10 +306,17 @@ class Pipeline:
 
     def _explain_empty_filter(self) -> None:
         sel = self.summary.selection
-        if self.opts.categories and sel.filtered and not self.summary.papers and not sel.already_done \
-                and not sel.with_categories:
-            self.warn(f"warning: --category {' '.join(self.opts.categories)} kept no papers: the input gives no "
-                      "categories (an RSS feed or a JSONL/CSV without a categories field)")
+        if (
+            self.opts.categories
+            and sel.filtered
+            and not self.summary.papers
+            and not sel.already_done
+            and not sel.with_categories
+        ):
+            self.warn(
+                f"warning: --category {' '.join(self.opts.categories)} kept no papers: the input gives no "
+                "categories (an RSS feed or a JSONL/CSV without a categories field)"
+            )
 
     def _failure(self, paper: Paper, e: Exception) -> Record:
         """One bad abstract becomes an error record; it must not cost the batch."""
@@ -261,6 +343,40 @@ class Pipeline:
         except Exception as e:
             return self._failure(paper, e), None
         return self._record(doc, result), result
+
+    def _run_processes(self, writer: TableWriter, lock: TableLock) -> None:
+        """The engine in `workers` processes: this one reads and selects the papers and writes the
+        records, in input order; the workers extract, verify and serialise, a chunk at a time. At
+        most 2 chunks per worker are in flight, so memory stays flat; what a worker finished is
+        written before the next chunk's results (resume stays exact). An input of less than one
+        chunk is extracted here: starting processes would cost more than it saves."""
+        papers = self.papers()
+        first = list(islice(papers, CHUNK))
+        if len(first) < CHUNK:
+            for paper in first:
+                self._write(writer, self._extract_sync(paper))
+            return
+        workers = self.opts.workers
+        pending: deque = deque()
+        init = (self.engine.name, lock.fd)
+        with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=init) as pool:
+            try:
+                for chunk in chain([first], _chunks(papers, CHUNK)):
+                    pending.append(pool.submit(_extract_chunk, [p.model_dump() for p in chunk]))
+                    while len(pending) >= 2 * workers:
+                        self._write_results(writer, pending.popleft().result())
+                while pending:
+                    self._write_results(writer, pending.popleft().result())
+            except BaseException:
+                for f in pending:
+                    f.cancel()
+                raise
+
+    def _write_results(self, writer: TableWriter, results: list[tuple[bytes, bool, int, int, bool]]) -> None:
+        for line, ok, numbers, verified, named in results:
+            writer.write(line)
+            self.summary.count_parts(ok, numbers, verified, named)
+            self.on_progress()
 
     async def _run_async(self, writer: TableWriter) -> None:
         """`concurrency` workers, each taking the next paper, extracting it and writing its record.

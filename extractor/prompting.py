@@ -52,8 +52,13 @@ class Prompts:
     @property
     def hash(self) -> str:
         h = hashlib.sha256()
-        for part in (self.system, self.user_template, json.dumps(self.examples, sort_keys=True),
-                     json.dumps(strict_schema(), sort_keys=True), SCHEMA_VERSION):
+        for part in (
+            self.system,
+            self.user_template,
+            json.dumps(self.examples, sort_keys=True),
+            json.dumps(strict_schema(), sort_keys=True),
+            SCHEMA_VERSION,
+        ):
             h.update(part.encode())
             h.update(b"\0")
         return "sha256:" + h.hexdigest()[:16]
@@ -62,12 +67,14 @@ class Prompts:
         msgs = [{"role": "system", "content": self.system}]
         for ex in self.examples:
             msgs.append({"role": "user", "content": self.render_user(ex["title"], ex["abstract"])})
-            msgs.append({"role": "assistant", "content": json.dumps(ex["output"], ensure_ascii=False,
-                                                                    separators=(",", ":"))})
+            msgs.append(
+                {"role": "assistant", "content": json.dumps(ex["output"], ensure_ascii=False, separators=(",", ":"))}
+            )
         user = self.render_user(title, abstract)
         if schema_in_prompt:
             user += "\n\nReply with one JSON object that matches this JSON schema:\n" + json.dumps(
-                strict_schema(), separators=(",", ":"))
+                strict_schema(), separators=(",", ":")
+            )
         msgs.append({"role": "user", "content": user})
         return msgs
 

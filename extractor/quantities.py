@@ -4,204 +4,152 @@ Written by hand on purpose: the tested parsers do poorly on abstract claims (qua
 qualifiers, merges "from 12.3% to 8.1%" into one value and reads "+2.3 F1" as farads; Pint
 rejects "4.07x"), and neither returns the character offsets the verifier needs.
 
-`scan(text)` finds every claim in a whole abstract, with context rules that reject years,
-version numbers, model names, citation markers and list enumerators. `parse_span(text)` re-parses
-one claimed span for the verifier, with no context rules.
+`scan(text)` finds every claim in a whole abstract, with context rules (CONTEXT_RULES, below)
+that reject years, version numbers, model names, citation markers and list enumerators.
+`parse_span(text)` re-parses one claimed span for the verifier, with no context rules. The unit
+spellings are data in units.py; the patterns here are built from them.
 """
 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterator, Optional
+from typing import Optional
 
-from .text import has_special, lower_same_length, normalize_with_map
+from .text import has_markup, lower_same_length, normalize_with_map
+from .units import SCANNER_NOT_FOLLOWED, SCANNER_UNITS, convert
 
-# A cheap pattern to find digit runs (Python's re is fast only when a pattern starts with a
-# plain character class); comma grouping is checked in Python afterwards.
-_DIGITS_RE = re.compile(r"\d[\d,]*(?:\.\d+)?")
-_ASCII_DIGITS_RE = re.compile(r"[0-9][0-9,]*(?:\.[0-9]+)?")  # the same on ASCII text, ~35% faster
-_GROUPED_RE = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+# --- numbers ------------------------------------------------------------------------------------------
+
+_DIGITS = re.compile(r"\d[\d,]*(?:\.\d+)?")
+_GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 NUM_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 
-_DIGIT_MARKS = bytes(48 if 48 <= c <= 57 else 32 for c in range(256))  # ASCII digits -> "0", the rest -> " "
-
-
-def _digit_runs(text: str, pos: int = 0) -> Iterator[re.Match[str]]:
-    """_ASCII_DIGITS_RE.finditer(text, pos) for ASCII text. The pattern starts with a character
-    class, which Python's re tests at every position (a large part of the scanner's time); here
-    the digits are marked with bytes.translate and found with bytes.find (memchr speed), and the
-    pattern runs only where a number starts."""
-    marks = text.encode("ascii").translate(_DIGIT_MARKS)
-    i = marks.find(b"0", pos)
-    while i >= 0:
-        m = _ASCII_DIGITS_RE.match(text, i)
-        assert m is not None  # it starts with a digit
-        yield m
-        i = marks.find(b"0", m.end())
-
-
-def _numbers(text: str, pos: int = 0):
-    """Yield (start, end) of each number: "8,054", "4.07", "2020"; "1,2" is two numbers."""
-    for m in (_digit_runs(text, pos) if text.isascii() else _DIGITS_RE.finditer(text, pos)):
+def _numbers(text: str) -> Iterator[tuple[int, int]]:
+    """(start, end) of each number: "8,054", "4.07", "2020"; "1,2" is two numbers."""
+    for m in _DIGITS.finditer(text):
         s = m.start()
         raw = m.group(0).rstrip(",")
-        if "," not in raw or _GROUPED_RE.fullmatch(raw):
+        if "," not in raw or _GROUPED.fullmatch(raw):
             yield s, s + len(raw)
             continue
         for part in re.finditer(r"\d+(?:\.\d+)?", raw):
             yield s + part.start(), s + part.end()
 
-# canonical unit -> source spellings (regex). Order matters: longer spellings first.
-_UNITS: list[tuple[str, str]] = [
-    ("pp", r"pp\b|p\.p\.|percentage[\s-]points?\b"),
-    ("%", r"%|percent\b"),
-    ("x", r"[xX](?![A-Za-z0-9])|times\b(?!\s+(?:a|an|per|each|the|in|of|as many)\b)|-?fold\b"),
-    ("ns", r"ns\b|nanoseconds?\b"),
-    ("µs", r"[µμu]s\b|microseconds?\b|usecs?\b"),
-    ("ms", r"ms\b|milliseconds?\b|msecs?\b"),
-    ("min", r"minutes?\b|mins?\b"),
-    ("h", r"hours?\b|hrs?\b|h\b"),
-    ("d", r"days?\b"),
-    ("s", r"seconds?\b|secs?\b|s\b"),
-    ("Gbps", r"Gbps\b|Gb/s\b"),
-    ("Mbps", r"Mbps\b|Mb/s\b"),
-    ("Tbps", r"Tbps\b|Tb/s\b"),
-    ("GB/s", r"GB/s\b|GBps\b"),
-    ("MB/s", r"MB/s\b|MBps\b"),
-    ("TiB", r"TiB\b"),
-    ("GiB", r"GiB\b"),
-    ("MiB", r"MiB\b"),
-    ("KiB", r"KiB\b"),
-    ("TB", r"TB\b|terabytes?\b"),
-    ("GB", r"GB\b|gigabytes?\b"),
-    ("MB", r"MB\b|megabytes?\b"),
-    ("KB", r"KB\b|kB\b|kilobytes?\b"),
-    ("B", r"bytes\b"),
-    ("tokens/s", r"tokens?/s\b|tok/s\b"),
-    ("ops/s", r"ops/s\b|op/s\b"),
-    ("req/s", r"req/s\b|requests/s\b|RPS\b"),
-    ("QPS", r"QPS\b"),
-    ("IOPS", r"IOPS\b"),
-    ("TFLOPS", r"TFLOPS\b|TFLOP/s\b"),
-    ("GFLOPS", r"GFLOPS\b|GFLOP/s\b"),
-    ("GHz", r"GHz\b"),
-    ("MHz", r"MHz\b"),
-    ("kWh", r"kWh\b"),
-    ("kW", r"kW\b"),
-    ("MW", r"MW\b"),
-    ("mW", r"mW\b"),
-    ("W", r"W\b|watts?\b"),
-    ("J", r"J\b|joules?\b"),
-    ("°C", r"°C\b"),
-    ("mm2", r"mm2\b|mm²"),
-    ("nm", r"nm\b"),
-    ("µm2", r"[µμu]m2\b|[µμu]m²"),
-    ("cycles", r"cycles\b|CC\b"),
-]
-_UNIT_RE = re.compile(r"[ ]?(?:" + "|".join(f"(?P<u{i}>{p})" for i, (_, p) in enumerate(_UNITS)) + ")")
-_UNIT_NAMES = [u for u, _ in _UNITS]
+
+# --- units, multipliers, qualifiers -----------------------------------------------------------------
 
 
-def _first_chars(patterns: list[str]) -> frozenset[str] | None:
-    """The characters a match of any of these unit spellings can start with (None: unknown shape)."""
-    out: set[str] = set()
-    for p in patterns:
-        for alt in p.split("|"):
-            if alt.startswith("-?"):
-                out.update({"-", alt[2]})
-            elif alt.startswith("["):
-                out.update(alt[1:alt.index("]")])
-            elif alt[0].isalnum() or alt[0] in "%°":
-                out.add(alt[0])
-            else:
-                return None
-    return frozenset(out)
+def _spelling(s: str) -> str:
+    end = r"\b" if s[-1].isascii() and s[-1].isalnum() else ""
+    return re.escape(s) + SCANNER_NOT_FOLLOWED.get(s, end)
 
 
-_UNIT_FIRST = _first_chars([p for _, p in _UNITS])
-_UNIT_BY_GROUP = {f"u{i}": name for i, name in enumerate(_UNIT_NAMES)}
+_UNIT_RE = re.compile(
+    r"[ ]?(?:"
+    + "|".join(
+        f"(?P<u{i}>" + "|".join(_spelling(s) for s in spellings) + ")" for i, (_, spellings) in enumerate(SCANNER_UNITS)
+    )
+    + ")"
+)
+_UNIT_BY_GROUP = {f"u{i}": unit for i, (unit, _) in enumerate(SCANNER_UNITS)}
 
-# Unit conversions, only to bring both ends of a range ("512 MB-2 GB") to one unit.
-_SCALE = {
-    "ns": ("time", 1e-9), "µs": ("time", 1e-6), "ms": ("time", 1e-3), "s": ("time", 1.0),
-    "min": ("time", 60.0), "h": ("time", 3600.0), "d": ("time", 86400.0),
-    "B": ("size", 1.0), "KB": ("size", 1e3), "MB": ("size", 1e6), "GB": ("size", 1e9), "TB": ("size", 1e12),
-    "KiB": ("size", 2.0**10), "MiB": ("size", 2.0**20), "GiB": ("size", 2.0**30), "TiB": ("size", 2.0**40),
-}
-
+_MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "K": 1e3, "M": 1e6, "B": 1e9}
 _MULT_RE = re.compile(r"(?:[ ](?P<word>thousand|million|billion|trillion)\b|(?P<sfx>[KMB])(?![A-Za-z0-9]))")
-_MULT_FIRST = frozenset("KMB")  # _MULT_RE matches only after one of these, or " t", " m", " b"
-_MULT_SPACED = frozenset((" t", " m", " b"))
-_MULT = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "K": 1e3, "M": 1e6, "B": 1e9}
 
-_QUAL_WORDS = {
-    "up to": "up_to", "upto": "up_to", "as much as": "up_to", "as high as": "up_to", "sub-": "less_than",
-    "over": "over", "more than": "over", "greater than": "over", "higher than": "over",
-    "above": "over", "exceeding": "over", "in excess of": "over",
-    "at least": "at_least", "no less than": "at_least", ">=": "at_least",
-    "less than": "less_than", "fewer than": "less_than", "lower than": "less_than",
-    "under": "less_than", "below": "less_than", "<": "less_than",
-    "at most": "at_most", "no more than": "at_most", "<=": "at_most",
+# the words before a number that qualify it
+QUALIFIER_WORDS = {
+    "up to": "up_to",
+    "upto": "up_to",
+    "as much as": "up_to",
+    "as high as": "up_to",
+    "sub-": "less_than",
+    "over": "over",
+    "more than": "over",
+    "greater than": "over",
+    "higher than": "over",
+    "above": "over",
+    "exceeding": "over",
+    "in excess of": "over",
+    "at least": "at_least",
+    "no less than": "at_least",
+    ">=": "at_least",
+    "less than": "less_than",
+    "fewer than": "less_than",
+    "lower than": "less_than",
+    "under": "less_than",
+    "below": "less_than",
+    "<": "less_than",
+    "at most": "at_most",
+    "no more than": "at_most",
+    "<=": "at_most",
     "within": "within",
-    "about": "approx", "approximately": "approx", "approx.": "approx", "around": "approx",
-    "nearly": "approx", "roughly": "approx", "almost": "approx", "close to": "approx",
-    "~": "approx", "≈": "approx",
-    "an average of": "average", "average of": "average", "on average": "average",
+    "about": "approx",
+    "approximately": "approx",
+    "approx.": "approx",
+    "around": "approx",
+    "nearly": "approx",
+    "roughly": "approx",
+    "almost": "approx",
+    "close to": "approx",
+    "~": "approx",
+    "≈": "approx",
+    "an average of": "average",
+    "average of": "average",
+    "on average": "average",
     ">": "over",
 }
 _QUAL_RE = re.compile(
     r"(?:(?<![A-Za-z])(?P<w>"
-    + "|".join(re.escape(w) for w in sorted((k for k in _QUAL_WORDS if k[0].isalpha()), key=len, reverse=True))
-    + r")(?: an?)?|(?P<s><=|>=|<|>|~|≈))[ ]?$",
-    re.I,
-)
-
-# what the text before a number must end with (lower-cased, spaces stripped) for _QUAL_RE to match
-_QUAL_SUFFIXES = tuple(
-    {k for k in _QUAL_WORDS if k[0].isalpha()} | {k + " a" for k in _QUAL_WORDS if k[0].isalpha()}
-    | {k + " an" for k in _QUAL_WORDS if k[0].isalpha()} | {"<=", ">=", "<", ">", "~", "≈"}
-)
-
-
-def _qualifier_before(text: str, s: int):
-    """_QUAL_RE.search over the 16 characters before `s`, skipped when no qualifier can end there:
-    a suffix test costs a fraction of the case-insensitive regex, which runs for every number."""
-    lo = max(0, s - 16)
-    tail = text[lo:s]
-    if tail.isascii() and not tail.lower().rstrip(" ").endswith(_QUAL_SUFFIXES):
-        return None
-    return _QUAL_RE.search(text, lo, s)
-
+    + "|".join(re.escape(w) for w in sorted((k for k in QUALIFIER_WORDS if k[0].isalpha()), key=len, reverse=True))
+    + r")(?: an?)?|(?P<s><=|>=|<|>|~|≈))[ ]?$"
+)  # run on lower-cased text (Python's re is several times slower with re.I)
 
 _RANGE_SEP_RE = re.compile(r"[ ]?-[ ]?|[ ]to[ ]")
-_BETWEEN_RE = re.compile(r"\bbetween[ ]$", re.I)
-_FROM_RE = re.compile(r"\bfrom\b[^.;:]{0,40}$", re.I)
+_BETWEEN_RE = re.compile(r"\bbetween[ ]$")  # these three on lower-cased text
+_AND_RE = re.compile(r"[ ]and[ ]")
+_FROM_RE = re.compile(r"\bfrom\b[^.;:]{0,40}$")
+_FACTOR_RE = re.compile(r"(?:\ban? )?factor of $")
+# "8x NVIDIA B300 GPUs", "4x A100 GPUs": a count of devices written with an x
+_HARDWARE_COUNT = re.compile(
+    r"\s+(?:[A-Z][\w\-]*\s+){0,3}(?:GPUs?|CPUs?|TPUs?|NPUs?|nodes?|servers?|machines?|cores?|accelerators?|"
+    r"cards?|devices?|instances?|VMs?)\b"
+)
 
-# (substring hints, pattern on lower-cased text, value); a pattern runs only when a hint occurs
-_WORD_QUANTITIES = [
-    (("magnitude",), re.compile(r"\b(?:(?P<n>an?|one|two|three|four|several)[ -]+)?orders?[ -]of[ -]magnitude\b"), None),
-    (("doubl", "twice"), re.compile(
-        r"\b(?:doubles|doubled|doubling|double|twice)\b(?![-])"
-        r"(?! (?:precision|buffer|buffering|free|pointer|counting|spending|the number of times)\b)"), 2.0),
-    (("tripl", "thrice", "threefold"), re.compile(r"\b(?:triples|tripled|tripling|triple|thrice|threefold)\b(?![-])"), 3.0),
-    (("halv",), re.compile(r"\b(?:halves|halved|halving|halve)\b"), 2.0),  # a factor of 2, down
-    (("factor of",), re.compile(r"\b(?:an? )?factor of (?P<w>two|three|four|five|six|seven|eight|nine|ten)\b"), "word"),
-]
+# --- words that are quantities ----------------------------------------------------------------------
+# (what the text must contain for the pattern to be worth running, pattern on lower-cased text,
+# value, qualifier); the value None is read from the match
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _MAGNITUDE_N = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
-
-_YEAR_OK_NEXT = re.compile(r"[ ](?:[a-z]+s|[A-Z][A-Za-z]*s)\b")
-_SENT_START_PREV = re.compile(r"(?:^|[.!?:;(\[\"]\s*)$")
-# Capitalised words that commonly precede a plain count and are not names.
-_CAP_OK = {
-    "on", "across", "with", "over", "under", "about", "nearly", "only", "of", "for", "in", "at",
-    "by", "from", "to", "approximately", "roughly", "around", "each", "all", "using", "among",
-    "and", "than", "just", "within", "up", "after", "before", "we", "our", "its", "their", "n",
-}
-
+_NOT_DOUBLE = ("precision", "buffer", "buffering", "free", "pointer", "counting", "spending", "the number of times")
+WORD_QUANTITIES: list[tuple[tuple[str, ...], re.Pattern, Optional[float], str]] = [
+    (
+        ("magnitude",),
+        re.compile(r"\b(?:(?P<n>an?|one|two|three|four|several)[ -]+)?orders?[ -]of[ -]magnitude\b"),
+        None,
+        "approx",
+    ),
+    (
+        ("doubl", "twice"),
+        re.compile(
+            r"\b(?:doubles|doubled|doubling|double|twice)\b(?![-])"
+            r"(?! (?:" + "|".join(_NOT_DOUBLE) + r")\b)"
+        ),
+        2.0,
+        "exact",
+    ),
+    (
+        ("tripl", "thrice", "threefold"),
+        re.compile(r"\b(?:triples|tripled|tripling|triple|thrice|threefold)\b(?![-])"),
+        3.0,
+        "exact",
+    ),
+    (("halv",), re.compile(r"\b(?:halves|halved|halving|halve)\b"), 2.0, "exact"),  # a factor of 2, down
+    (("factor of",), re.compile(r"\b(?:an? )?factor of (?P<w>" + "|".join(_SMALL) + r")\b"), None, "exact"),
+]
 
 
 @dataclass
@@ -220,160 +168,237 @@ class Quantity:
     unit_shared: bool = False  # the unit is written once, after a later number ("from 51 to 21 minutes")
 
 
-def _to_float(s: str) -> float:
-    return float(s.replace(",", ""))
-
-
-def _match_unit(text: str, pos: int) -> tuple[str, int] | None:
-    if pos >= len(text) or text[pos] in ",;:)]." :
-        return None  # the common case, decided without running the unit alternation
-    if _UNIT_FIRST is not None:  # no unit can start here: skip the alternation
-        c = text[pos + 1:pos + 2] if text[pos] == " " else text[pos]
-        if c not in _UNIT_FIRST:
-            return None
-    m = _UNIT_RE.match(text, pos)
-    if not m:
-        return None
-    return _UNIT_BY_GROUP[m.lastgroup], m.end()  # type: ignore[index]
-
-
 def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:
     """Read number text[s:e] with any multiplier and unit; return (value, unit, end)."""
-    value = _to_float(text[s:e])
+    value = float(text[s:e].replace(",", ""))
     pos = e
-    nxt = text[pos:pos + 2]
-    mm = _MULT_RE.match(text, pos) if nxt[:1] in _MULT_FIRST or nxt in _MULT_SPACED else None
+    mm = _MULT_RE.match(text, pos)
     if mm:
-        value *= _MULT[mm.group("word") or mm.group("sfx")]
+        value *= _MULTIPLIERS[mm.group("word") or mm.group("sfx")]
         pos = mm.end()
-    u = _match_unit(text, pos)
-    if u:
-        return value, u[0], u[1]
+    m = _UNIT_RE.match(text, pos)
+    if m:
+        return value, _UNIT_BY_GROUP[m.lastgroup], m.end()  # type: ignore[index]
     return value, "", pos
 
 
-def _convert(value: float, unit: str, to: str) -> float | None:
-    a, b = _SCALE.get(unit), _SCALE.get(to)
-    if not a or not b or a[0] != b[0]:
-        return None
-    return value * a[1] / b[1]
+# --- context rules: what makes digits no quantity claim --------------------------------------------------
 
 
+class Around:
+    """A number in its text, for the context rules: where its digits start (`s`), where it ends
+    after its unit (`end`), its value, unit and digits as written, the characters on either side."""
+
+    __slots__ = ("text", "s", "end", "value", "unit", "raw", "prev", "next")
+
+    def __init__(
+        self, text: str, s: int, end: int, value: Optional[float], unit: str, raw: str, range_end: bool = False
+    ):
+        self.text, self.s, self.end, self.value, self.unit, self.raw = text, s, end, value, unit, raw
+        self.prev = "" if s == 0 or range_end else text[s - 1]  # a range's second number: no "before"
+        self.next = text[end] if end < len(text) else ""
+
+
+_YEAR_OK_NEXT = re.compile(r"[ ](?:[a-z]+s|[A-Z][A-Za-z]*s)\b")
+_SENT_START_PREV = re.compile(r"(?:^|[.!?:;(\[\"]\s*)$")
 _CITE_OPEN = re.compile(r"\[[\d,\s\-–]*$")
 _CITE_CLOSE = re.compile(r"[\d,\s\-–]*\]")
 _OPERATOR_BEFORE = re.compile(r"[<>=~]\s*$")
-_WORD_BEFORE = re.compile(r"([A-Za-z][\w.\-]*)\)? $")  # "Sonnet 4", "(CXL) 3.0"
 _OPERAND_BEFORE = re.compile(r"(?:\b[A-Za-z]|\d[A-Za-z])\s*[+*/]\s*$")
-_FACTOR_RE = re.compile(r"(?:\ban? )?factor of $", re.I)
-# "8x NVIDIA B300 GPUs", "4x A100 GPUs": a count of devices written with an x
-_HARDWARE_COUNT = re.compile(
-    r"\s+(?:[A-Z][\w\-]*\s+){0,3}(?:GPUs?|CPUs?|TPUs?|NPUs?|nodes?|servers?|machines?|cores?|accelerators?|"
-    r"cards?|devices?|instances?|VMs?)\b")
+_DECADE = re.compile(r"1[89]\d0|20\d0")
+# Capitalised words that commonly precede a plain count and are not names.
+_CAP_OK = frozenset(
+    """
+on across with over under about nearly only of for in at by from to approximately roughly around each all using
+among and than just within up after before we our its their n
+""".split()
+)
 
 
-def _word_before(text: str, s: int) -> tuple[int, int] | None:
-    """The span of group 1 of _WORD_BEFORE.search(text, max(0, s - 40), s) (a word, maybe with a
-    closing parenthesis, then one space, right before `s`), found by walking back instead of trying
-    the pattern at each of the 40 positions."""
-    lo = max(0, s - 40)
-    if s - lo < 2:
+def glued_to_a_word(n: Around) -> bool:
+    """o4, V2, x^2, path/2, k=5."""
+    return bool(n.prev) and (n.prev.isalpha() or n.prev in "_^/=@#")
+
+
+def model_name(n: Around) -> bool:
+    """GPT-5, Llama-3 (but "sub-0.5 us" is a claim)."""
+    return n.prev == "-" and n.text[n.s - 2].isalpha() and n.text[max(0, n.s - 4) : n.s].lower() != "sub-"
+
+
+def version_tail(n: Around) -> bool:
+    """The "13" of "3.13" after a version's first dot."""
+    return n.prev == "." and n.text[n.s - 2].isdigit()
+
+
+def compound_modifier(n: Around) -> bool:
+    """64-bit, 2-round, 32-row, "2-, 8-, and 16-row"."""
+    return n.next == "-" and not n.text[n.end + 1 : n.end + 2].isdigit()
+
+
+def arithmetic(n: Around) -> bool:
+    """f+1, H + 1, 2*n."""
+    lo = max(0, n.s - 6)
+    window = n.text[lo : n.s]
+    return ("+" in window or "*" in window or "/" in window) and bool(_OPERAND_BEFORE.search(n.text, lo, n.s))
+
+
+def glued_word_after(n: Around) -> bool:
+    """3.13t, 21st, 2D."""
+    return n.next.isalnum() or n.next == "_"
+
+
+def dotted_version(n: Around) -> bool:
+    """3.13.1."""
+    return n.next == "." and n.end + 1 < len(n.text) and n.text[n.end + 1].isdigit()
+
+
+def decade(n: Around) -> bool:
+    """the 1990s."""
+    return (
+        n.unit == "s"
+        and len(n.raw) == 4
+        and bool(_DECADE.fullmatch(n.raw))
+        and n.text[n.end - 1] == "s"
+        and n.text[n.end - 2] != " "
+    )
+
+
+def year(n: Around) -> bool:
+    """in 2024 (but "2048 tokens" is a count)."""
+    if n.unit not in ("", "s") or "," in n.raw or "." in n.raw or len(n.raw) != 4 or n.value is None:
+        return False
+    return 1900 <= n.value <= 2099 and (n.unit == "s" or not _YEAR_OK_NEXT.match(n.text, n.end))
+
+
+def citation(n: Around) -> bool:
+    """[12], [3, 4]."""
+    lo = max(0, n.s - 20)
+    return (
+        n.prev in "[, -"
+        and "[" in n.text[lo : n.s]
+        and bool(_CITE_OPEN.search(n.text, lo, n.s))
+        and bool(_CITE_CLOSE.match(n.text, n.s, n.s + 20))
+    )
+
+
+def enumerator(n: Around) -> bool:
+    """ "1) an NPU-aware ...", "(1) a new ..." (but not "(2, 4, and 32), data")."""
+    if n.unit != "" or n.next != ")" or len(n.raw) > 2 or _OPERATOR_BEFORE.search(n.text, max(0, n.s - 3), n.s):
+        return False
+    t, s, end = n.text, n.s, n.end
+    after = t[end : end + 3]
+    if (s == 0 or t[s - 1] == " ") and len(after) == 3 and after[1] == " " and after[2].isalpha():
+        return True
+    after = t[end + 1 : end + 3]
+    return t[s - 1] == "(" and after.startswith(" ") and after[1:2].isalpha()
+
+
+def _word_before(text: str, s: int) -> Optional[tuple[int, int]]:
+    """The span of the word right before `s` and one space ("Sonnet" of "Sonnet 4", "CXL" of
+    "(CXL) 3.0"): from its first ASCII letter, at most 40 characters back."""
+    if s < 2 or text[s - 1] != " ":
         return None
-    if text[s - 1] != " ":
-        if text[s - 1] == "\n":  # `$` also matches before a final newline: leave that to the pattern
-            m = _WORD_BEFORE.search(text, lo, s)
-            return m.span(1) if m else None
-        return None
-    te = s - 2 if text[s - 2] == ")" else s - 1  # where the word ends
-    i = te
-    while i > lo and (text[i - 1].isalnum() or text[i - 1] in "_.-"):
-        i -= 1
-    for p in range(i, te):  # the pattern's leftmost start: the first ASCII letter of the run
-        if text[p] in _ASCII_LETTERS:
-            return p, te
+    end = s - 2 if text[s - 2] == ")" else s - 1
+    start = end
+    while start > max(0, s - 40) and (text[start - 1].isalnum() or text[start - 1] in "_.-"):
+        start -= 1
+    m = _FIRST_LETTER.search(text, start, end)
+    return (m.start(), end) if m else None
+
+
+_FIRST_LETTER = re.compile(r"[A-Za-z]")
+
+
+def name_with_number(n: Around) -> bool:
+    """Sonnet 4, Table 3, Llama 2: a capitalised word before a count, not at a sentence start."""
+    if n.unit != "":
+        return False
+    span = _word_before(n.text, n.s)
+    if span is None:
+        return False
+    word = n.text[span[0] : span[1]]
+    if not word[0].isupper() or word.lower() in _CAP_OK:
+        return False
+    head = n.text[: span[0]]
+    if n.text[n.s - 2 : n.s] == ") " and head.endswith("("):
+        head = head[:-1]  # "(CXL) 3.0": the parenthesis is not a sentence start
+    return not _SENT_START_PREV.search(head)
+
+
+CONTEXT_RULES: list[Callable[[Around], bool]] = [
+    glued_to_a_word,
+    model_name,
+    version_tail,
+    compound_modifier,
+    arithmetic,
+    glued_word_after,
+    dotted_version,
+    decade,
+    year,
+    citation,
+    enumerator,
+    name_with_number,
+]
+
+
+def excluded(n: Around) -> Optional[str]:
+    """The name of the first context rule that says these digits are no quantity claim, or None."""
+    for rule in CONTEXT_RULES:
+        if rule(n):
+            return rule.__name__
     return None
 
 
-_ASCII_LETTERS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+# --- scanning ---------------------------------------------------------------------------------------------
 
 
-def _excluded_by_context(
-    text: str, s: int, end: int, value: Optional[float], unit: str, raw: str, range_end: bool = False
-) -> bool:
-    prev = "" if s == 0 or range_end else text[s - 1]
-    if prev and (prev.isalpha() or prev in "_^/=@#"):
-        return True  # o4, V2, x^2, path/2, k=5
-    if prev == "-" and text[s - 2].isalpha() and not text[max(0, s - 4):s].lower() == "sub-":
-        return True  # GPT-5, Llama-3 (but "sub-0.5 us" is a claim)
-    if prev == "." and text[s - 2].isdigit():
-        return True  # tail of a version number
-    nxt = text[end] if end < len(text) else ""
-    if nxt == "-" and not text[end + 1:end + 2].isdigit():
-        return True  # compound modifiers: "64-bit", "2-round", "32-row", "2-, 8-, and 16-row"
-    window = text[max(0, s - 6):s]
-    if ("+" in window or "*" in window or "/" in window) and _OPERAND_BEFORE.search(text, max(0, s - 6), s):
-        return True  # arithmetic: "f+1", "H + 1", "2*n"
-    if nxt.isalnum() or nxt == "_":
-        return True  # 3.13t, 21st, 2D, 1990s (after "s" unit check below)
-    if nxt == "." and end + 1 < len(text) and text[end + 1].isdigit():
-        return True  # 3.13.1
-    if unit == "s" and re.fullmatch(r"1[89]\d0|20\d0", raw) and text[end - 1] == "s" and text[end - 2] != " ":
-        return True  # the 1990s
-    if unit in ("", "s") and "," not in raw and "." not in raw and len(raw) == 4 and value is not None \
-            and 1900 <= value <= 2099:
-        if unit == "s" or not _YEAR_OK_NEXT.match(text, end):
-            return True  # a year
-    if prev in "[, -" and "[" in text[max(0, s - 20):s] and _CITE_OPEN.search(text, max(0, s - 20), s) \
-            and _CITE_CLOSE.match(text, s, s + 20):
-        return True  # citation marker [12], [3, 4]
-    if unit == "" and nxt == ")" and len(raw) <= 2 and not _OPERATOR_BEFORE.search(text, max(0, s - 3), s):
-        after = text[end:end + 3]
-        if (s == 0 or text[s - 1] == " ") and len(after) == 3 and after[1] == " " and after[2].isalpha():
-            return True  # enumerator "1) an NPU-aware ..." (but not "(2, 4, and 32), data")
-        if text[s - 1] == "(":
-            after = text[end + 1:end + 3]
-            if after.startswith(" ") and after[1:2].isalpha():
-                return True  # enumerator "(1) a new ..."
-    if unit == "":
-        wb = _word_before(text, s)
-        if wb is not None:
-            p, te = wb
-            word = text[p:te]
-            if word[0].isupper() and word.lower() not in _CAP_OK:
-                head = text[:p]
-                if text[s - 2:s] == ") " and head.endswith("("):
-                    head = head[:-1]  # "(CXL) 3.0": the parenthesis is not a sentence start
-                if not _SENT_START_PREV.search(head):
-                    return True  # Sonnet 4, Table 3, Llama 2
-    return False
-
-
-def _scan_words(text: str, low: Optional[str] = None) -> list[Quantity]:
-    """`low`: `text` lower-cased with offsets kept, when the caller has it."""
+def _scan_words(text: str) -> list[Quantity]:
     out: list[Quantity] = []
-    if low is None:
-        low = lower_same_length(text)  # offsets must not shift
-    for hints, rx, val in _WORD_QUANTITIES:
-        for h in hints:  # substring tests are far cheaper than a regex pass
-            if h in low:
-                break
-        else:
+    low = lower_same_length(text)  # offsets must not shift
+    for needs, rx, value, qual in WORD_QUANTITIES:
+        if not any(n in low for n in needs):
             continue
         for m in rx.finditer(low):
-            v: Optional[float]
-            if val == "word":
-                v, unit, qual = float(_SMALL[m.group("w")]), "x", "exact"
-            elif val is None:
+            v: Optional[float] = value
+            if "w" in rx.groupindex:
+                v = float(_SMALL[m.group("w")])
+            elif "n" in rx.groupindex:
                 n = _MAGNITUDE_N.get(m.group("n") or "a")
-                v = 10.0 ** n if n else None
-                unit, qual = "x", "approx"
-            else:
-                v, unit, qual = float(val), "x", "exact"
-            out.append(Quantity(m.start(), m.end(), v, None, None, unit, qual, m.start(), m.end(), m.end()))
+                v = 10.0**n if n else None
+            out.append(Quantity(m.start(), m.end(), v, None, None, "x", qual, m.start(), m.end(), m.end()))
     return out
+
+
+def _range_after(
+    text: str, low_text: str, s: int, end: int, value: float, unit: str, context: bool
+) -> Optional[tuple[Optional[float], float, str, int, int]]:
+    """The second half of a range starting after a number ("20-100x", "0.993%-51.82%", "5-80
+    minutes", "512 MB-2 GB", "between 2 and 4"): (low, high, unit, end, digits end) or None.
+    `low_text`: `text` lower-cased, offsets kept."""
+    sep = _RANGE_SEP_RE.match(text, end)
+    if _BETWEEN_RE.search(low_text, max(0, s - 9), s):
+        sep = _AND_RE.match(text, end)
+    if not sep or (sep.group(0).strip() == "to" and _FROM_RE.search(low_text, max(0, s - 48), s)):
+        return None  # "from 12.3% to 8.1%" is two numbers
+    m2 = NUM_RE.match(text, sep.end())
+    if not m2:
+        return None
+    v2, unit2, end2 = _read_quantity(text, m2.start(), m2.end())
+    lo: Optional[float] = value
+    if unit and unit2 and unit != unit2:
+        lo = convert(value, unit, unit2)  # "512 MB-2 GB" -> 0.512-2 GB
+        if lo is None:
+            return None
+    elif unit and not unit2:
+        return None  # "5% - 3 workloads" is no range
+    if context and excluded(Around(text, m2.start(), end2, v2, unit2 or unit, m2.group(0), range_end=True)):
+        return None
+    return lo, v2, unit2 or unit, end2, m2.end()
 
 
 def _scan_plain(text: str, context: bool) -> list[Quantity]:
     found: list[Quantity] = []
+    lowered = lower_same_length(text)  # the qualifier and range words are matched on it
     consumed = 0
     for s, e in _numbers(text):
         if s < consumed:
@@ -384,61 +409,41 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
         digits_end = e
         low: Optional[float] = None
         high: Optional[float] = None
-        # ranges: "20-100x", "0.993%-51.82%", "5-80 minutes", "512 MB-2 GB", "between 2 and 4"
-        sep = _RANGE_SEP_RE.match(text, end)
-        between = "between" in text[max(0, s - 9):s] and _BETWEEN_RE.search(text, max(0, s - 9), s)
-        if between:
-            sep = re.compile(r"[ ]and[ ]").match(text, end)
-        if sep and not (sep.group(0).strip() == "to" and _FROM_RE.search(text, max(0, s - 48), s)):
-            m2 = NUM_RE.match(text, sep.end())
-            if m2:
-                v2, unit2, end2 = _read_quantity(text, m2.start(), m2.end())
-                lo: Optional[float] = value
-                ok = True
-                if unit and unit2 and unit != unit2:
-                    lo = _convert(value, unit, unit2)  # "512 MB-2 GB" -> 0.512-2 GB
-                    ok = lo is not None
-                elif unit and not unit2:
-                    ok = False  # "5% - 3 workloads" is not a range
-                if ok:
-                    excluded = context and _excluded_by_context(
-                        text, m2.start(), end2, v2, unit2 or unit, m2.group(0), range_end=True
-                    )
-                    if not excluded:
-                        low, high, value = lo, v2, None
-                        unit, end, digits_end = unit2 or unit, end2, m2.end()
-        if context and _excluded_by_context(text, s, end, value if value is not None else high, unit, raw):
+        rng = _range_after(text, lowered, s, end, value, unit, context)
+        if rng:
+            low, high, unit, end, digits_end = rng
+            value = None
+        if context and excluded(Around(text, s, end, value if value is not None else high, unit, raw)):
             consumed = max(consumed, end)
             continue
         if unit == "x" and low is None and "." not in raw and _HARDWARE_COUNT.match(text, end):
             unit, end = "", e  # "8x NVIDIA B300 GPUs": eight GPUs, not a factor
         qs, qual = s, "exact"
         if not unit and value is not None:
-            fm = _FACTOR_RE.search(text, max(0, s - 14), s)
+            fm = _FACTOR_RE.search(lowered, max(0, s - 14), s)
             if fm:  # "by a factor of 3"
-                unit, qs = "x", fm.start()
-                found.append(Quantity(qs, end, value, low, high, unit, qual, s, end, digits_end))
+                found.append(Quantity(fm.start(), end, value, low, high, "x", qual, s, end, digits_end))
                 consumed = max(consumed, end)
                 continue
-        qm = _qualifier_before(text, s)
+        qm = _QUAL_RE.search(lowered, max(0, s - 16), s)
         if qm:
             word = (qm.group("w") or qm.group("s")).lower()
             if word == "~" and qm.start() > 0 and text[qm.start() - 1].isalpha():
                 word = ""  # LaTeX non-breaking space "Fig.~3"
             if word:
-                qual, qs = _QUAL_WORDS[word], qm.start()
+                qual, qs = QUALIFIER_WORDS[word], qm.start()
         found.append(Quantity(qs, end, value, low, high, unit, qual, s, end, digits_end))
         consumed = max(consumed, end)
     return found
 
 
-def scan(text: str, context: bool = True, low: Optional[str] = None) -> list[Quantity]:
-    """All quantity claims in `text`, in order, with offsets into `text`. `low`:
-    lower_same_length(text), if the caller has it."""
-    if not has_special(text):
-        qs = _scan_plain(text, context) + _scan_words(text, low)
+def scan(text: str, context: bool = True) -> list[Quantity]:
+    """All quantity claims in `text`, in order, with offsets into `text`."""
+    if not has_markup(text):
+        qs = _scan_plain(text, context) + _scan_words(text)
         qs.sort(key=lambda q: q.start)
         return _mark_lists(text, qs)
+    # LaTeX and typography: scan the normalised text, map every offset back
     norm = normalize_with_map(text, casefold=False)
     qs = _scan_plain(norm.text, context) + _scan_words(norm.text)
     qs.sort(key=lambda q: q.start)
@@ -455,8 +460,6 @@ def scan(text: str, context: bool = True, low: Optional[str] = None) -> list[Qua
 
 
 _LIST_SEP = re.compile(r"^(?:,\s*|\s+and\s+|,\s+and\s+|\s*/\s*|\s+or\s+)$")
-
-
 _FROM_BEFORE = re.compile(r"\bfrom\s+$", re.I)
 
 
@@ -466,7 +469,7 @@ def _mark_lists(text: str, qs: list[Quantity]) -> list[Quantity]:
     and one with no unit shares the unit written after the last ("2, 4 and 8 ms", "from 51 to 21
     minutes")."""
     for prev, q in zip(qs, qs[1:]):
-        if _LIST_SEP.match(text[prev.end:q.start]):
+        if _LIST_SEP.match(text[prev.end : q.start]):
             q.listed = True
             if q.qualifier == "exact":
                 q.qualifier = prev.qualifier
@@ -474,16 +477,16 @@ def _mark_lists(text: str, qs: list[Quantity]) -> list[Quantity]:
         a, b = qs[i], qs[i + 1]
         if a.unit or not b.unit or a.low is not None:
             continue
-        from_to = text[a.end:b.start] == " to " and _FROM_BEFORE.search(text, max(0, a.num_start - 8), a.num_start)
+        from_to = text[a.end : b.start] == " to " and _FROM_BEFORE.search(text, max(0, a.num_start - 8), a.num_start)
         if b.listed or from_to:
             a.unit, a.unit_shared = b.unit, True
     return qs
 
 
+# --- LaTeX math ---------------------------------------------------------------------------------------------
+
 _MATH_DECOR = re.compile(r"^(?:\s|\\times|\\%|\\approx|\\sim|\\leq?|\\geq?|[<>~,]|\\,)*$")
 _MATH_LEAD = re.compile(r"(?:\\approx|\\sim|=|<|>|\\leq?|\\geq?)\s*$")
-
-
 _DOLLAR = re.compile(r"(?<!\\)\$")
 
 
@@ -516,6 +519,9 @@ def balance_math(text: str, s: int, e: int) -> tuple[int, int]:
         if s > 0 and text[s - 1] == "$":
             return s - 1, e
     return s, e
+
+
+# --- re-parsing one span --------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

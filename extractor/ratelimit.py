@@ -46,8 +46,9 @@ class AdaptiveLimiter:
     request, on the hot path); waiters queue first-come first-served and a released slot is handed
     straight to the next of them."""
 
-    def __init__(self, max_concurrency: int, rpm: Optional[float] = None, tpm: Optional[float] = None,
-                 clock=time.monotonic):
+    def __init__(
+        self, max_concurrency: int, rpm: Optional[float] = None, tpm: Optional[float] = None, clock=time.monotonic
+    ):
         self.max = max(1, max_concurrency)
         self.limit = float(self.max)
         self.inflight = 0

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+import time
+from datetime import UTC, datetime
 from typing import Optional
 
 from . import __version__
@@ -17,8 +18,14 @@ from .verify import uncovered_numbers, verify_claims, verify_name
 _NO_NAME = frozenset({"", "none", "null", "n/a", "na", "unknown", "unnamed", "not specified", "not named", "-"})
 
 
+_last_time: list = [-1, ""]  # (the second, its ISO text): records written in one second share it
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    t = int(time.time())
+    if t != _last_time[0]:
+        _last_time[:] = [t, datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
+    return _last_time[1]
 
 
 def _paper_fields(paper: Paper) -> dict:
@@ -26,8 +33,16 @@ def _paper_fields(paper: Paper) -> dict:
 
 
 def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None) -> Provenance:
-    return Provenance(engine=engine.name, model=engine.model, prompt_hash=engine.prompt_hash,
-                      extractor_version=__version__, time=now_iso(), source=paper.source, reasks=reasks, mode=mode)
+    return Provenance(
+        engine=engine.name,
+        model=engine.model,
+        prompt_hash=engine.prompt_hash,
+        extractor_version=__version__,
+        time=now_iso(),
+        source=paper.source,
+        reasks=reasks,
+        mode=mode,
+    )
 
 
 def _name(value) -> Optional[str]:

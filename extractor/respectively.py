@@ -1,4 +1,4 @@
-""""CPU and memory by 44% and 31%, respectively": the k-th number goes with the k-th item.
+""" "CPU and memory by 44% and 31%, respectively": the k-th number goes with the k-th item.
 
 One resolver for the offline engine (which names each number's metric from it) and the verifier
 (which checks a model's metric against it). It finds, in one sentence, the list of numbers that
@@ -9,19 +9,22 @@ One resolver for the offline engine (which names each number's metric from it) a
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Optional, Sequence
+from typing import Optional
 
 _WORD = re.compile(r"[A-Za-z0-9µμ][\w\-./+µμ]*-?|[,;:()]")
 # words that end a conjunct when walking away from "and": verbs, prepositions, articles
-_STOP = frozenset("""
+_STOP = frozenset(
+    """
 by of to for on in at with from than over under across via into onto as is are was were be been being
 the a an its their our this these those that which who while when where whereas and or but nor
 reduces reduce reduced reducing improves improve improved improving increases increase increased lowers
 lower lowered achieves achieve achieved achieving delivers deliver yields yield outperforms outperform
 cuts cut speeds speed boosts boost brings bring keeps keep saves save shows show reaches reach enables
 enable provides provide attains attain respectively compared relative versus vs up
-""".split())
+""".split()
+)
 
 
 @dataclass(frozen=True)
@@ -109,8 +112,7 @@ def pair(sentence: str, numbers: Sequence[tuple[int, int, bool]]) -> Optional[Pa
     nums = lists[-1]
     n = len(nums)
     lo, hi = nums[0][0], nums[-1][1]
-    tokens = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(sentence)
-              if not (lo <= m.start() < hi)]
+    tokens = [(m.start(), m.end(), m.group(0)) for m in _WORD.finditer(sentence) if not (lo <= m.start() < hi)]
     # a longer coordination may have swallowed a leading word ("Second, 2-, 8-, and 16-row"):
     # its last n conjuncts are the items
     cands = [(s, e, c[-n:]) for s, e, c in _coordinations(tokens) if len(c) >= n]

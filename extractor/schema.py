@@ -17,9 +17,7 @@ SCHEMA_VERSION = "1.1"
 
 Kind = Literal["result", "context", "setup"]
 Direction = Literal["increase", "decrease", "none"]
-Qualifier = Literal[
-    "exact", "up_to", "over", "at_least", "less_than", "at_most", "within", "approx", "average"
-]
+Qualifier = Literal["exact", "up_to", "over", "at_least", "less_than", "at_most", "within", "approx", "average"]
 
 
 class Paper(BaseModel):
@@ -43,25 +41,46 @@ class Paper(BaseModel):
     source: Optional[str] = None  # "file.jsonl:17" or "feed.xml#3": where the paper was read
 
     @classmethod
-    def of(cls, **fields) -> "Paper":
+    def of(cls, **fields) -> Paper:
         """A paper from an input's fields: text as a reader sees it (no invisible or control
         characters, whitespace collapsed), every length within its limit (else ValueError)."""
         for key in ("title", "abstract"):
             fields[key] = clean_text(fields.get(key))
-        for key in ("version", "published", "updated", "primary_category", "url", "pdf_url", "comment",
-                    "journal_ref", "doi"):
+        for key in (
+            "version",
+            "published",
+            "updated",
+            "primary_category",
+            "url",
+            "pdf_url",
+            "comment",
+            "journal_ref",
+            "doi",
+        ):
             if fields.get(key) is not None:
                 fields[key] = clean_text(fields[key]) or None
         fields["authors"] = [a for a in (clean_text(x) for x in fields.get("authors") or []) if a]
         fields["categories"] = [c for c in (clean_text(x) for x in fields.get("categories") or []) if c]
-        for key, limit, what in (("id", MAX_ID, "an id"), ("title", MAX_TITLE, "a title"),
-                                 ("abstract", MAX_ABSTRACT, "an abstract")):
+        for key, limit, what in (
+            ("id", MAX_ID, "an id"),
+            ("title", MAX_TITLE, "a title"),
+            ("abstract", MAX_ABSTRACT, "an abstract"),
+        ):
             if len(fields.get(key) or "") > limit:
                 raise ValueError(f"{what} of {len(fields[key]):,} characters (the limit is {limit:,})")
         if len(fields["authors"]) > MAX_AUTHORS:
             raise ValueError(f"{len(fields['authors']):,} authors (the limit is {MAX_AUTHORS:,})")
-        for key in ("comment", "journal_ref", "doi", "url", "pdf_url", "published", "updated", "version",
-                    "primary_category"):
+        for key in (
+            "comment",
+            "journal_ref",
+            "doi",
+            "url",
+            "pdf_url",
+            "published",
+            "updated",
+            "version",
+            "primary_category",
+        ):
             if len(fields.get(key) or "") > MAX_FIELD:
                 raise ValueError(f"field {key!r} of {len(fields[key]):,} characters (the limit is {MAX_FIELD:,})")
         if any(len(a) > MAX_FIELD for a in fields["authors"] + fields["categories"]):
@@ -120,7 +139,7 @@ class Usage(BaseModel):
     cached_tokens: int = 0
     requests: int = 0
 
-    def add(self, other: "Usage") -> None:
+    def add(self, other: Usage) -> None:
         self.prompt_tokens += other.prompt_tokens
         self.completion_tokens += other.completion_tokens
         self.cached_tokens += other.cached_tokens
@@ -176,6 +195,7 @@ class Record(BaseModel):
 # --- what the LLM is asked to fill in -------------------------------------------------------
 # Kept separate from Record: the model never sees offsets, provenance or verification fields,
 # and every property is required (nullable instead of optional) to fit OpenAI's strict subset.
+
 
 class LLMNumber(BaseModel):
     model_config = ConfigDict(extra="forbid")

@@ -10,8 +10,9 @@ selected. Memory stays flat: the ids seen and done live in IdIndex (a temporary 
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Iterator, Optional, TypeVar
+from typing import Optional, TypeVar
 
 from .errors import InputError
 from .schema import Paper
@@ -40,8 +41,9 @@ def wanted(paper: Paper, categories: list[str]) -> bool:
     return any(c == want or c.startswith(want + ".") for c in paper.categories for want in categories)
 
 
-def read_inputs(specs: Iterable[str], counts: Counts, warn: Callable[[str], None] = lambda s: None,
-                arxiv_max: int = 100) -> Iterator[Paper]:
+def read_inputs(
+    specs: Iterable[str], counts: Counts, warn: Callable[[str], None] = lambda s: None, arxiv_max: int = 100
+) -> Iterator[Paper]:
     """Papers from every input, in order; a bad record is counted and named, an unreadable input
     is counted and the next one is read."""
     for spec in specs:
@@ -60,9 +62,15 @@ def read_inputs(specs: Iterable[str], counts: Counts, warn: Callable[[str], None
 T = TypeVar("T")
 
 
-def select(items: Iterable[T], table: Optional[str], counts: Counts, categories: Optional[list[str]] = None,
-           retry_errors: bool = False, limit: Optional[int] = None,
-           paper_of: Callable[[T], Paper] = lambda x: x) -> Iterator[T]:  # type: ignore[assignment,return-value]
+def select(
+    items: Iterable[T],
+    table: Optional[str],
+    counts: Counts,
+    categories: Optional[list[str]] = None,
+    retry_errors: bool = False,
+    limit: Optional[int] = None,
+    paper_of: Callable[[T], Paper] = lambda x: x,  # type: ignore[assignment,return-value]
+) -> Iterator[T]:
     """The papers still to do, in input order (see the module docstring for the rules). `items`
     are papers, or anything that carries one (`paper_of` finds it: a Batch API result)."""
     categories = categories or []

@@ -12,14 +12,14 @@ One table has one writer: every run that writes a table holds an exclusive `fcnt
 from __future__ import annotations
 
 import fcntl
-import io
 import os
 import sqlite3
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Iterator, Optional
+from typing import IO, Any, BinaryIO, Optional
 
 import orjson
 
@@ -40,7 +40,7 @@ class TableLock:
         self.path = table + ".lock"
         self._fd: Optional[int] = None
 
-    def acquire(self) -> "TableLock":
+    def acquire(self) -> TableLock:
         try:
             fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
         except OSError as e:
@@ -52,8 +52,10 @@ class TableLock:
                 holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             finally:
                 os.close(fd)
-            raise InputError(f"{self.table} is being written by another extractor run (pid {holder}); "
-                             "wait for it to finish, or write another table") from None
+            raise InputError(
+                f"{self.table} is being written by another extractor run (pid {holder}); "
+                "wait for it to finish, or write another table"
+            ) from None
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         self._fd = fd
@@ -62,13 +64,17 @@ class TableLock:
             raise InputError(f"{self.table}: cannot write (permission denied)")
         return self
 
+    @property
+    def fd(self) -> Optional[int]:
+        return self._fd
+
     def release(self) -> None:
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
             self._fd = None
 
-    def __enter__(self) -> "TableLock":
+    def __enter__(self) -> TableLock:
         return self.acquire()
 
     def __exit__(self, *exc) -> None:
@@ -161,7 +167,7 @@ class Done:
 
 
 @contextmanager
-def atomic_write(path: str, mode: str = "w", **kw) -> Iterator[io.IOBase]:
+def atomic_write(path: str, mode: str = "w", **kw) -> Iterator[IO[Any]]:
     """Write to a temp file beside `path` and rename it over `path` only when complete: a failed
     or interrupted write never truncates what was there."""
     tmp = f"{path}.tmp-{os.getpid()}"
@@ -186,8 +192,9 @@ def iter_json_lines(path: str, key: str, what: str) -> Iterator[tuple[int, dict]
     with f:
         for lineno, raw, length in bounded_lines(f, MAX_LINE):
             if raw is None:
-                raise InputError(f"{path}:{lineno}: a line of {length:,} bytes is not {what} "
-                                 f"(the limit is {size(MAX_LINE)})")
+                raise InputError(
+                    f"{path}:{lineno}: a line of {length:,} bytes is not {what} (the limit is {size(MAX_LINE)})"
+                )
             if not raw.strip():
                 continue
             try:
@@ -228,7 +235,7 @@ class TableWriter:
         self.path = path
         self.fsync_seconds = fsync_seconds
         self._last_sync = time.monotonic()
-        self._f = None  # opened on the first record: a run that writes nothing creates nothing
+        self._f: Optional[BinaryIO] = None  # opened on the first record: a run that writes nothing creates nothing
 
     def write(self, record_json: bytes) -> None:
         try:
@@ -260,7 +267,7 @@ class TableWriter:
                 except OSError:
                     pass
 
-    def __enter__(self) -> "TableWriter":
+    def __enter__(self) -> TableWriter:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -336,7 +343,7 @@ def load_records(path: str) -> list[dict]:
             latest[pid] = (v, rec)
     if not latest:
         raise InputError(f"{path}: the table is empty")
-    return [latest[pid][1] for pid in sorted(order, key=order.get)]
+    return [latest[pid][1] for pid in sorted(order, key=lambda pid: order[pid])]
 
 
 def dumps(record) -> bytes:

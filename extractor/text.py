@@ -12,8 +12,9 @@ from typing import NamedTuple
 # inside "4\u200b4%" would let the digits "4" verify. Characters that hide, join or reorder text are
 # removed; full-width forms ("４４％") become the ASCII they show.
 _INVISIBLE = dict.fromkeys(
-    [0x00AD, 0x034F, 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070),
-     0xFEFF], None)
+    [0x00AD, 0x034F, 0x061C, 0x180E, *range(0x200B, 0x2010), *range(0x202A, 0x202F), *range(0x2060, 0x2070), 0xFEFF],
+    None,
+)
 _CONTROLS = dict.fromkeys([c for c in range(0x20) if chr(c) not in "\t\n\r\x0b\x0c"] + [0x7F, *range(0x80, 0xA0)], " ")
 _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _CLEAN_TABLE = {**_INVISIBLE, **_CONTROLS, **_FULL_WIDTH, 0x3000: " "}
@@ -29,7 +30,7 @@ def clean_text(s: str | None) -> str:
     full-width letters and digits as ASCII."""
     if not s:
         return ""
-    if not s.isascii() or any(c in s for c in ("\x00", "\x1b", "\x7f")) or not s.isprintable():
+    if not (s.isascii() and s.isprintable()):  # printable ASCII (most text) has nothing to clean
         s = s.translate(_CLEAN_TABLE)
     return collapse_ws(s)
 
@@ -44,29 +45,70 @@ def lower_same_length(s: str) -> str:
 # LaTeX and typography that abstracts carry and models rewrite. Each entry maps a source token to
 # what it means in plain text; the map keeps the source offsets of each token.
 _TOKENS: dict[str, str] = {
-    r"\times": "x", r"\%": "%", r"\,": "", r"\ ": " ", r"\sim": "~", r"\approx": "~",
-    r"\leq": "<=", r"\geq": ">=", r"\le": "<=", r"\ge": ">=", r"\textless": "<", r"\textgreater": ">",
-    "&lt;": "<", "&gt;": ">", "&amp;": "&", "×": "x", "≤": "<=", "≥": ">=",
-    "–": "-", "—": "-", "−": "-", "‐": "-", "‑": "-", "‒": "-", "---": "-", "--": "-",
-    "‘": "'", "’": "'", "‚": "'", "‛": "'", "“": '"', "”": '"', "„": '"', "‟": '"', "…": "...",
-    "μ": "µ", "\u00a0": " ",
+    r"\times": "x",
+    r"\%": "%",
+    r"\,": "",
+    r"\ ": " ",
+    r"\sim": "~",
+    r"\approx": "~",
+    r"\leq": "<=",
+    r"\geq": ">=",
+    r"\le": "<=",
+    r"\ge": ">=",
+    r"\textless": "<",
+    r"\textgreater": ">",
+    "&lt;": "<",
+    "&gt;": ">",
+    "&amp;": "&",
+    "×": "x",
+    "≤": "<=",
+    "≥": ">=",
+    "–": "-",
+    "—": "-",
+    "−": "-",
+    "‐": "-",
+    "‑": "-",
+    "‒": "-",
+    "---": "-",
+    "--": "-",
+    "‘": "'",
+    "’": "'",
+    "‚": "'",
+    "‛": "'",
+    "“": '"',
+    "”": '"',
+    "„": '"',
+    "‟": '"',
+    "…": "...",
+    "μ": "µ",
+    "\u00a0": " ",
 }
 _SPECIAL = "\\$&{}×≤≥–—−‐‑‒‘’‚‛“”„‟…μ\u00a0"  # characters a token above (or markup) starts with
+# typography that only alignment folds; display (casefold=False) keeps it as the author wrote it
+_ALIGN_ONLY = frozenset(("‘", "’", "‚", "‛", "“", "”", "„", "‟", "…", "‐", "‑", "‒", "--", "---", "μ"))
+_MARKUP = "\\$&{}×≤≥–—−μ\u00a0"  # what display normalisation changes (LaTeX, entities, signs)
 _TOKEN_RE = re.compile(
     r"(?P<frac>\\[dt]?frac\{(?P<num>[^{}]{0,40})\}\{(?P<den>[^{}]{0,40})\})"
     "|(?P<tok>" + "|".join(re.escape(t) for t in sorted(_TOKENS, key=len, reverse=True)) + ")"
     r"|(?P<cmd>\\[a-zA-Z]+\{)"
     r"|(?P<drop>[${}])"
     r"|(?P<ws>\s+)"
-    rf"|(?P<plain>(?:[^{re.escape(_SPECIAL)}\s-]+|-(?!-))+)"
+    # a run of plain words with single spaces maps linearly as a whole (one segment, not one per word)
+    rf"|(?P<plain>(?:[^{re.escape(_SPECIAL)}\s-]+|-(?!-))+(?: (?:[^{re.escape(_SPECIAL)}\s-]+|-(?!-))+)*)"
     r"|(?P<other>.)",
     re.S,
 )
 
 
 def has_special(s: str) -> bool:
-    """Whether normalisation can change `s` beyond its whitespace."""
+    """Whether alignment normalisation can change `s` beyond its whitespace and case."""
     return "--" in s or any(c in s for c in _SPECIAL)
+
+
+def has_markup(s: str) -> bool:
+    """Whether display normalisation (LaTeX, entities, ×, dashes) can change `s`: the scanner and
+    plain() normalise only then."""
+    return any(c in s for c in _MARKUP)
 
 
 class Normalized:
@@ -127,7 +169,13 @@ def normalize_with_map(text: str, casefold: bool = True, spaces: bool = True) ->
         kind = m.lastgroup
         if kind in ("plain", "other"):
             run = lower_same_length(m.group(0)) if casefold else m.group(0)
-            emit(run, i, -1)
+            if spaces or " " not in run:
+                emit(run, i, -1)
+            else:  # every space dropped: each word is its own linear segment
+                at = i
+                for word in run.split(" "):
+                    emit(word, at, -1)
+                    at += len(word) + 1
             prev_space = False
         elif kind == "ws":
             if spaces and not prev_space:
@@ -138,8 +186,8 @@ def normalize_with_map(text: str, casefold: bool = True, spaces: bool = True) ->
             prev_space = False
         elif kind == "tok":
             rep = _TOKENS[m.group(0)]
-            if not casefold and m.group(0) in ("μ", "--", "---"):
-                rep = m.group(0)  # display keeps the author's micro sign and dashes; alignment folds them
+            if not casefold and m.group(0) in _ALIGN_ONLY:
+                rep = m.group(0)  # display keeps the author's quotes, dashes and micro sign
             if rep == " ":
                 if prev_space or not spaces:
                     continue
@@ -154,7 +202,7 @@ def normalize_with_map(text: str, casefold: bool = True, spaces: bool = True) ->
 
 def plain(s: str) -> str:
     """LaTeX-free, whitespace-collapsed text for display (case kept)."""
-    if not has_special(s):
+    if not has_markup(s):
         return collapse_ws(s)
     return collapse_ws(normalize_with_map(s, casefold=False).text)
 
@@ -170,13 +218,17 @@ class Sentence(NamedTuple):
 
 _ABBREV = re.compile(r"(?:\b(?:e\.g|i\.e|et al|vs|cf|etc|approx|Fig|Sec|Eq|resp|incl|no)\.)$", re.I)
 _SENT_END = re.compile(r"[.!?](?=\s+[\"'(\[\\$A-Z0-9])")
+# the same for a text with no "!" or "?" (most abstracts): a pattern that starts with a literal is
+# found by a fast string search, one with a character class is tried at every position
+_SENT_END_DOT = re.compile(r"\.(?=\s+[\"'(\[\\$A-Z0-9])")
 
 
 def split_sentences(text: str) -> list[Sentence]:
     """Split an abstract into sentences with offsets; abbreviations like e.g. / i.e. do not split."""
     out: list[Sentence] = []
     start = 0
-    ends = [m.end() for m in _SENT_END.finditer(text)] + [len(text)]
+    pattern = _SENT_END if "!" in text or "?" in text else _SENT_END_DOT
+    ends = [m.end() for m in pattern.finditer(text)] + [len(text)]
     for end in ends:
         if end < len(text) and _ABBREV.search(text, max(0, end - 8), end):
             continue

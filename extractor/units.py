@@ -15,22 +15,51 @@ import math
 import re
 import unicodedata
 from functools import lru_cache
-from typing import Optional
+from typing import Any, Optional
 
 # canonical unit -> Pint expression (units that Pint cannot express are absent)
 PINT_NAMES: dict[str, str] = {
-    "ns": "nanosecond", "µs": "microsecond", "ms": "millisecond", "s": "second", "min": "minute",
-    "h": "hour", "d": "day",
-    "B": "byte", "KB": "kilobyte", "MB": "megabyte", "GB": "gigabyte", "TB": "terabyte",
-    "KiB": "kibibyte", "MiB": "mebibyte", "GiB": "gibibyte", "TiB": "tebibyte", "bit": "bit",
-    "Mbps": "megabit/second", "Gbps": "gigabit/second", "Tbps": "terabit/second",
-    "MB/s": "megabyte/second", "GB/s": "gigabyte/second",
-    "tokens/s": "token/second", "ops/s": "operation/second", "req/s": "request/second",
-    "QPS": "query/second", "IOPS": "io_operation/second",
-    "TFLOPS": "teraflop/second", "GFLOPS": "gigaflop/second",
-    "GHz": "gigahertz", "MHz": "megahertz",
-    "kWh": "kilowatt_hour", "kW": "kilowatt", "MW": "megawatt", "mW": "milliwatt", "W": "watt", "J": "joule",
-    "°C": "degree_Celsius", "mm2": "millimeter**2", "µm2": "micrometer**2", "nm": "nanometer",
+    "ns": "nanosecond",
+    "µs": "microsecond",
+    "ms": "millisecond",
+    "s": "second",
+    "min": "minute",
+    "h": "hour",
+    "d": "day",
+    "B": "byte",
+    "KB": "kilobyte",
+    "MB": "megabyte",
+    "GB": "gigabyte",
+    "TB": "terabyte",
+    "KiB": "kibibyte",
+    "MiB": "mebibyte",
+    "GiB": "gibibyte",
+    "TiB": "tebibyte",
+    "bit": "bit",
+    "Mbps": "megabit/second",
+    "Gbps": "gigabit/second",
+    "Tbps": "terabit/second",
+    "MB/s": "megabyte/second",
+    "GB/s": "gigabyte/second",
+    "tokens/s": "token/second",
+    "ops/s": "operation/second",
+    "req/s": "request/second",
+    "QPS": "query/second",
+    "IOPS": "io_operation/second",
+    "TFLOPS": "teraflop/second",
+    "GFLOPS": "gigaflop/second",
+    "GHz": "gigahertz",
+    "MHz": "megahertz",
+    "kWh": "kilowatt_hour",
+    "kW": "kilowatt",
+    "MW": "megawatt",
+    "mW": "milliwatt",
+    "W": "watt",
+    "J": "joule",
+    "°C": "degree_Celsius",
+    "mm2": "millimeter**2",
+    "µm2": "micrometer**2",
+    "nm": "nanometer",
 }
 
 # Units with no physical dimension in Pint's sense; each is its own kind.
@@ -41,56 +70,223 @@ CANONICAL: frozenset[str] = frozenset(PINT_NAMES) | {FACTOR, PERCENT, POINTS, CO
 # A unit not listed here is looked up case-sensitively among the canonical names, then as written.
 _SPELLINGS: dict[str, str] = {
     # factors
-    "x": "x", "×": "x", "times": "x", "fold": "x", "-fold": "x", "speedup": "x", "speed-up": "x",
-    "speedups": "x", "multiplier": "x", "factor": "x", "\\times": "x", "$\\times$": "x", "x speedup": "x",
+    "x": "x",
+    "×": "x",
+    "times": "x",
+    "fold": "x",
+    "-fold": "x",
+    "speedup": "x",
+    "speed-up": "x",
+    "speedups": "x",
+    "multiplier": "x",
+    "factor": "x",
+    "\\times": "x",
+    "$\\times$": "x",
+    "x speedup": "x",
     # percentages and percentage points
-    "%": "%", "percent": "%", "percentage": "%", "pct": "%", "per cent": "%", "\\%": "%", "percents": "%",
-    "pp": "pp", "p.p.": "pp", "percentage point": "pp", "percentage points": "pp", "points": "pp",
-    "pts": "pp", "percent points": "pp",
+    "%": "%",
+    "percent": "%",
+    "percentage": "%",
+    "pct": "%",
+    "per cent": "%",
+    "\\%": "%",
+    "percents": "%",
+    "pp": "pp",
+    "p.p.": "pp",
+    "percentage point": "pp",
+    "percentage points": "pp",
+    "points": "pp",
+    "pts": "pp",
+    "percent points": "pp",
     # counts
-    "count": "", "counts": "", "none": "", "null": "", "n/a": "", "number": "", "items": "", "unitless": "",
+    "count": "",
+    "counts": "",
+    "none": "",
+    "null": "",
+    "n/a": "",
+    "number": "",
+    "items": "",
+    "unitless": "",
     "-": "",
     # time
-    "ns": "ns", "nanosecond": "ns", "nanoseconds": "ns", "nsec": "ns",
-    "µs": "µs", "us": "µs", "microsecond": "µs", "microseconds": "µs", "usec": "µs", "usecs": "µs",
-    "ms": "ms", "millisecond": "ms", "milliseconds": "ms", "msec": "ms", "msecs": "ms",
-    "s": "s", "sec": "s", "secs": "s", "second": "s", "seconds": "s",
-    "min": "min", "mins": "min", "minute": "min", "minutes": "min",
-    "h": "h", "hr": "h", "hrs": "h", "hour": "h", "hours": "h",
-    "d": "d", "day": "d", "days": "d",
+    "ns": "ns",
+    "nanosecond": "ns",
+    "nanoseconds": "ns",
+    "nsec": "ns",
+    "µs": "µs",
+    "us": "µs",
+    "microsecond": "µs",
+    "microseconds": "µs",
+    "usec": "µs",
+    "usecs": "µs",
+    "ms": "ms",
+    "millisecond": "ms",
+    "milliseconds": "ms",
+    "msec": "ms",
+    "msecs": "ms",
+    "s": "s",
+    "sec": "s",
+    "secs": "s",
+    "second": "s",
+    "seconds": "s",
+    "min": "min",
+    "mins": "min",
+    "minute": "min",
+    "minutes": "min",
+    "h": "h",
+    "hr": "h",
+    "hrs": "h",
+    "hour": "h",
+    "hours": "h",
+    "d": "d",
+    "day": "d",
+    "days": "d",
     # data size
-    "b": "B", "byte": "B", "bytes": "B", "bit": "bit", "bits": "bit",
-    "kb": "KB", "kbyte": "KB", "kbytes": "KB", "kilobyte": "KB", "kilobytes": "KB",
-    "mb": "MB", "mbyte": "MB", "mbytes": "MB", "megabyte": "MB", "megabytes": "MB",
-    "gb": "GB", "gbyte": "GB", "gbytes": "GB", "gigabyte": "GB", "gigabytes": "GB",
-    "tb": "TB", "tbyte": "TB", "terabyte": "TB", "terabytes": "TB",
-    "kib": "KiB", "mib": "MiB", "gib": "GiB", "tib": "TiB",
-    "kibibyte": "KiB", "mebibyte": "MiB", "gibibyte": "GiB", "tebibyte": "TiB",
-    "kibibytes": "KiB", "mebibytes": "MiB", "gibibytes": "GiB", "tebibytes": "TiB",
+    "b": "B",
+    "byte": "B",
+    "bytes": "B",
+    "bit": "bit",
+    "bits": "bit",
+    "kb": "KB",
+    "kbyte": "KB",
+    "kbytes": "KB",
+    "kilobyte": "KB",
+    "kilobytes": "KB",
+    "mb": "MB",
+    "mbyte": "MB",
+    "mbytes": "MB",
+    "megabyte": "MB",
+    "megabytes": "MB",
+    "gb": "GB",
+    "gbyte": "GB",
+    "gbytes": "GB",
+    "gigabyte": "GB",
+    "gigabytes": "GB",
+    "tb": "TB",
+    "tbyte": "TB",
+    "terabyte": "TB",
+    "terabytes": "TB",
+    "kib": "KiB",
+    "mib": "MiB",
+    "gib": "GiB",
+    "tib": "TiB",
+    "kibibyte": "KiB",
+    "mebibyte": "MiB",
+    "gibibyte": "GiB",
+    "tebibyte": "TiB",
+    "kibibytes": "KiB",
+    "mebibytes": "MiB",
+    "gibibytes": "GiB",
+    "tebibytes": "TiB",
     # rates
-    "gb/s": "GB/s", "gbps": "Gbps", "gbit/s": "Gbps", "gigabits/s": "Gbps", "gigabit/s": "Gbps",
-    "mb/s": "MB/s", "mbps": "Mbps", "mbit/s": "Mbps", "megabits/s": "Mbps", "tbps": "Tbps", "tbit/s": "Tbps",
-    "gigabytes/s": "GB/s", "megabytes/s": "MB/s",
-    "tokens/s": "tokens/s", "token/s": "tokens/s", "tok/s": "tokens/s", "tokens/sec": "tokens/s", "tps": "tokens/s",
-    "ops/s": "ops/s", "op/s": "ops/s", "operations/s": "ops/s",
-    "req/s": "req/s", "requests/s": "req/s", "request/s": "req/s", "rps": "req/s",
-    "qps": "QPS", "queries/s": "QPS", "query/s": "QPS", "iops": "IOPS",
-    "tflops": "TFLOPS", "tflop/s": "TFLOPS", "gflops": "GFLOPS", "gflop/s": "GFLOPS",
+    "gb/s": "GB/s",
+    "gbps": "Gbps",
+    "gbit/s": "Gbps",
+    "gigabits/s": "Gbps",
+    "gigabit/s": "Gbps",
+    "mb/s": "MB/s",
+    "mbps": "Mbps",
+    "mbit/s": "Mbps",
+    "megabits/s": "Mbps",
+    "tbps": "Tbps",
+    "tbit/s": "Tbps",
+    "gigabytes/s": "GB/s",
+    "megabytes/s": "MB/s",
+    "tokens/s": "tokens/s",
+    "token/s": "tokens/s",
+    "tok/s": "tokens/s",
+    "tokens/sec": "tokens/s",
+    "tps": "tokens/s",
+    "ops/s": "ops/s",
+    "op/s": "ops/s",
+    "operations/s": "ops/s",
+    "req/s": "req/s",
+    "requests/s": "req/s",
+    "request/s": "req/s",
+    "rps": "req/s",
+    "qps": "QPS",
+    "queries/s": "QPS",
+    "query/s": "QPS",
+    "iops": "IOPS",
+    "tflops": "TFLOPS",
+    "tflop/s": "TFLOPS",
+    "gflops": "GFLOPS",
+    "gflop/s": "GFLOPS",
     # other physical units
-    "ghz": "GHz", "mhz": "MHz", "kwh": "kWh", "kw": "kW", "watt": "W", "watts": "W", "joule": "J", "joules": "J",
-    "°c": "°C", "degc": "°C", "celsius": "°C", "degrees celsius": "°C",
-    "nanometer": "nm", "nanometers": "nm", "nanometre": "nm", "nanometres": "nm",
-    "square millimeters": "mm2", "square micrometers": "µm2", "mm^2": "mm2", "µm^2": "µm2", "um^2": "µm2",
-    "mm2": "mm2", "mm²": "mm2", "µm2": "µm2", "um2": "µm2", "µm²": "µm2", "nm": "nm", "cycle": "cycles", "cycles": "cycles",
+    "ghz": "GHz",
+    "mhz": "MHz",
+    "kwh": "kWh",
+    "kw": "kW",
+    "watt": "W",
+    "watts": "W",
+    "joule": "J",
+    "joules": "J",
+    "°c": "°C",
+    "degc": "°C",
+    "celsius": "°C",
+    "degrees celsius": "°C",
+    "nanometer": "nm",
+    "nanometers": "nm",
+    "nanometre": "nm",
+    "nanometres": "nm",
+    "square millimeters": "mm2",
+    "square micrometers": "µm2",
+    "mm^2": "mm2",
+    "µm^2": "µm2",
+    "um^2": "µm2",
+    "mm2": "mm2",
+    "mm²": "mm2",
+    "µm2": "µm2",
+    "um2": "µm2",
+    "µm²": "µm2",
+    "nm": "nm",
+    "cycle": "cycles",
+    "cycles": "cycles",
 }
 
 # words a model adds to a unit that say the direction, not the unit: "x faster", "% lower"
-_DIRECTION_WORDS = frozenset({
-    "faster", "slower", "higher", "lower", "more", "less", "fewer", "smaller", "larger", "greater", "better",
-    "worse", "reduction", "reductions", "improvement", "improvements", "increase", "increases", "decrease",
-    "decreases", "gain", "gains", "speedup", "speedups", "speed-up", "drop", "savings", "saving", "overhead",
-    "of", "in", "the", "a", "an", "improved", "reduced", "increased", "decreased",
-})
+_DIRECTION_WORDS = frozenset(
+    {
+        "faster",
+        "slower",
+        "higher",
+        "lower",
+        "more",
+        "less",
+        "fewer",
+        "smaller",
+        "larger",
+        "greater",
+        "better",
+        "worse",
+        "reduction",
+        "reductions",
+        "improvement",
+        "improvements",
+        "increase",
+        "increases",
+        "decrease",
+        "decreases",
+        "gain",
+        "gains",
+        "speedup",
+        "speedups",
+        "speed-up",
+        "drop",
+        "savings",
+        "saving",
+        "overhead",
+        "of",
+        "in",
+        "the",
+        "a",
+        "an",
+        "improved",
+        "reduced",
+        "increased",
+        "decreased",
+    }
+)
 _PER = re.compile(r"\s*(?:/|\bper\b)\s*")
 
 
@@ -166,7 +362,7 @@ _AS_BINARY = {"KB": "KiB", "MB": "MiB", "GB": "GiB", "TB": "TiB"}
 def _registry():
     import pint  # imported on first use: most runs compare only quantities in the same unit
 
-    reg = pint.UnitRegistry()
+    reg: Any = pint.UnitRegistry()
     for name in ("token", "request", "operation", "query", "io_operation", "flop"):
         reg.define(f"{name} = [{name}]")
     reg.define("teraflop = 1e12 * flop")
@@ -179,12 +375,47 @@ def convert(value: float, unit: str, to: str) -> Optional[float]:
     either is not a physical unit)."""
     if unit == to:
         return value
+    f = _factor(unit, to)
+    return None if f is None else value * f
+
+
+# Time and data sizes convert by exact factors of their base unit; these need no Pint, whose
+# registry takes half a second to load (the scanner meets "512 MB-2 GB" in ordinary abstracts).
+_EXACT: dict[str, tuple[str, float]] = {
+    "ns": ("s", 1e-9),
+    "µs": ("s", 1e-6),
+    "ms": ("s", 1e-3),
+    "s": ("s", 1.0),
+    "min": ("s", 60.0),
+    "h": ("s", 3600.0),
+    "d": ("s", 86400.0),
+    "B": ("B", 1.0),
+    "KB": ("B", 1e3),
+    "MB": ("B", 1e6),
+    "GB": ("B", 1e9),
+    "TB": ("B", 1e12),
+    "KiB": ("B", 2.0**10),
+    "MiB": ("B", 2.0**20),
+    "GiB": ("B", 2.0**30),
+    "TiB": ("B", 2.0**40),
+    "bit": ("B", 0.125),
+}
+
+
+@lru_cache(maxsize=1024)
+def _factor(unit: str, to: str) -> Optional[float]:
+    """How many `to` one `unit` is: exact for time and data sizes, else Pint's answer (asked once
+    per pair; every unit in PINT_NAMES but °C is a plain multiple of its base, and °C converts
+    only to itself)."""
+    if unit in _EXACT and to in _EXACT:
+        (base_a, fa), (base_b, fb) = _EXACT[unit], _EXACT[to]
+        return fa / fb if base_a == base_b else None
     a, b = PINT_NAMES.get(unit), PINT_NAMES.get(to)
-    if a is None or b is None:
+    if a is None or b is None or "degree" in a or "degree" in b:
         return None
     reg = _registry()
     try:
-        return float(reg.Quantity(value, a).to(b).magnitude)
+        return float(reg.Quantity(1.0, a).to(b).magnitude)
     except Exception:  # pint's DimensionalityError and friends: not the same kind of quantity
         return None
 
@@ -222,3 +453,62 @@ def dimension(unit: str) -> str:
     if "/" in unit or unit in ("Mbps", "Gbps", "Tbps", "QPS", "IOPS", "TFLOPS", "GFLOPS"):
         return "rate"
     return {"x": "factor", "%": "percent", "pp": "points", "": "count"}.get(unit, "other")
+
+
+# --- how units are written in abstracts, for the scanner -----------------------------------------------
+# (canonical unit, spellings in the order to try). A spelling is literal text, matched case-
+# sensitively and ending at a word boundary when it ends in a letter or digit; a few need more:
+# "x" must not be followed by a letter or digit ("2x" but not "2xl"), "times" not by "a", "per" ...
+# ("3 times a day" is no factor). Longer spellings of a unit come first.
+SCANNER_UNITS: list[tuple[str, tuple[str, ...]]] = [
+    ("pp", ("pp", "p.p.", "percentage points", "percentage point", "percentage-points", "percentage-point")),
+    ("%", ("%", "percent")),
+    ("x", ("x", "X", "times", "-fold", "fold")),
+    ("ns", ("ns", "nanoseconds", "nanosecond")),
+    ("µs", ("µs", "μs", "us", "microseconds", "microsecond", "usecs", "usec")),
+    ("ms", ("ms", "milliseconds", "millisecond", "msecs", "msec")),
+    ("min", ("minutes", "minute", "mins", "min")),
+    ("h", ("hours", "hour", "hrs", "hr", "h")),
+    ("d", ("days", "day")),
+    ("s", ("seconds", "second", "secs", "sec", "s")),
+    ("Gbps", ("Gbps", "Gb/s")),
+    ("Mbps", ("Mbps", "Mb/s")),
+    ("Tbps", ("Tbps", "Tb/s")),
+    ("GB/s", ("GB/s", "GBps")),
+    ("MB/s", ("MB/s", "MBps")),
+    ("TiB", ("TiB",)),
+    ("GiB", ("GiB",)),
+    ("MiB", ("MiB",)),
+    ("KiB", ("KiB",)),
+    ("TB", ("TB", "terabytes", "terabyte")),
+    ("GB", ("GB", "gigabytes", "gigabyte")),
+    ("MB", ("MB", "megabytes", "megabyte")),
+    ("KB", ("KB", "kB", "kilobytes", "kilobyte")),
+    ("B", ("bytes",)),
+    ("tokens/s", ("tokens/s", "token/s", "tok/s")),
+    ("ops/s", ("ops/s", "op/s")),
+    ("req/s", ("req/s", "requests/s", "RPS")),
+    ("QPS", ("QPS",)),
+    ("IOPS", ("IOPS",)),
+    ("TFLOPS", ("TFLOPS", "TFLOP/s")),
+    ("GFLOPS", ("GFLOPS", "GFLOP/s")),
+    ("GHz", ("GHz",)),
+    ("MHz", ("MHz",)),
+    ("kWh", ("kWh",)),
+    ("kW", ("kW",)),
+    ("MW", ("MW",)),
+    ("mW", ("mW",)),
+    ("W", ("W", "watts", "watt")),
+    ("J", ("J", "joules", "joule")),
+    ("°C", ("°C",)),
+    ("mm2", ("mm2", "mm²")),
+    ("nm", ("nm",)),
+    ("µm2", ("µm2", "μm2", "um2", "µm²", "μm²", "um²")),
+    ("cycles", ("cycles", "CC")),
+]
+# spellings that are a unit only when not followed by these (regex lookaheads)
+SCANNER_NOT_FOLLOWED = {
+    "x": r"(?![A-Za-z0-9])",
+    "X": r"(?![A-Za-z0-9])",
+    "times": r"\b(?!\s+(?:a|an|per|each|the|in|of|as many)\b)",
+}

@@ -24,8 +24,9 @@ import json
 import math
 import re
 import unicodedata
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Iterator, Optional
+from typing import Any, Literal, Optional, cast
 
 from .document import Document
 from .engines.base import ClaimDraft
@@ -34,7 +35,7 @@ from .limits import MAX_CLAIMS, MAX_SENTENCE
 from .metrics import content_words, shared
 from .quantities import Quantity, balance_math, parse_span
 from .respectively import Pairing, pair
-from .schema import HeadlineNumber, NameEvidence, UncoveredNumber
+from .schema import Direction, HeadlineNumber, Kind, NameEvidence, Qualifier, UncoveredNumber
 from .text import Normalized, normalize_with_map, plain
 from .units import canonical_unit, is_known, same_quantity, values_agree
 
@@ -45,45 +46,134 @@ __all__ = ["verify_claims", "verify_name", "uncovered_numbers", "values_agree", 
 
 _QUALIFIERS = ("exact", "up_to", "over", "at_least", "less_than", "at_most", "within", "approx", "average")
 _QUALIFIER_WORDS = {
-    "up to": "up_to", "upto": "up_to", "maximum": "up_to", "max": "up_to", "as much as": "up_to",
-    "at most": "at_most", "no more than": "at_most", "more than": "over", "greater than": "over",
-    "above": "over", "exceeding": "over", "at least": "at_least", "minimum": "at_least", "min": "at_least",
-    "less than": "less_than", "below": "less_than", "under": "less_than", "fewer than": "less_than",
-    "lower than": "less_than", "approximately": "approx", "about": "approx", "around": "approx",
-    "roughly": "approx", "nearly": "approx", "almost": "approx", "approximate": "approx", "~": "approx",
-    "mean": "average", "on average": "average", "avg": "average", "none": "exact", "": "exact",
-    "null": "exact", "equal": "exact", "=": "exact", "precise": "exact",
+    "up to": "up_to",
+    "upto": "up_to",
+    "maximum": "up_to",
+    "max": "up_to",
+    "as much as": "up_to",
+    "at most": "at_most",
+    "no more than": "at_most",
+    "more than": "over",
+    "greater than": "over",
+    "above": "over",
+    "exceeding": "over",
+    "at least": "at_least",
+    "minimum": "at_least",
+    "min": "at_least",
+    "less than": "less_than",
+    "below": "less_than",
+    "under": "less_than",
+    "fewer than": "less_than",
+    "lower than": "less_than",
+    "approximately": "approx",
+    "about": "approx",
+    "around": "approx",
+    "roughly": "approx",
+    "nearly": "approx",
+    "almost": "approx",
+    "approximate": "approx",
+    "~": "approx",
+    "mean": "average",
+    "on average": "average",
+    "avg": "average",
+    "none": "exact",
+    "": "exact",
+    "null": "exact",
+    "equal": "exact",
+    "=": "exact",
+    "precise": "exact",
 }
 # qualifiers that mean the same bound, so one can stand for another
-_QUALIFIER_GROUP = {"up_to": "upper", "at_most": "upper", "less_than": "upper", "over": "lower",
-                    "at_least": "lower", "approx": "approx", "average": "average", "within": "within",
-                    "exact": "exact"}
+_QUALIFIER_GROUP = {
+    "up_to": "upper",
+    "at_most": "upper",
+    "less_than": "upper",
+    "over": "lower",
+    "at_least": "lower",
+    "approx": "approx",
+    "average": "average",
+    "within": "within",
+    "exact": "exact",
+}
 # words in a sentence that state a qualifier away from the number ("On average, X is 2.1x faster")
 _QUALIFIER_CUES = {
-    "up_to": ("up to", "as much as", "as high as", "maximum", "peak"), "average": ("average", "mean"),
+    "up_to": ("up to", "as much as", "as high as", "maximum", "peak"),
+    "average": ("average", "mean"),
     "approx": ("about", "approximately", "around", "roughly", "nearly", "almost", "~", "close to"),
-    "over": ("over", "more than", "above", "exceed", "greater than"), "at_least": ("at least",),
-    "less_than": ("less than", "under", "below", "fewer than", "<"), "at_most": ("at most", "no more than"),
+    "over": ("over", "more than", "above", "exceed", "greater than"),
+    "at_least": ("at least",),
+    "less_than": ("less than", "under", "below", "fewer than", "<"),
+    "at_most": ("at most", "no more than"),
     "within": ("within",),
 }
 _DIRECTIONS = {
-    "increase": "increase", "increased": "increase", "increasing": "increase", "higher": "increase",
-    "more": "increase", "up": "increase", "improvement": "increase", "improve": "increase",
-    "improved": "increase", "faster": "increase", "speedup": "increase", "gain": "increase",
-    "better": "increase", "greater": "increase", "larger": "increase", "positive": "increase", "+": "increase",
-    "decrease": "decrease", "decreased": "decrease", "decreasing": "decrease", "reduction": "decrease",
-    "reduce": "decrease", "reduced": "decrease", "lower": "decrease", "less": "decrease", "fewer": "decrease",
-    "down": "decrease", "smaller": "decrease", "shorter": "decrease", "drop": "decrease", "saving": "decrease",
-    "savings": "decrease", "negative": "decrease", "cut": "decrease", "-": "decrease",
-    "none": "none", "": "none", "null": "none", "same": "none", "neutral": "none", "n/a": "none",
-    "unchanged": "none", "flat": "none", "level": "none",
+    "increase": "increase",
+    "increased": "increase",
+    "increasing": "increase",
+    "higher": "increase",
+    "more": "increase",
+    "up": "increase",
+    "improvement": "increase",
+    "improve": "increase",
+    "improved": "increase",
+    "faster": "increase",
+    "speedup": "increase",
+    "gain": "increase",
+    "better": "increase",
+    "greater": "increase",
+    "larger": "increase",
+    "positive": "increase",
+    "+": "increase",
+    "decrease": "decrease",
+    "decreased": "decrease",
+    "decreasing": "decrease",
+    "reduction": "decrease",
+    "reduce": "decrease",
+    "reduced": "decrease",
+    "lower": "decrease",
+    "less": "decrease",
+    "fewer": "decrease",
+    "down": "decrease",
+    "smaller": "decrease",
+    "shorter": "decrease",
+    "drop": "decrease",
+    "saving": "decrease",
+    "savings": "decrease",
+    "negative": "decrease",
+    "cut": "decrease",
+    "-": "decrease",
+    "none": "none",
+    "": "none",
+    "null": "none",
+    "same": "none",
+    "neutral": "none",
+    "n/a": "none",
+    "unchanged": "none",
+    "flat": "none",
+    "level": "none",
 }
 _KINDS = {
-    "result": "result", "results": "result", "outcome": "result", "headline": "result", "main": "result",
-    "context": "context", "background": "context", "prior": "context", "prior work": "context",
-    "baseline": "context", "motivation": "context", "problem": "context",
-    "setup": "setup", "set-up": "setup", "experimental setup": "setup", "experiment": "setup",
-    "setting": "setup", "scale": "setup", "dataset": "setup", "configuration": "setup", "config": "setup",
+    "result": "result",
+    "results": "result",
+    "outcome": "result",
+    "headline": "result",
+    "main": "result",
+    "context": "context",
+    "background": "context",
+    "prior": "context",
+    "prior work": "context",
+    "baseline": "context",
+    "motivation": "context",
+    "problem": "context",
+    "setup": "setup",
+    "set-up": "setup",
+    "experimental setup": "setup",
+    "experiment": "setup",
+    "setting": "setup",
+    "scale": "setup",
+    "dataset": "setup",
+    "configuration": "setup",
+    "config": "setup",
 }
 
 _NUMBER_TEXT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)")
@@ -97,6 +187,8 @@ def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
     true, [44] are problems (the claim fails, never the paper)."""
     if v is None:
         return None, None, None
+    if type(v) is float and math.isfinite(v):
+        return v, None, None
     if isinstance(v, bool):
         return None, None, f"value {v!r} is not a number"
     if isinstance(v, (int, float)):
@@ -121,14 +213,16 @@ def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
 def _word_map(v: Any, table: dict[str, str], default: str) -> str:
     if not isinstance(v, str):
         return default
+    if table.get(v) == v:
+        return v  # already the canonical word
     key = " ".join(v.lower().replace("_", " ").split())
     return table.get(key, table.get(key.replace(" ", "_"), default))
 
 
-def _qualifier(v: Any) -> str:
+def _qualifier(v: Any) -> Qualifier:
     if isinstance(v, str) and v in _QUALIFIERS:
-        return v
-    return _word_map(v, {**_QUALIFIER_WORDS, **{q.replace("_", " "): q for q in _QUALIFIERS}}, "exact")
+        return cast(Qualifier, v)
+    return cast(Qualifier, _word_map(v, {**_QUALIFIER_WORDS, **{q.replace("_", " "): q for q in _QUALIFIERS}}, "exact"))
 
 
 def _text(v: Any) -> Optional[str]:
@@ -148,9 +242,9 @@ class _Said:
     high: Optional[float]
     unit: str  # canonical when known; as written otherwise
     unit_given: bool
-    qualifier: str
-    direction: str
-    kind: str
+    qualifier: Qualifier
+    direction: Direction
+    kind: Kind
     metric: Optional[str]
     baseline: Optional[str]
     problems: list[str]
@@ -169,12 +263,21 @@ def _read_draft(d: ClaimDraft) -> _Said:
     raw_unit = d.unit if isinstance(d.unit, str) else ("" if d.unit is None else str(d.unit))
     if not raw_unit.strip() and unit_hint:
         raw_unit = unit_hint  # "44%" as the value: the unit came with it
-    direction = _word_map(d.direction, _DIRECTIONS, "none")
+    direction = cast(Direction, _word_map(d.direction, _DIRECTIONS, "none"))
     return _Said(
-        text=_text(d.text) or "", value=nums[0], low=nums[1], high=nums[2],
-        unit=canonical_unit(raw_unit), unit_given=bool(raw_unit.strip()), qualifier=_qualifier(d.qualifier),
-        direction=direction, kind=_word_map(d.kind, _KINDS, "result"), metric=_text(d.metric),
-        baseline=_text(d.baseline), problems=problems)
+        text=_text(d.text) or "",
+        value=nums[0],
+        low=nums[1],
+        high=nums[2],
+        unit=canonical_unit(raw_unit),
+        unit_given=bool(raw_unit.strip()),
+        qualifier=_qualifier(d.qualifier),
+        direction=direction,
+        kind=cast(Kind, _word_map(d.kind, _KINDS, "result")),
+        metric=_text(d.metric),
+        baseline=_text(d.baseline),
+        problems=problems,
+    )
 
 
 # --- finding the span ------------------------------------------------------------------------------
@@ -216,9 +319,10 @@ def _phrases(text: str) -> Iterator[str]:
         return
     for size in range(n - 1, 0, -1):
         for i in range(0, n - size + 1):
-            window = " ".join(words[i:i + size])
+            window = " ".join(words[i : i + size])
             if any(c.isdigit() for c in window) or re.search(
-                    r"(?i)\b(?:doubl|twice|tripl|thrice|halv|magnitude|fold|factor)", window):
+                r"(?i)\b(?:doubl|twice|tripl|thrice|halv|magnitude|fold|factor)", window
+            ):
                 yield window
 
 
@@ -226,7 +330,7 @@ def _candidates(doc: Document, text: str, hint: Optional[int]) -> Iterator[tuple
     """Each place the claim's text may stand, most faithful first: at the engine's offset, as
     written, normalised, without spaces, then shorter word windows of it."""
     a = doc.text
-    if hint is not None and a[hint:hint + len(text)] == text:
+    if hint is not None and a[hint : hint + len(text)] == text:
         yield hint, hint + len(text)
     core = _strip_wrapping(text)
     seen: set[tuple[int, int]] = set()
@@ -317,8 +421,9 @@ def _count_noun(said: _Said, span_unit: str) -> bool:
     return span_unit == "" and said.unit_given and not is_known(said.unit) and said.unit.replace(" ", "").isalpha()
 
 
-def _compare(said: _Said, span: str, value: Optional[float], low: Optional[float], high: Optional[float],
-             unit: str) -> list[str]:
+def _compare(
+    said: _Said, span: str, value: Optional[float], low: Optional[float], high: Optional[float], unit: str
+) -> list[str]:
     """What the claim says that the span does not."""
     cu = unit if (not said.unit_given or said.unit == "" or _count_noun(said, unit)) else said.unit
     if said.unit_given and said.unit == "" and unit not in ("", "%", "x"):
@@ -347,9 +452,9 @@ def _compare(said: _Said, span: str, value: Optional[float], low: Optional[float
     return []
 
 
-def _qualifier_problem(said: _Said, q: Quantity, doc: Document) -> tuple[str, Optional[str]]:
+def _qualifier_problem(said: _Said, q: Quantity, doc: Document) -> tuple[Qualifier, Optional[str]]:
     """(the qualifier to store, a problem or None)."""
-    claimed, stated = said.qualifier, q.qualifier
+    claimed, stated = said.qualifier, cast(Qualifier, q.qualifier)
     if claimed == stated or claimed == "exact" or _QUALIFIER_GROUP[claimed] == _QUALIFIER_GROUP[stated]:
         return stated, None
     if stated == "exact":
@@ -361,7 +466,7 @@ def _qualifier_problem(said: _Said, q: Quantity, doc: Document) -> tuple[str, Op
             where = doc.lower[s0:s1]
         else:
             prev_end = max([p.end for p in doc.quantities if s0 <= p.end <= q.start], default=s0)
-            where = doc.lower[prev_end:q.start]
+            where = doc.lower[prev_end : q.start]
         if any(cue in where for cue in _QUALIFIER_CUES[claimed]):
             return claimed, None
     return stated, f"qualifier {claimed} but the span says {stated.replace('_', ' ')}"
@@ -371,23 +476,27 @@ def _qualifier_problem(said: _Said, q: Quantity, doc: Document) -> tuple[str, Op
 
 
 def _pairing(doc: Document, si: int) -> Optional[Pairing]:
-    memo = doc.__dict__.setdefault("_pairings", {})
+    memo = doc.memo.setdefault("pairings", {})
     if si not in memo:
         sent = doc.sentences[si]
-        qs = [(q.start - sent.start, q.end - sent.start, q.listed) for q in doc.quantities
-              if sent.start <= q.start < sent.end]
+        qs = [
+            (q.start - sent.start, q.end - sent.start, q.listed)
+            for q in doc.quantities
+            if sent.start <= q.start < sent.end
+        ]
         memo[si] = pair(sent.text, qs)
     return memo[si]
 
 
-def _local_metrics(doc: Document) -> dict[int, list[str]]:
-    """What the offline reading of each sentence says each number measures (start -> words)."""
-    memo = doc.__dict__.get("_local_metrics")
+def _local_metrics(doc: Document) -> dict[int, tuple[list[str], Optional[str]]]:
+    """What the offline reading of each sentence says each number measures (start -> its words,
+    the phrase)."""
+    memo = doc.memo.get("local_metrics")
     if memo is None:
         from .engines.offline import read_numbers  # the one reading of a sentence's numbers
 
-        memo = {n.start: content_words(n.metric) for n in read_numbers(doc) if n.start is not None}
-        doc.__dict__["_local_metrics"] = memo
+        memo = {n.start: (content_words(n.metric), n.metric) for n in read_numbers(doc) if n.start is not None}
+        doc.memo["local_metrics"] = memo
     return memo
 
 
@@ -401,11 +510,14 @@ def metric_support(doc: Document, q: Quantity, metric: Optional[str]) -> tuple[O
     words = content_words(metric)
     if not words:
         return None, None
+    local = _local_metrics(doc)
+    if local.get(q.start, ([], None))[1] == metric:
+        return True, None  # what the offline reading of the sentence says, word for word
     si = doc.sentence_index(q.start)
     if si is None:
         return None, None
     sent = doc.sentences[si]
-    number = doc.text[q.start:q.end]
+    number = doc.text[q.start : q.end]
     pairing = _pairing(doc, si)
     rel = q.start - sent.start
     if pairing is not None and rel in pairing.numbers:
@@ -414,15 +526,16 @@ def metric_support(doc: Document, q: Quantity, metric: Optional[str]) -> tuple[O
             return True, None
         rivals = [j for j, key in enumerate(pairing.keys) if j != k and shared(words, list(key))]
         if rivals:
-            return False, (f"metric {metric!r}: 'respectively' pairs {number} with "
-                           f"{pairing.items[k]!r}, not {pairing.items[rivals[0]]!r}")
+            return False, (
+                f"metric {metric!r}: 'respectively' pairs {number} with "
+                f"{pairing.items[k]!r}, not {pairing.items[rivals[0]]!r}"
+            )
     near = content_words(sent.text)
     if si > 0:
         near += content_words(doc.sentences[si - 1].text[-200:])
     if not shared(words, near):
         return False, f"metric {metric!r}: none of its words are in the sentence of {number}"
-    local = _local_metrics(doc)
-    own = local.get(q.start, [])
+    own = local.get(q.start, ([], None))[0]
     mine = shared(words, own)
     if mine:
         return True, None
@@ -430,10 +543,11 @@ def metric_support(doc: Document, q: Quantity, metric: Optional[str]) -> tuple[O
     for other in doc.quantities:
         if other.start in group or not (sent.start <= other.start < sent.end):
             continue
-        theirs = local.get(other.start, [])
+        theirs = local.get(other.start, ([], None))[0]
         if theirs and shared(words, theirs) > mine:
-            return False, (f"metric {metric!r} is what the sentence says of "
-                           f"{doc.text[other.start:other.end]}, not of {number}")
+            return False, (
+                f"metric {metric!r} is what the sentence says of {doc.text[other.start : other.end]}, not of {number}"
+            )
     return True, None
 
 
@@ -447,7 +561,7 @@ def _list_of(doc: Document, q: Quantity) -> set[int]:
     b = i
     while b + 1 < len(qs) and qs[b + 1].listed:
         b += 1
-    return {x.start for x in qs[a:b + 1]}
+    return {x.start for x in qs[a : b + 1]}
 
 
 # --- putting it together ---------------------------------------------------------------------------
@@ -467,11 +581,24 @@ def _sentence_text(doc: Document, s: int, e: int) -> Optional[str]:
 
 def _unverified(said: _Said, d: ClaimDraft, why: str) -> HeadlineNumber:
     return HeadlineNumber(
-        text=said.text, start=None, end=None, value=said.value,
-        low=said.low, high=said.high, unit=said.unit if is_known(said.unit) else said.unit[:40],
-        qualifier=said.qualifier, kind=said.kind, metric=said.metric, direction=said.direction,  # type: ignore[arg-type]
-        baseline=said.baseline, sentence=None, verified=False, why=why, alignment=None,
-        model_answer=d.answer)
+        text=said.text,
+        start=None,
+        end=None,
+        value=said.value,
+        low=said.low,
+        high=said.high,
+        unit=said.unit if is_known(said.unit) else said.unit[:40],
+        qualifier=said.qualifier,
+        kind=said.kind,
+        metric=said.metric,
+        direction=said.direction,
+        baseline=said.baseline,
+        sentence=None,
+        verified=False,
+        why=why,
+        alignment=None,
+        model_answer=d.answer,
+    )
 
 
 def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> HeadlineNumber:
@@ -510,15 +637,20 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
         return _unverified(said, d, "; ".join(said.problems + [why]))
     q = chosen
     used.append((q.start, q.end))
-    span = a[q.start:q.end]
+    span = a[q.start : q.end]
     problems = list(said.problems)
     value, low, high, unit = q.value, q.low, q.high, q.unit
     # the span must say the same on its own: re-parsed with no context, it gives the same number
     parsed, err = parse_span(span)
-    if parsed is None or not (values_agree(parsed.value, value) and values_agree(parsed.low, low)
-                              and values_agree(parsed.high, high) and (parsed.unit == unit or q.unit_shared)):
+    if parsed is None or not (
+        values_agree(parsed.value, value)
+        and values_agree(parsed.low, low)
+        and values_agree(parsed.high, high)
+        and (parsed.unit == unit or q.unit_shared)
+    ):
         problems.append(f"span {span!r} re-parses differently ({err or parsed})")
-    problems += _compare(said, span, value, low, high, unit)
+    if chosen is not good:  # a matching place was not found: say what the span says instead
+        problems += _compare(said, span, value, low, high, unit)
     qualifier, qproblem = _qualifier_problem(said, q, doc)
     if qproblem:
         problems.append(qproblem)
@@ -528,14 +660,28 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
     supported, metric_why = metric_support(doc, q, said.metric)
     notes = problems + ([metric_why] if metric_why else [])
     return HeadlineNumber(
-        text=span, start=q.start, end=q.end, value=value, low=low, high=high, unit=unit,
-        qualifier=qualifier, kind=said.kind, metric=said.metric, direction=direction,  # type: ignore[arg-type]
-        baseline=said.baseline, sentence=_sentence_text(doc, q.start, q.end), verified=not problems,
-        why="; ".join(notes) or None, alignment=_alignment(said.text, span),
-        metric_supported=supported, model_answer=d.answer)
+        text=span,
+        start=q.start,
+        end=q.end,
+        value=value,
+        low=low,
+        high=high,
+        unit=unit,
+        qualifier=qualifier,
+        kind=said.kind,
+        metric=said.metric,
+        direction=direction,
+        baseline=said.baseline,
+        sentence=_sentence_text(doc, q.start, q.end),
+        verified=not problems,
+        why="; ".join(notes) or None,
+        alignment=_alignment(said.text, span),
+        metric_supported=supported,
+        model_answer=d.answer,
+    )
 
 
-def _alignment(claimed: str, span: str) -> str:
+def _alignment(claimed: str, span: str) -> Literal["exact", "normalized", "partial"]:
     """How the claim's text relates to its span: the same characters, the same after normalising
     (case, spacing, LaTeX, dashes, quotes, punctuation around it), or a part or a superset."""
     if claimed == span:
@@ -571,13 +717,24 @@ def reask_problems(numbers: list[HeadlineNumber]) -> list[str]:
 def uncovered_numbers(doc: Document, numbers: list[HeadlineNumber]) -> list[UncoveredNumber]:
     """Quantities in the abstract that no verified claim covers (what a model left out)."""
     spans = [(n.start, n.end) for n in numbers if n.verified and n.start is not None and n.end is not None]
+    exact = set(spans)
     out = []
     for q in doc.quantities:
-        if any(q.start < e and s < q.end for s, e in spans):
+        if (q.start, q.end) in exact or any(q.start < e and s < q.end for s, e in spans):
             continue
-        out.append(UncoveredNumber(text=doc.text[q.start:q.end], start=q.start, end=q.end, value=q.value,
-                                   low=q.low, high=q.high, unit=q.unit, qualifier=q.qualifier,  # type: ignore[arg-type]
-                                   sentence=_sentence_text(doc, q.start, q.end)))
+        out.append(
+            UncoveredNumber(
+                text=doc.text[q.start : q.end],
+                start=q.start,
+                end=q.end,
+                value=q.value,
+                low=q.low,
+                high=q.high,
+                unit=q.unit,
+                qualifier=q.qualifier,  # type: ignore[arg-type]
+                sentence=_sentence_text(doc, q.start, q.end),
+            )
+        )
     return out
 
 
@@ -590,8 +747,9 @@ def generic_name(name: str) -> bool:
     return not words or all(w in GENERIC_NAME_WORDS or w.rstrip("s") in GENERIC_NAME_WORDS for w in words)
 
 
-def verify_name(name: Optional[str], title: str, abstract: str
-                ) -> tuple[Optional[bool], Optional[NameEvidence], Optional[str]]:
+def verify_name(
+    name: Optional[str], title: str, abstract: str
+) -> tuple[Optional[bool], Optional[NameEvidence], Optional[str]]:
     """(verified, evidence, why): a name is verified when it stands as a word in the abstract or
     the title and is not a common word."""
     if not name or not name.strip():
@@ -603,8 +761,9 @@ def verify_name(name: Optional[str], title: str, abstract: str
     for field, text in where:
         for i in _find_all(text, name):
             j = i + len(name)
-            if not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")) and \
-                    not (j < len(text) and (text[j].isalnum() or text[j] == "_")):
+            if not (i > 0 and (text[i - 1].isalnum() or text[i - 1] == "_")) and not (
+                j < len(text) and (text[j].isalnum() or text[j] == "_")
+            ):
                 return True, NameEvidence(field=field, start=i, end=j), None  # type: ignore[arg-type]
     rx = re.compile(r"(?<![\w])" + re.escape(name) + r"(?![\w])")
     needle = normalize_with_map(name).text
@@ -615,4 +774,3 @@ def verify_name(name: Optional[str], title: str, abstract: str
                 if not _cuts(text, s, e):
                     return True, NameEvidence(field=field, start=s, end=e), None  # type: ignore[arg-type]
     return False, None, "not in the title or abstract"
-

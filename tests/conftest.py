@@ -22,7 +22,7 @@ try:
     runpy.run_module("extractor", run_name="__main__")
 finally:
     # VmHWM: this process's own peak (ru_maxrss would carry the forking parent's over the exec)
-    hwm = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:")).split()[1]
+    hwm = next(line for line in open("/proc/self/status") if line.startswith("VmHWM:")).split()[1]
     sys.stderr.write("\\nPEAK_RSS_KB=%s\\n" % hwm)
 """
 
@@ -31,8 +31,9 @@ def run_cli_rss(*args, env=None, timeout=300):
     """Run the real CLI and measure its own peak resident memory: (result, peak MB)."""
     e = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     e.update(env or {})
-    r = subprocess.run([sys.executable, "-c", _RSS_WRAPPER, *map(str, args)], capture_output=True, text=True,
-                       env=e, timeout=timeout)
+    r = subprocess.run(
+        [sys.executable, "-c", _RSS_WRAPPER, *map(str, args)], capture_output=True, text=True, env=e, timeout=timeout
+    )
     peak = int(r.stderr.rsplit("PEAK_RSS_KB=", 1)[1].split()[0]) / 1024
     r.stderr = r.stderr.rsplit("\nPEAK_RSS_KB=", 1)[0]
     return r, peak
@@ -44,14 +45,18 @@ def run_cli(*args, input=None, env=None, timeout=300, cwd=None):
     e.update(env or {})
     return subprocess.run(
         [sys.executable, "-m", "extractor", *map(str, args)],
-        input=input, capture_output=True, text=isinstance(input, str) or input is None,
-        env=e, timeout=timeout, cwd=cwd,
+        input=input,
+        capture_output=True,
+        text=isinstance(input, str) or input is None,
+        env=e,
+        timeout=timeout,
+        cwd=cwd,
     )
 
 
 def read_jsonl(path):
     with open(path, encoding="utf-8") as f:
-        return [json.loads(l) for l in f if l.strip()]
+        return [json.loads(line) for line in f if line.strip()]
 
 
 class LocalServer:
@@ -67,8 +72,12 @@ class LocalServer:
             def _serve(self):
                 n = int(self.headers.get("content-length") or 0)
                 body = self.rfile.read(n) if n else b""
-                req = {"method": self.command, "path": self.path, "body": body,
-                       "headers": {k.lower(): v for k, v in self.headers.items()}}
+                req = {
+                    "method": self.command,
+                    "path": self.path,
+                    "body": body,
+                    "headers": {k.lower(): v for k, v in self.headers.items()},
+                }
                 outer.requests.append(req)
                 status, headers, payload = handler(req)
                 if payload is None:  # drop the connection without answering

@@ -17,7 +17,10 @@ from extractor.sources import read_papers
 
 ROOT = Path(__file__).resolve().parent.parent
 INPUTS = [ROOT / "data" / "arxiv-systems-2026-04.atom.xml", ROOT / "tests" / "data" / "systems-abstracts-extra.jsonl"]
-GOLDS = [ROOT / "data" / "arxiv-systems-2026-04.gold.jsonl", ROOT / "tests" / "data" / "systems-abstracts-extra.gold.jsonl"]
+GOLDS = [
+    ROOT / "data" / "arxiv-systems-2026-04.gold.jsonl",
+    ROOT / "tests" / "data" / "systems-abstracts-extra.gold.jsonl",
+]
 
 
 def load():
@@ -38,31 +41,60 @@ def load():
 
 def claim(n: dict) -> dict:
     """A gold number as a perfect model would give it."""
-    return {"text": n["text"], "value": n.get("value"), "low": n.get("low"), "high": n.get("high"),
-            "unit": n["unit"], "qualifier": "exact", "metric": n.get("metric"), "direction": n.get("direction", "none"),
-            "kind": n.get("kind", "result"), "baseline": None}
+    return {
+        "text": n["text"],
+        "value": n.get("value"),
+        "low": n.get("low"),
+        "high": n.get("high"),
+        "unit": n["unit"],
+        "qualifier": "exact",
+        "metric": n.get("metric"),
+        "direction": n.get("direction", "none"),
+        "kind": n.get("kind", "result"),
+        "baseline": None,
+    }
 
 
 def _is_range(c):
     return c["low"] is not None or c["high"] is not None
 
 
-_SYNONYMS = {"%": ["percent", "percentage", "pct", "% lower", "per cent"],
-             "x": ["x faster", "speedup", "multiplier", "times", "fold", "×", "X", "times faster"],
-             "ms": ["milliseconds"], "µs": ["microseconds", "us", "usec"], "ns": ["nanoseconds"], "min": ["minutes"],
-             "s": ["seconds", "sec"], "d": ["days"], "GB": ["gigabytes", "GB"], "MiB": ["MiB", "mebibytes"],
-             "KB": ["kilobytes"], "nm": ["nanometers"], "°C": ["degrees Celsius", "°C"], "µm2": ["µm²"],
-             "cycles": ["cycles"]}
+_SYNONYMS = {
+    "%": ["percent", "percentage", "pct", "% lower", "per cent"],
+    "x": ["x faster", "speedup", "multiplier", "times", "fold", "×", "X", "times faster"],
+    "ms": ["milliseconds"],
+    "µs": ["microseconds", "us", "usec"],
+    "ns": ["nanoseconds"],
+    "min": ["minutes"],
+    "s": ["seconds", "sec"],
+    "d": ["days"],
+    "GB": ["gigabytes", "GB"],
+    "MiB": ["MiB", "mebibytes"],
+    "KB": ["kilobytes"],
+    "nm": ["nanometers"],
+    "°C": ["degrees Celsius", "°C"],
+    "µm2": ["µm²"],
+    "cycles": ["cycles"],
+}
 # to a smaller unit, as a model that "normalises" units would
-_DIMENSION = {"GB": ("MB", 1024), "MiB": ("KiB", 1024), "KB": ("B", 1000), "ms": ("µs", 1000), "µs": ("ns", 1000),
-              "ns": ("ps", None), "min": ("s", 60), "s": ("ms", 1000), "d": ("h", 24)}
+_DIMENSION = {
+    "GB": ("MB", 1024),
+    "MiB": ("KiB", 1024),
+    "KB": ("B", 1000),
+    "ms": ("µs", 1000),
+    "µs": ("ns", 1000),
+    "ns": ("ps", None),
+    "min": ("s", 60),
+    "s": ("ms", 1000),
+    "d": ("h", 24),
+}
 
 
 def _next_word(abstract: str, text: str) -> str | None:
     i = abstract.find(text)
     if i < 0:
         return None
-    m = re.match(r"\s+([A-Za-z][\w\-]*)", abstract[i + len(text):])
+    m = re.match(r"\s+([A-Za-z][\w\-]*)", abstract[i + len(text) :])
     return m.group(1) if m else None
 
 
@@ -71,6 +103,7 @@ def _fmt(v: float) -> str:
 
 
 # --- tolerant shapes: the same meaning, written another way -------------------------------------------
+
 
 def t_perfect(c, p, i):
     return c
@@ -145,7 +178,9 @@ def t_text_dashes(c, p, i):
 
 
 def t_text_times(c, p, i):
-    t = re.sub(r"(\d)(?:x|X|×|\$\\times\$|\\times)", lambda m: m.group(1) + ["×", "x", "X", "$\\times$"][i % 4], c["text"])
+    t = re.sub(
+        r"(\d)(?:x|X|×|\$\\times\$|\\times)", lambda m: m.group(1) + ["×", "x", "X", "$\\times$"][i % 4], c["text"]
+    )
     return {**c, "text": t}
 
 
@@ -174,7 +209,7 @@ def t_text_phrase(c, p, i):
     if j < 0:
         return c
     before = p.abstract[:j].split()[-3:]
-    after = p.abstract[j + len(c["text"]):].split()[:3]
+    after = p.abstract[j + len(c["text"]) :].split()[:3]
     if before:
         before[0] = "reportedly"  # not in the abstract here
     return {**c, "text": " ".join(before + [c["text"]] + after)}
@@ -207,6 +242,7 @@ TOLERANT = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
 
 
 # --- strict shapes: a different meaning --------------------------------------------------------------
+
 
 def _standalone(abstract: str, text: str) -> bool:
     return re.search(r"(?<![\d.,])" + re.escape(text) + r"(?![\d]|[.,]\d)", abstract) is not None
@@ -251,8 +287,12 @@ def s_wrong_qualifier(c, p, i):
     stated = group.get(parsed.qualifier, parsed.qualifier)
     # a qualifier of another group whose words are nowhere in the sentence
     sentence = next((s for s in re.split(r"(?<=[.!?])\s+", p.abstract) if c["text"] in s), p.abstract).lower()
-    for q, cues in (("over", ("over", "more than", "above", "exceed")), ("up_to", ("up to", "as much", "maximum", "peak")),
-                    ("average", ("average", "mean")), ("approx", ("about", "approx", "around", "roughly", "nearly", "~"))):
+    for q, cues in (
+        ("over", ("over", "more than", "above", "exceed")),
+        ("up_to", ("up to", "as much", "maximum", "peak")),
+        ("average", ("average", "mean")),
+        ("approx", ("about", "approx", "around", "roughly", "nearly", "~")),
+    ):
         if group.get(q, q) != stated and not any(cue in sentence for cue in cues):
             return {**c, "qualifier": q}
     return None
@@ -275,7 +315,7 @@ def answer(shape: str, paper, gold: dict) -> dict:
     elif shape == "duplicate":
         nums = claims + claims[:1]
     elif shape.startswith("generic_name_"):
-        nums, name = claims, shape[len("generic_name_"):]
+        nums, name = claims, shape[len("generic_name_") :]
     else:
         raise KeyError(shape)
     return {"system_name": name, "problem": "p", "technique": "t", "headline_numbers": nums}
@@ -289,8 +329,11 @@ def swap_metrics(claims: list[dict]) -> list[dict]:
     out = []
     for i, c in enumerate(claims):
         mine = content_words(c["metric"])
-        others = [d for d in claims[i + 1:] + claims[:i]
-                  if content_words(d["metric"]) and not shared(content_words(d["metric"]), mine)]
+        others = [
+            d
+            for d in claims[i + 1 :] + claims[:i]
+            if content_words(d["metric"]) and not shared(content_words(d["metric"]), mine)
+        ]
         if others:
             out.append({**c, "metric": others[0]["metric"], "swapped": True})
     return out
@@ -302,15 +345,28 @@ def handler(papers: dict):
     def h(req):
         body = json.loads(req["body"])
         # the paper's own message: the last user message with a title (a re-ask comes after it)
-        user = next(m["content"] for m in reversed(body["messages"])
-                    if m["role"] == "user" and "Title: " in (m["content"] or ""))
+        user = next(
+            m["content"]
+            for m in reversed(body["messages"])
+            if m["role"] == "user" and "Title: " in (m["content"] or "")
+        )
         title = re.search(r"Title: (.*)", user).group(1).strip()
         paper, gold = papers[title]
         content = json.dumps(answer(body["model"], paper, gold))
-        reply = {"id": "c", "object": "chat.completion", "created": 0, "model": body["model"],
-                 "choices": [{"index": 0, "finish_reason": "stop",
-                              "message": {"role": "assistant", "content": content, "refusal": None}}],
-                 "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150}}
+        reply = {
+            "id": "c",
+            "object": "chat.completion",
+            "created": 0,
+            "model": body["model"],
+            "choices": [
+                {
+                    "index": 0,
+                    "finish_reason": "stop",
+                    "message": {"role": "assistant", "content": content, "refusal": None},
+                }
+            ],
+            "usage": {"prompt_tokens": 100, "completion_tokens": 50, "total_tokens": 150},
+        }
         return 200, {"content-type": "application/json"}, json.dumps(reply)
 
     return h
@@ -333,8 +389,17 @@ def measure(shape: str, records: list[dict], papers: dict) -> dict:
     """Counts for one shape's run: claims, how many verified (and verified right), re-asks,
     metric support, and for names how many passed."""
     by_id = {r["id"]: r for r in records}
-    out = {"shape": shape, "claims": 0, "verified": 0, "verified_right": 0, "supported": 0, "unsupported": 0,
-           "papers": 0, "reasked": 0, "names_verified": 0}
+    out = {
+        "shape": shape,
+        "claims": 0,
+        "verified": 0,
+        "verified_right": 0,
+        "supported": 0,
+        "unsupported": 0,
+        "papers": 0,
+        "reasked": 0,
+        "names_verified": 0,
+    }
     for paper, gold in papers.values():
         rec = by_id.get(paper.id)
         if rec is None:
@@ -377,26 +442,49 @@ def write_inputs(papers: dict, path) -> None:
 
 def run_shape(shape: str, base_url: str, inputs, out, run_cli) -> tuple[int, str]:
     """One shape through the real CLI against the scripted server."""
-    r = run_cli("extract", inputs, "-o", out, "--model", shape, "--base-url", base_url, "--no-cache",
-                "--concurrency", "8", "-q", env={"EXTRACTOR_BACKOFF": "0.01"})
+    r = run_cli(
+        "extract",
+        inputs,
+        "-o",
+        out,
+        "--model",
+        shape,
+        "--base-url",
+        base_url,
+        "--no-cache",
+        "--concurrency",
+        "8",
+        "-q",
+        env={"EXTRACTOR_BACKOFF": "0.01"},
+    )
     return r.returncode, r.stderr
 
 
 def table(rows: list[dict]) -> str:
     """The README's table of shapes and what verification made of them."""
-    lines = ["| the model answers | claims | verified (canonical value and unit right) | metric supported | re-asked papers |",
-             "| --- | --- | --- | --- | --- |"]
+    lines = [
+        "| the model answers | claims | verified (canonical value and unit right) | metric supported | re-asked papers |",
+        "| --- | --- | --- | --- | --- |",
+    ]
     for m in rows:
         s, n = m["shape"], max(m["claims"], 1)
         if s in TOLERANT:
-            cells = (f"{m['verified_right']} of {m['claims']} ({m['verified_right'] / n:.0%})",
-                     f"{m['supported']} of {m['claims']}", f"{m['reasked']} of {m['papers']}")
+            cells = (
+                f"{m['verified_right']} of {m['claims']} ({m['verified_right'] / n:.0%})",
+                f"{m['supported']} of {m['claims']}",
+                f"{m['reasked']} of {m['papers']}",
+            )
         elif s.startswith("generic_name_"):
             cells = ("name not verified in " + f"{m['papers'] - m['names_verified']} of {m['papers']} papers", "", "")
         elif s == "swapped_metric":
-            cells = (f"{m['verified']} (the number is right)", f"**{m['unsupported']} of {m['claims']} caught "
-                     f"({m['unsupported'] / n:.0%})**", "")
+            cells = (
+                f"{m['verified']} (the number is right)",
+                f"**{m['unsupported']} of {m['claims']} caught ({m['unsupported'] / n:.0%})**",
+                "",
+            )
         else:
             cells = (f"**{m['verified']} wrong claims passed**", "", f"{m['reasked']} of {m['papers']}")
-        lines.append(f"| {'tolerant' if s in TOLERANT else 'strict'}: `{s}` | {m['claims']} | " + " | ".join(cells) + " |")
+        lines.append(
+            f"| {'tolerant' if s in TOLERANT else 'strict'}: `{s}` | {m['claims']} | " + " | ".join(cells) + " |"
+        )
     return "\n".join(lines)

@@ -7,17 +7,21 @@ from urllib.parse import parse_qs, urlparse
 from conftest import FIXTURE, read_jsonl, run_cli
 
 ENTRIES = re.findall(r"<entry>.*?</entry>", FIXTURE.read_text(), re.S)
-HEAD = ('<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
-        'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
-        '<title>arXiv Query Results</title><opensearch:totalResults>{total}</opensearch:totalResults>')
-ERROR_FEED = (HEAD.format(total=1) + '<entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_1234</id>'
-              '<title>Error</title><summary>incorrect id format for 1234</summary></entry></feed>')
+HEAD = (
+    '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
+    'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
+    "<title>arXiv Query Results</title><opensearch:totalResults>{total}</opensearch:totalResults>"
+)
+ERROR_FEED = (
+    HEAD.format(total=1) + "<entry><id>http://arxiv.org/api/errors#incorrect_id_format_for_1234</id>"
+    "<title>Error</title><summary>incorrect id format for 1234</summary></entry></feed>"
+)
 
 
 def page(req):
     q = parse_qs(urlparse(req["path"]).query)
     start, size = int(q["start"][0]), int(q["max_results"][0])
-    body = HEAD.format(total=len(ENTRIES)) + "".join(ENTRIES[start:start + size]) + "</feed>"
+    body = HEAD.format(total=len(ENTRIES)) + "".join(ENTRIES[start : start + size]) + "</feed>"
     return 200, {"content-type": "application/atom+xml"}, body
 
 
@@ -28,8 +32,16 @@ def params(req):
 
 def fetch(s, tmp_path, *extra):
     out = tmp_path / "feed.xml"
-    r = run_cli("fetch", "cat:cs.DC", "--base-url", s.url + "/api/query", "-o", out, *extra,
-                env={"EXTRACTOR_ARXIV_BACKOFF": "0.2"})
+    r = run_cli(
+        "fetch",
+        "cat:cs.DC",
+        "--base-url",
+        s.url + "/api/query",
+        "-o",
+        out,
+        *extra,
+        env={"EXTRACTOR_ARXIV_BACKOFF": "0.2"},
+    )
     return r, out
 
 
@@ -37,8 +49,12 @@ def test_pages_through_results_politely(tmp_path, server):
     s = server(page)
     r, out = fetch(s, tmp_path, "--max", "15", "--page-size", "4", "--delay", "0.3")
     assert r.returncode == 0, r.stderr
-    assert [params(q) for q in s.requests] == [("cat:cs.DC", 0, 4), ("cat:cs.DC", 4, 4), ("cat:cs.DC", 8, 4),
-                                               ("cat:cs.DC", 12, 3)]
+    assert [params(q) for q in s.requests] == [
+        ("cat:cs.DC", 0, 4),
+        ("cat:cs.DC", 4, 4),
+        ("cat:cs.DC", 8, 4),
+        ("cat:cs.DC", 12, 3),
+    ]
     assert "fetched 15 entries" in r.stderr
     table = tmp_path / "t.jsonl"
     r = run_cli("extract", out, "-o", table)
@@ -108,8 +124,9 @@ def test_error_entry_is_a_clear_error(tmp_path, server):
 def test_extract_reads_an_arxiv_query_directly(tmp_path, server):
     s = server(page)
     out = tmp_path / "t.jsonl"
-    r = run_cli("extract", "arxiv:cat:cs.DC", "--arxiv-max", "5", "-o", out,
-                env={"EXTRACTOR_ARXIV_URL": s.url + "/api/query"})
+    r = run_cli(
+        "extract", "arxiv:cat:cs.DC", "--arxiv-max", "5", "-o", out, env={"EXTRACTOR_ARXIV_URL": s.url + "/api/query"}
+    )
     assert r.returncode == 0, r.stderr
     assert len(read_jsonl(out)) == 5
 
@@ -118,7 +135,7 @@ def test_a_page_of_entries_already_seen_stops_the_fetch_and_progress_is_shown(tm
     def repeating(req):
         q = parse_qs(urlparse(req["path"]).query)
         start = int(q["start"][0])
-        body = HEAD.format(total=1000) + "".join(ENTRIES[min(start, 4):min(start, 4) + 4]) + "</feed>"
+        body = HEAD.format(total=1000) + "".join(ENTRIES[min(start, 4) : min(start, 4) + 4]) + "</feed>"
         return 200, {"content-type": "application/atom+xml"}, body  # from start=4 on, the same page
 
     s = server(repeating)

@@ -10,7 +10,6 @@ import sys
 import threading
 import time
 
-
 from conftest import read_jsonl, run_cli
 from openai_fake import answer, completion, error, num, ok, paper_message
 
@@ -21,8 +20,13 @@ def make_papers(path, n):
     rows = []
     for i in range(n):
         v = 10 + i % 80
-        rows.append({"id": f"2601.{i:05d}", "title": f"P{i}: paper {i}",
-                     "abstract": f"We present P{i}, a system. It cuts latency by {v}% on our tests."})
+        rows.append(
+            {
+                "id": f"2601.{i:05d}",
+                "title": f"P{i}: paper {i}",
+                "abstract": f"We present P{i}, a system. It cuts latency by {v}% on our tests.",
+            }
+        )
     path.write_text("".join(json.dumps(r) + "\n" for r in rows))
     return rows
 
@@ -32,6 +36,7 @@ def answer_for(req):
     body = json.loads(req["body"]) if isinstance(req.get("body"), (bytes, str)) else req
     user = paper_message(body)
     import re
+
     name = re.search(r"Title: (P\d+):", user).group(1)
     v = re.search(r"by (\d+)%", user).group(1)
     return answer(name, [num(f"{v}%", float(v), "%", "decrease", "latency")])
@@ -42,8 +47,25 @@ def start_until_lines(s, inp, out, lines, *extra, **popen):
     lines, so a test can kill or interrupt it mid-run."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
     env.update(FAST)
-    p = subprocess.Popen([sys.executable, "-m", "extractor", "extract", str(inp), "-o", str(out), "--model", "m",
-                          "--base-url", f"{s.url}/v1", "--no-cache", *extra], env=env, **popen)
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "extractor",
+            "extract",
+            str(inp),
+            "-o",
+            str(out),
+            "--model",
+            "m",
+            "--base-url",
+            f"{s.url}/v1",
+            "--no-cache",
+            *extra,
+        ],
+        env=env,
+        **popen,
+    )
     deadline = time.time() + 60
     while time.time() < deadline and (not out.exists() or out.read_bytes().count(b"\n") < lines):
         time.sleep(0.02)
@@ -51,12 +73,24 @@ def start_until_lines(s, inp, out, lines, *extra, **popen):
 
 
 def llm(s, inp, out, *extra, env=None):
-    return run_cli("extract", inp, "-o", out, "--model", "test-model", "--base-url", f"{s.url}/v1", "-q",
-                   *extra, env={**FAST, **(env or {})})
+    return run_cli(
+        "extract",
+        inp,
+        "-o",
+        out,
+        "--model",
+        "test-model",
+        "--base-url",
+        f"{s.url}/v1",
+        "-q",
+        *extra,
+        env={**FAST, **(env or {})},
+    )
 
 
 def paper_of(req):
     import re
+
     return re.search(r"Title: (P\d+):", paper_message(json.loads(req["body"]))).group(1)
 
 
@@ -86,7 +120,7 @@ def test_kill_9_mid_run_then_resume_exactly_once(tmp_path, server):
 
 def read_jsonl_tolerant(path):
     lines = path.read_bytes().split(b"\n")
-    return [json.loads(l) for l in lines[:-1] if l.strip()]  # the last piece may be a partial line
+    return [json.loads(line) for line in lines[:-1] if line.strip()]  # the last piece may be a partial line
 
 
 def test_ctrl_c_writes_what_is_done_and_exits_130(tmp_path, server):
@@ -100,8 +134,17 @@ def test_ctrl_c_writes_what_is_done_and_exits_130(tmp_path, server):
     out = tmp_path / "t.jsonl"
     # Ctrl-C as from a terminal: a shell starts background jobs with SIGINT ignored, and the CLI
     # (rightly) keeps an inherited "ignore"; so the child gets the default disposition back
-    p = start_until_lines(s, inp, out, 20, "--concurrency", "4", stderr=subprocess.PIPE, text=True,
-                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    p = start_until_lines(
+        s,
+        inp,
+        out,
+        20,
+        "--concurrency",
+        "4",
+        stderr=subprocess.PIPE,
+        text=True,
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     p.send_signal(signal.SIGINT)
     _, stderr = p.communicate(timeout=60)
     assert p.returncode == 130, stderr
@@ -176,8 +219,15 @@ def test_max_cost_stops_before_the_budget(tmp_path, server):
     assert "stopped before the --max-cost budget of $0.05" in r.stderr
     recs = read_jsonl(out)
     assert 0 < len(recs) < 50
-    spent = sum((x["usage"]["prompt_tokens"] - x["usage"]["cached_tokens"]) * 10 + x["usage"]["cached_tokens"] * 5
-                + x["usage"]["completion_tokens"] * 20 for x in recs) / 1e6
+    spent = (
+        sum(
+            (x["usage"]["prompt_tokens"] - x["usage"]["cached_tokens"]) * 10
+            + x["usage"]["cached_tokens"] * 5
+            + x["usage"]["completion_tokens"] * 20
+            for x in recs
+        )
+        / 1e6
+    )
     assert spent <= 0.05
     r = llm(s, inp, tmp_path / "u.jsonl", "--max-cost", "1")
     assert r.returncode == 2 and "needs a price for model 'test-model'" in r.stderr
@@ -196,6 +246,7 @@ def test_dry_run_calls_nothing_and_writes_nothing(tmp_path, server):
 
 # --- Batch API --------------------------------------------------------------------------------
 
+
 class FakeBatchAPI:
     """/v1/files, /v1/batches and file contents, processing a batch at once with right answers."""
 
@@ -211,25 +262,51 @@ class FakeBatchAPI:
             content = next(p.get_payload(decode=True) for p in msg.get_payload() if p.get_filename())
             fid = f"file-{len(self.files) + 1}"
             self.files[fid] = content
-            return 200, {"content-type": "application/json"}, json.dumps(
-                {"id": fid, "object": "file", "bytes": len(content), "created_at": 0, "filename": "in.jsonl",
-                 "purpose": "batch", "status": "processed"})
+            return (
+                200,
+                {"content-type": "application/json"},
+                json.dumps(
+                    {
+                        "id": fid,
+                        "object": "file",
+                        "bytes": len(content),
+                        "created_at": 0,
+                        "filename": "in.jsonl",
+                        "purpose": "batch",
+                        "status": "processed",
+                    }
+                ),
+            )
         if req["method"] == "POST" and path == "/v1/batches":
             b = json.loads(req["body"])
-            lines = [json.loads(l) for l in self.files[b["input_file_id"]].splitlines() if l.strip()]
+            lines = [json.loads(line) for line in self.files[b["input_file_id"]].splitlines() if line.strip()]
             out = []
             for i, line in enumerate(lines):
                 status, _, body = ok(answer_for(line["body"])) if i else completion(None, refusal="no")
-                out.append({"id": f"r{i}", "custom_id": line["custom_id"],
-                            "response": {"status_code": 200, "request_id": f"q{i}", "body": json.loads(body)},
-                            "error": None})
+                out.append(
+                    {
+                        "id": f"r{i}",
+                        "custom_id": line["custom_id"],
+                        "response": {"status_code": 200, "request_id": f"q{i}", "body": json.loads(body)},
+                        "error": None,
+                    }
+                )
             ofid = f"file-{len(self.files) + 1}"
             self.files[ofid] = "".join(json.dumps(o) + "\n" for o in out).encode()
             bid = f"batch_{len(self.batches) + 1}"
-            self.batches[bid] = {"id": bid, "object": "batch", "endpoint": b["endpoint"], "errors": None,
-                                 "input_file_id": b["input_file_id"], "completion_window": b["completion_window"],
-                                 "status": "completed", "output_file_id": ofid, "error_file_id": None,
-                                 "created_at": 0, "request_counts": {"total": len(out), "completed": len(out), "failed": 0}}
+            self.batches[bid] = {
+                "id": bid,
+                "object": "batch",
+                "endpoint": b["endpoint"],
+                "errors": None,
+                "input_file_id": b["input_file_id"],
+                "completion_window": b["completion_window"],
+                "status": "completed",
+                "output_file_id": ofid,
+                "error_file_id": None,
+                "created_at": 0,
+                "request_counts": {"total": len(out), "completed": len(out), "failed": 0},
+            }
             return 200, {"content-type": "application/json"}, json.dumps(self.batches[bid])
         if req["method"] == "GET" and path.startswith("/v1/batches/"):
             return 200, {"content-type": "application/json"}, json.dumps(self.batches[path.rsplit("/", 1)[1]])
@@ -276,7 +353,7 @@ def test_batch_prepare_submit_download_ingest(tmp_path, server):
     good = recs["2601.00001"]
     assert good["system_name"] == "P1" and good["provenance"]["engine"] == "openai-batch"
     assert good["provenance"]["model"] == "gpt-4o-mini" and good["headline_numbers"][0]["verified"]
-    assert good["abstract"][good["headline_numbers"][0]["start"]:good["headline_numbers"][0]["end"]] == "11%"
+    assert good["abstract"][good["headline_numbers"][0]["start"] : good["headline_numbers"][0]["end"]] == "11%"
     # ingesting again is idempotent; error records are redone only with --retry-errors, as in extract
     r = run_cli("batch", "ingest", *results, "--papers", sidecar, "-o", table)
     assert r.returncode == 0 and "7 already done" in r.stderr and len(read_jsonl(table)) == 7
@@ -291,9 +368,18 @@ def test_ingest_flags_ungrounded_numbers_and_bad_lines(tmp_path):
     assert run_cli("batch", "prepare", inp, "-o", req, "--model", "m").returncode == 0
     body = json.loads(ok(answer("P0", [num("57%", 57, "%")]))[2])
     res = tmp_path / "res.jsonl"
-    res.write_text(json.dumps({"custom_id": "2601.00000", "response": {"status_code": 200, "body": body}}) + "\n"
-                   + json.dumps({"custom_id": "2601.00001", "response": {"status_code": 500, "body": {}},
-                                 "error": {"message": "server exploded"}}) + "\n")
+    res.write_text(
+        json.dumps({"custom_id": "2601.00000", "response": {"status_code": 200, "body": body}})
+        + "\n"
+        + json.dumps(
+            {
+                "custom_id": "2601.00001",
+                "response": {"status_code": 500, "body": {}},
+                "error": {"message": "server exploded"},
+            }
+        )
+        + "\n"
+    )
     table = tmp_path / "t.jsonl"
     r = run_cli("batch", "ingest", res, "--papers", tmp_path / "r.papers.jsonl", "-o", table)
     recs = {x["id"]: x for x in read_jsonl(table)}

@@ -1,8 +1,6 @@
 """The real CLI on the real fixture, and every kind of bad input."""
 
 import json
-
-from extractor.schema import SCHEMA_VERSION
 import os
 import signal
 import subprocess
@@ -11,10 +9,41 @@ import time
 
 from conftest import FIXTURE, ROOT, read_jsonl, run_cli
 
-KEYS = {"id", "title", "authors", "published", "categories", "url", "abstract", "system_name", "problem",
-        "technique", "headline_numbers", "status", "error", "provenance", "schema_version"}
-NUM_KEYS = {"text", "start", "end", "value", "low", "high", "unit", "qualifier", "kind", "metric", "direction",
-            "baseline", "verified", "why"}
+from extractor.schema import SCHEMA_VERSION
+
+KEYS = {
+    "id",
+    "title",
+    "authors",
+    "published",
+    "categories",
+    "url",
+    "abstract",
+    "system_name",
+    "problem",
+    "technique",
+    "headline_numbers",
+    "status",
+    "error",
+    "provenance",
+    "schema_version",
+}
+NUM_KEYS = {
+    "text",
+    "start",
+    "end",
+    "value",
+    "low",
+    "high",
+    "unit",
+    "qualifier",
+    "kind",
+    "metric",
+    "direction",
+    "baseline",
+    "verified",
+    "why",
+}
 
 
 def test_sample_feed_table(tmp_path):
@@ -32,7 +61,7 @@ def test_sample_feed_table(tmp_path):
         for n in rec["headline_numbers"]:
             assert NUM_KEYS <= n.keys()
             if n["verified"]:
-                assert rec["abstract"][n["start"]:n["end"]] == n["text"]
+                assert rec["abstract"][n["start"] : n["end"]] == n["text"]
     nexus = next(r for r in recs if r["id"] == "2604.06682")
     assert nexus["version"] == "v2" and nexus["url"] == "https://arxiv.org/abs/2604.06682v2"
     assert nexus["authors"][0] == "JooYoung Park" and len(nexus["authors"]) == 7
@@ -99,10 +128,28 @@ def test_kill_9_mid_run_then_resume(tmp_path):
     p.wait()
     first = out.read_bytes().count(b"\n")
     assert 0 < first < 30000
+    # the worker processes end with their parent (they would hold nothing, and do no work for no one)
+    deadline = time.time() + 10
+    while time.time() < deadline and subprocess.run(["pgrep", "-f", str(src)], capture_output=True).returncode == 0:
+        time.sleep(0.2)
+    assert subprocess.run(["pgrep", "-f", str(src)], capture_output=True).returncode == 1
     r = run_cli("extract", src, "-o", out, "-q")
     assert r.returncode == 0, r.stderr
     ids = [x["id"] for x in read_jsonl(out)]
     assert len(ids) == 30000 == len(set(ids))
+
+
+def test_workers_write_the_same_table_in_the_same_order(tmp_path):
+    src = tmp_path / "in.jsonl"
+    base = read_jsonl(ROOT / "tests" / "data" / "systems-abstracts-extra.jsonl")
+    src.write_text("".join(json.dumps(dict(base[i % len(base)], id=f"x{i}")) + "\n" for i in range(1000)))
+    tables = {}
+    for workers in ("1", "2"):
+        out = tmp_path / f"w{workers}.jsonl"
+        r = run_cli("extract", src, "-o", out, "-q", "--workers", workers)
+        assert r.returncode == 0, r.stderr
+        tables[workers] = [{k: v for k, v in x.items() if k != "provenance"} for x in read_jsonl(out)]
+    assert tables["1"] == tables["2"] and len(tables["1"]) == 1000
 
 
 def test_duplicates_latest_version_wins(tmp_path):
@@ -125,16 +172,33 @@ def test_duplicates_latest_version_wins(tmp_path):
 def test_kaggle_snapshot_lines_and_category_filter(tmp_path):
     src = tmp_path / "kaggle.json"
     rows = [
-        {"id": "0704.0001", "submitter": "A", "authors": "Ann Lee, Bo Chen and Cy Diaz", "title": "Fast  thing\n",
-         "comments": "9 pages", "journal-ref": None, "doi": None, "report-no": None,
-         "categories": "cs.DC cs.OS", "license": None,
-         "abstract": "  We present Foo, a scheduler.\n It cuts latency by 30%.\n",
-         "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
-                      {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"}],
-         "update_date": "2008-11-13",
-         "authors_parsed": [["Lee", "Ann", ""], ["Chen", "Bo", ""], ["Diaz", "Cy", ""]]},
-        {"id": "0704.0002", "title": "Physics", "abstract": "A 5% effect.", "categories": "hep-th",
-         "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}], "authors": "X"},
+        {
+            "id": "0704.0001",
+            "submitter": "A",
+            "authors": "Ann Lee, Bo Chen and Cy Diaz",
+            "title": "Fast  thing\n",
+            "comments": "9 pages",
+            "journal-ref": None,
+            "doi": None,
+            "report-no": None,
+            "categories": "cs.DC cs.OS",
+            "license": None,
+            "abstract": "  We present Foo, a scheduler.\n It cuts latency by 30%.\n",
+            "versions": [
+                {"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"},
+                {"version": "v2", "created": "Tue, 24 Jul 2007 20:10:27 GMT"},
+            ],
+            "update_date": "2008-11-13",
+            "authors_parsed": [["Lee", "Ann", ""], ["Chen", "Bo", ""], ["Diaz", "Cy", ""]],
+        },
+        {
+            "id": "0704.0002",
+            "title": "Physics",
+            "abstract": "A 5% effect.",
+            "categories": "hep-th",
+            "versions": [{"version": "v1", "created": "Mon, 2 Apr 2007 19:18:42 GMT"}],
+            "authors": "X",
+        },
     ]
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "t.jsonl"
@@ -151,8 +215,9 @@ def test_kaggle_snapshot_lines_and_category_filter(tmp_path):
 
 def test_csv_and_stdin(tmp_path):
     src = tmp_path / "a.csv"
-    src.write_text('id,title,summary,authors\n2601.1,T,"We present Bar, a cache. It is 4.07x faster.",A; B\n',
-                   encoding="utf-8")
+    src.write_text(
+        'id,title,summary,authors\n2601.1,T,"We present Bar, a cache. It is 4.07x faster.",A; B\n', encoding="utf-8"
+    )
     out = tmp_path / "t.jsonl"
     r = run_cli("extract", src, "-o", out)
     assert r.returncode == 0, r.stderr
@@ -176,7 +241,7 @@ def test_url_input(tmp_path, server):
 def assert_one_line_error(r, *needles, code=2):
     assert r.returncode == code, (r.returncode, r.stderr)
     assert "Traceback" not in r.stderr
-    errs = [l for l in r.stderr.splitlines() if l.startswith("extractor: error:")]
+    errs = [line for line in r.stderr.splitlines() if line.startswith("extractor: error:")]
     assert len(errs) == 1, r.stderr
     for n in needles:
         assert n in errs[0], r.stderr

@@ -5,31 +5,77 @@ import json
 from conftest import run_cli
 
 GOLD = [
-    {"id": "p1", "system_name": "Nexus", "system_aliases": ["NexusVM"], "numbers": [
-        {"text": "44%", "value": 44, "unit": "%", "kind": "result", "direction": "decrease", "metric": "CPU consumption"},
-        {"text": "20-100x", "low": 20, "high": 100, "unit": "x", "kind": "result", "direction": "decrease",
-         "metric": "host servers"},
-        {"text": "17", "value": 17, "unit": "", "kind": "setup", "direction": "none", "metric": "workloads"}]},
+    {
+        "id": "p1",
+        "system_name": "Nexus",
+        "system_aliases": ["NexusVM"],
+        "numbers": [
+            {
+                "text": "44%",
+                "value": 44,
+                "unit": "%",
+                "kind": "result",
+                "direction": "decrease",
+                "metric": "CPU consumption",
+            },
+            {
+                "text": "20-100x",
+                "low": 20,
+                "high": 100,
+                "unit": "x",
+                "kind": "result",
+                "direction": "decrease",
+                "metric": "host servers",
+            },
+            {"text": "17", "value": 17, "unit": "", "kind": "setup", "direction": "none", "metric": "workloads"},
+        ],
+    },
     {"id": "p2", "system_name": None, "numbers": []},
-    {"id": "p3", "system_name": "Foo", "numbers": [
-        {"text": "3x", "value": 3, "unit": "x", "kind": "result", "direction": "increase", "metric": "throughput"}]},
+    {
+        "id": "p3",
+        "system_name": "Foo",
+        "numbers": [
+            {"text": "3x", "value": 3, "unit": "x", "kind": "result", "direction": "increase", "metric": "throughput"}
+        ],
+    },
 ]
 
 
 def rec(pid, name, nums, status="ok"):
-    return {"id": pid, "version": "v1", "system_name": name, "status": status, "error": None if status == "ok" else "x",
-            "headline_numbers": nums}
+    return {
+        "id": pid,
+        "version": "v1",
+        "system_name": name,
+        "status": status,
+        "error": None if status == "ok" else "x",
+        "headline_numbers": nums,
+    }
 
 
 def n(text, value=None, unit="", direction="none", metric=None, kind="result", low=None, high=None, verified=True):
-    return {"text": text, "value": value, "low": low, "high": high, "unit": unit, "direction": direction,
-            "metric": metric, "kind": kind, "verified": verified}
+    return {
+        "text": text,
+        "value": value,
+        "low": low,
+        "high": high,
+        "unit": unit,
+        "direction": direction,
+        "metric": metric,
+        "kind": kind,
+        "verified": verified,
+    }
 
 
 PRED = [
-    rec("p1", "NEXUSVM", [n("44%", 44, "%", "decrease", "node CPU consumption"),
-                          n("20-100x", None, "x", "increase", "host servers", low=20, high=100),
-                          n("2026", 2026, "", verified=False)]),
+    rec(
+        "p1",
+        "NEXUSVM",
+        [
+            n("44%", 44, "%", "decrease", "node CPU consumption"),
+            n("20-100x", None, "x", "increase", "host servers", low=20, high=100),
+            n("2026", 2026, "", verified=False),
+        ],
+    ),
     rec("p2", "Phantom", []),
     rec("p3", None, [], status="error"),
 ]

@@ -8,31 +8,55 @@ import shutil
 import subprocess
 
 import pytest
+from conftest import FIXTURE, read_jsonl, run_cli
 from openpyxl import load_workbook
 
-from conftest import FIXTURE, read_jsonl, run_cli
-
-EVIL_ABSTRACT = ('=HYPERLINK("http://x") is how attackers start. We present Evil, a tool <script>alert(1)</script> '
-                 'that is 2x faster and cuts cost by 30%. @SUM(A1) -5% +3 are not formulas either.')
+EVIL_ABSTRACT = (
+    '=HYPERLINK("http://x") is how attackers start. We present Evil, a tool <script>alert(1)</script> '
+    "that is 2x faster and cuts cost by 30%. @SUM(A1) -5% +3 are not formulas either."
+)
 
 
 @pytest.fixture(scope="module")
 def table(tmp_path_factory):
     d = tmp_path_factory.mktemp("exp")
     src = d / "in.jsonl"
-    rows = [json.loads(l) for l in open(FIXTURE.parent.parent / "tests" / "data" / "systems-abstracts-extra.jsonl")][:2]
-    rows.append({"id": "2601.66666", "title": '=HYPERLINK("http://x") <img src=x onerror=alert(2)>',
-                 "abstract": EVIL_ABSTRACT, "authors": ["@Mallory"]})
+    rows = [
+        json.loads(line) for line in open(FIXTURE.parent.parent / "tests" / "data" / "systems-abstracts-extra.jsonl")
+    ][:2]
+    rows.append(
+        {
+            "id": "2601.66666",
+            "title": '=HYPERLINK("http://x") <img src=x onerror=alert(2)>',
+            "abstract": EVIL_ABSTRACT,
+            "authors": ["@Mallory"],
+        }
+    )
     src.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = d / "table.jsonl"
     assert run_cli("extract", FIXTURE, src, "-o", out, "-q").returncode == 0
     # one unverified claim, as an LLM could leave it
     recs = read_jsonl(out)
-    recs[0]["headline_numbers"].append({"text": "57%", "start": None, "end": None, "value": 57, "low": None,
-                                        "high": None, "unit": "%", "qualifier": "exact", "kind": "result",
-                                        "metric": "invented", "direction": "increase", "baseline": None,
-                                        "sentence": None, "verified": False, "why": "text not found in abstract",
-                                        "alignment": None})
+    recs[0]["headline_numbers"].append(
+        {
+            "text": "57%",
+            "start": None,
+            "end": None,
+            "value": 57,
+            "low": None,
+            "high": None,
+            "unit": "%",
+            "qualifier": "exact",
+            "kind": "result",
+            "metric": "invented",
+            "direction": "increase",
+            "baseline": None,
+            "sentence": None,
+            "verified": False,
+            "why": "text not found in abstract",
+            "alignment": None,
+        }
+    )
     # and one whose span is in the abstract but whose value is wrong
     recs[1]["headline_numbers"][0].update(value=8, verified=False, why="value 8 != 7.8 parsed from span")
     out.write_text("".join(json.dumps(r) + "\n" for r in recs))
@@ -51,9 +75,26 @@ def test_xlsx_sheets_columns_dropdown_and_marks(table, tmp_path):
     assert wb.sheetnames == ["Papers", "Claims"]
     papers, claims = wb["Papers"], wb["Claims"]
     header = [c.value for c in claims[1]]
-    for col in ("claim_id", "paper_id", "system", "metric", "value", "unit", "qualifier", "direction", "baseline",
-                "kind", "evidence", "sentence", "verified", "decision", "corrected_value", "corrected_unit",
-                "corrected_metric", "note"):
+    for col in (
+        "claim_id",
+        "paper_id",
+        "system",
+        "metric",
+        "value",
+        "unit",
+        "qualifier",
+        "direction",
+        "baseline",
+        "kind",
+        "evidence",
+        "sentence",
+        "verified",
+        "decision",
+        "corrected_value",
+        "corrected_unit",
+        "corrected_metric",
+        "note",
+    ):
         assert col in header
     assert [c.value for c in papers[1]][:3] == ["paper_id", "title", "system"]
     assert papers.max_row == 1 + 18 and claims.freeze_panes == "A2" and papers.freeze_panes == "A2"
@@ -62,6 +103,7 @@ def test_xlsx_sheets_columns_dropdown_and_marks(table, tmp_path):
     assert dv.type == "list" and dv.formula1 == '"accept,reject,edit"'
     dec_col = header.index("decision") + 1
     from openpyxl.utils import get_column_letter
+
     assert f"{get_column_letter(dec_col)}2" in str(dv.sqref)
     assert papers["A2"].hyperlink.target == "https://arxiv.org/abs/2604.06682v2"
     assert papers.column_dimensions["D"].width > 10 and claims.cell(2, header.index("sentence") + 1).alignment.wrap_text
@@ -124,9 +166,19 @@ SOFFICE = shutil.which("soffice")
 @pytest.mark.skipif(not CHROMIUM, reason="Debian package chromium is not installed (.ci/run installs it)")
 def test_html_report_renders_in_chromium(table, tmp_path):
     page = export(table, tmp_path / "t.html")
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0"]
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
     r = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
     dom = r.stdout
     assert 'data-ready="18"' in dom  # the page's script ran and counted the table rows
@@ -135,17 +187,33 @@ def test_html_report_renders_in_chromium(table, tmp_path):
     assert "alert(1)" in dom and "<script>alert" not in dom
     assert "Uncaught" not in r.stderr and "Refused to execute" not in r.stderr
     shot = tmp_path / "shot.png"
-    r = subprocess.run([CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,900", page.as_uri()],
-                       capture_output=True, text=True, timeout=120)
+    r = subprocess.run(
+        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,900", page.as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert shot.exists() and shot.stat().st_size > 10_000
 
 
 @pytest.mark.skipif(not SOFFICE, reason="Debian package libreoffice-calc is not installed (.ci/run installs it)")
 def test_libreoffice_reads_the_xlsx(table, tmp_path):
     xlsx = export(table, tmp_path / "t.xlsx")
-    r = subprocess.run([SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless",
-                        "--convert-to", "csv", "--outdir", str(tmp_path / "out"), str(xlsx)],
-                       capture_output=True, text=True, timeout=180)
+    r = subprocess.run(
+        [
+            SOFFICE,
+            f"-env:UserInstallation=file://{tmp_path / 'lo'}",
+            "--headless",
+            "--convert-to",
+            "csv",
+            "--outdir",
+            str(tmp_path / "out"),
+            str(xlsx),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
     out = tmp_path / "out" / "t.csv"
     assert out.exists(), r.stderr
     with open(out, encoding="utf-8", newline="") as f:
@@ -157,6 +225,7 @@ def test_libreoffice_reads_the_xlsx(table, tmp_path):
 
 
 # --- review round trip -------------------------------------------------------------------------
+
 
 def sheet_rows(ws):
     header = [c.value for c in ws[1]]
@@ -197,7 +266,11 @@ def test_review_round_trip_xlsx(table, tmp_path):
     new = {x["id"]: x for x in read_jsonl(out)}
     nx, ox = new["2604.06682"]["headline_numbers"], orig["2604.06682"]["headline_numbers"]
     a = nx[2]
-    assert a["review"]["decision"] == "accept" and a["reviewed"] is True and a["review"]["note"] == "checked against the paper"
+    assert (
+        a["review"]["decision"] == "accept"
+        and a["reviewed"] is True
+        and a["review"]["note"] == "checked against the paper"
+    )
     assert a["review"]["time"].endswith("Z") and a["review"]["original"]["value"] == 44
     assert {k: v for k, v in a.items() if k not in ("review", "reviewed")} == ox[2]
     rj = nx[3]
@@ -279,8 +352,9 @@ def test_uncovered_numbers_can_be_added_as_claims(table, tmp_path):
     recs = read_jsonl(table)
     rec = next(r for r in recs if r["id"] == "2604.06682")
     left_out = rec["headline_numbers"].pop(4)  # "37%"
-    rec["uncovered_numbers"] = [{k: left_out[k] for k in ("text", "start", "end", "value", "low", "high", "unit",
-                                                           "qualifier", "sentence")}]
+    rec["uncovered_numbers"] = [
+        {k: left_out[k] for k in ("text", "start", "end", "value", "low", "high", "unit", "qualifier", "sentence")}
+    ]
     llm_table = tmp_path / "llm.jsonl"
     llm_table.write_text("".join(json.dumps(r) + "\n" for r in recs))
     xlsx = export(llm_table, tmp_path / "u.xlsx")

@@ -13,10 +13,9 @@ import time
 import zipfile
 
 import pytest
-from openpyxl import Workbook, load_workbook
-
 from conftest import read_jsonl, run_cli, run_cli_rss
 from openai_fake import PAPERS, answer, error, for_paper, ok
+from openpyxl import Workbook, load_workbook
 
 FAST = {"EXTRACTOR_BACKOFF": "0.05"}
 KEY = "sk-proj-SECRETsecret1234567890abcdef"
@@ -25,14 +24,37 @@ KEY = "sk-proj-SECRETsecret1234567890abcdef"
 def papers_file(path, n, start=0, words=""):
     with open(path, "w") as f:
         for i in range(start, start + n):
-            f.write(json.dumps({"id": f"2601.{i:05d}", "title": f"P{i}: paper",
-                                "abstract": f"We present P{i}, a system. It cuts latency by {10 + i % 80}%.{words}"}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "id": f"2601.{i:05d}",
+                        "title": f"P{i}: paper",
+                        "abstract": f"We present P{i}, a system. It cuts latency by {10 + i % 80}%.{words}",
+                    }
+                )
+                + "\n"
+            )
     return path
 
 
 def llm(s, inp, out, *extra, env=None, timeout=120):
-    return run_cli("extract", inp, "-o", out, "--model", "test-model", "--base-url", f"{s.url}/v1",
-                   "--timeout", "2", "--retries", "2", *extra, env={**FAST, **(env or {})}, timeout=timeout)
+    return run_cli(
+        "extract",
+        inp,
+        "-o",
+        out,
+        "--model",
+        "test-model",
+        "--base-url",
+        f"{s.url}/v1",
+        "--timeout",
+        "2",
+        "--retries",
+        "2",
+        *extra,
+        env={**FAST, **(env or {})},
+        timeout=timeout,
+    )
 
 
 def ro_mount(path):
@@ -50,6 +72,7 @@ def umount(path):
 
 # --- one table, one writer ------------------------------------------------------------------------
 
+
 def test_a_second_writer_is_refused_naming_the_holder(tmp_path, server):
     lock = threading.Event()
 
@@ -61,9 +84,28 @@ def test_a_second_writer_is_refused_naming_the_holder(tmp_path, server):
     s = server(slow)
     inp = papers_file(tmp_path / "in.jsonl", 8)
     out = tmp_path / "t.jsonl"
-    first = subprocess.Popen([sys.executable, "-m", "extractor", "extract", inp, "-o", out, "--model", "m",
-                              "--base-url", f"{s.url}/v1", "--concurrency", "1", "--no-cache", "-q"],
-                             stderr=subprocess.PIPE, text=True, env={**os.environ, **FAST})
+    first = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "extractor",
+            "extract",
+            inp,
+            "-o",
+            out,
+            "--model",
+            "m",
+            "--base-url",
+            f"{s.url}/v1",
+            "--concurrency",
+            "1",
+            "--no-cache",
+            "-q",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **FAST},
+    )
     assert lock.wait(30)
     second = run_cli("extract", inp, "-o", out, "-q", timeout=60)  # the offline engine, same table
     assert second.returncode == 2
@@ -78,13 +120,16 @@ def test_compaction_cannot_swap_the_file_under_an_appender(tmp_path):
     # run A appends a large input; run B brings newer versions (it would compact) and is refused
     big = papers_file(tmp_path / "big.jsonl", 30000)
     out = tmp_path / "t.jsonl"
-    a = subprocess.Popen([sys.executable, "-m", "extractor", "extract", big, "-o", out, "-q"],
-                         stderr=subprocess.PIPE, text=True)
+    a = subprocess.Popen(
+        [sys.executable, "-m", "extractor", "extract", big, "-o", out, "-q"], stderr=subprocess.PIPE, text=True
+    )
     deadline = time.time() + 60
     while time.time() < deadline and (not out.exists() or out.stat().st_size < 10000):
         time.sleep(0.05)
     newer = tmp_path / "v2.jsonl"
-    newer.write_text(json.dumps({"id": "2601.00000v2", "title": "P0: v2", "abstract": "We present P0. It is 3x faster."}) + "\n")
+    newer.write_text(
+        json.dumps({"id": "2601.00000v2", "title": "P0: v2", "abstract": "We present P0. It is 3x faster."}) + "\n"
+    )
     b = run_cli("extract", newer, "-o", out, "-q", timeout=60)
     assert b.returncode == 2 and "being written by another extractor run" in b.stderr
     assert a.wait(120) == 0, a.stderr.read()
@@ -99,20 +144,26 @@ def test_compaction_cannot_swap_the_file_under_an_appender(tmp_path):
 
 # --- one bad field makes one bad line ----------------------------------------------------------
 
-@pytest.mark.parametrize("bad, why", [
-    pytest.param({"authors": [None]}, "field 'authors' must be a list of names", id="author_null"),
-    pytest.param({"authors": [1]}, "field 'authors' must be a list of names", id="author_number"),
-    pytest.param({"authors": {"a": 1}}, "field 'authors' must be", id="authors_object"),
-    pytest.param({"title": ["x"]}, "field 'title' must be text", id="title_list"),
-    pytest.param({"categories": {"cs": 1}}, "field 'categories' must be", id="categories_object"),
-    pytest.param({"abstract": 7}, "field 'abstract' must be text (got 7)", id="abstract_number"),
-    pytest.param({"id": "x" * 100_000}, "an id of 100,000 characters (the limit is 256)", id="id_100k"),
-    pytest.param({"title": "t" * 5000}, "a title of 5,000 characters", id="title_5k"),
-    pytest.param({"abstract": "word " * 10_000}, "an abstract of 49,999 characters", id="abstract_50k"),
-])
+
+@pytest.mark.parametrize(
+    "bad, why",
+    [
+        pytest.param({"authors": [None]}, "field 'authors' must be a list of names", id="author_null"),
+        pytest.param({"authors": [1]}, "field 'authors' must be a list of names", id="author_number"),
+        pytest.param({"authors": {"a": 1}}, "field 'authors' must be", id="authors_object"),
+        pytest.param({"title": ["x"]}, "field 'title' must be text", id="title_list"),
+        pytest.param({"categories": {"cs": 1}}, "field 'categories' must be", id="categories_object"),
+        pytest.param({"abstract": 7}, "field 'abstract' must be text (got 7)", id="abstract_number"),
+        pytest.param({"id": "x" * 100_000}, "an id of 100,000 characters (the limit is 256)", id="id_100k"),
+        pytest.param({"title": "t" * 5000}, "a title of 5,000 characters", id="title_5k"),
+        pytest.param({"abstract": "word " * 10_000}, "an abstract of 49,999 characters", id="abstract_50k"),
+    ],
+)
 def test_a_bad_field_skips_its_line_only(tmp_path, bad, why):
-    rows = [{"id": f"2601.0000{i}", "title": f"T{i}", "abstract": f"We present S{i}. It is {i + 2}x faster."}
-            for i in range(5)]
+    rows = [
+        {"id": f"2601.0000{i}", "title": f"T{i}", "abstract": f"We present S{i}. It is {i + 2}x faster."}
+        for i in range(5)
+    ]
     rows[2].update(bad)
     inp = tmp_path / "in.jsonl"
     inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
@@ -157,9 +208,20 @@ def test_zotero_and_scopus_exports_get_ids_from_doi_or_content(tmp_path):
     with open(inp, "w", newline="", encoding="utf-8-sig") as f:
         w = csv.writer(f)
         w.writerow(["Key", "Item Type", "Publication Year", "Author", "Title", "DOI", "Abstract Note"])
-        w.writerow(["ABCD1234", "journalArticle", "2025", "Doe, Jane; Roe, Rick", "Fast Things",
-                    "https://doi.org/10.1145/3600006.3613138", "We present Fast. It is 3x faster."])
-        w.writerow(["EFGH5678", "journalArticle", "2024", "Poe, Ed", "No DOI here", "", "We present Slow. It is 2x slower."])
+        w.writerow(
+            [
+                "ABCD1234",
+                "journalArticle",
+                "2025",
+                "Doe, Jane; Roe, Rick",
+                "Fast Things",
+                "https://doi.org/10.1145/3600006.3613138",
+                "We present Fast. It is 3x faster.",
+            ]
+        )
+        w.writerow(
+            ["EFGH5678", "journalArticle", "2024", "Poe, Ed", "No DOI here", "", "We present Slow. It is 2x slower."]
+        )
     out = tmp_path / "t.jsonl"
     r = run_cli("extract", inp, "-o", out)
     assert r.returncode == 0, r.stderr
@@ -171,6 +233,7 @@ def test_zotero_and_scopus_exports_get_ids_from_doi_or_content(tmp_path):
 
 
 # --- the cache is an optimisation ---------------------------------------------------------------
+
 
 def test_a_locked_cache_is_a_warning_and_the_records_are_written(tmp_path, server):
     s = server(for_paper)
@@ -190,10 +253,13 @@ def test_a_locked_cache_is_a_warning_and_the_records_are_written(tmp_path, serve
     assert len(read_jsonl(out)) == 2
 
 
-@pytest.mark.parametrize("make", [
-    pytest.param(lambda p: p.write_bytes(os.urandom(4096)), id="garbage"),
-    pytest.param(lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000), id="corrupt_header"),
-])
+@pytest.mark.parametrize(
+    "make",
+    [
+        pytest.param(lambda p: p.write_bytes(os.urandom(4096)), id="garbage"),
+        pytest.param(lambda p: p.write_bytes(b"SQLite format 3\x00" + b"\xff" * 4000), id="corrupt_header"),
+    ],
+)
 def test_a_broken_cache_file_is_a_warning(tmp_path, server, make):
     s = server(for_paper)
     cache = tmp_path / "cache.sqlite"
@@ -226,6 +292,7 @@ def test_a_bad_cache_row_is_a_miss(tmp_path, server):
 
 
 # --- outputs are checked before the first (paid) request ---------------------------------------
+
 
 def test_a_read_only_output_is_refused_before_any_request(tmp_path, server):
     s = server(for_paper)
@@ -261,25 +328,47 @@ def test_a_full_disk_is_one_line_naming_the_table(tmp_path):
 
 # --- every wait has a deadline, every read a bound -----------------------------------------------
 
+
 def test_a_dripping_reply_is_cut_at_the_deadline(tmp_path, server):
     def h(req):
         if "Nexus" in json.loads(req["body"])["messages"][-1]["content"]:
+
             def drip():
                 for _ in range(600):
                     yield b" "
                     time.sleep(1)
+
             return 200, {"content-type": "application/json"}, drip()
         return for_paper(req)
 
     s = server(h)
-    rows = [PAPERS[0]] + [{"id": f"2601.0000{i}", "title": f"Second {i}: x", "abstract": "We present Second, a cache. It is 3x faster."}
-                          for i in range(5)]
+    rows = [PAPERS[0]] + [
+        {"id": f"2601.0000{i}", "title": f"Second {i}: x", "abstract": "We present Second, a cache. It is 3x faster."}
+        for i in range(5)
+    ]
     inp = tmp_path / "in.jsonl"
     inp.write_text("".join(json.dumps(r) + "\n" for r in rows))
     out = tmp_path / "t.jsonl"
     t0 = time.time()
-    r = run_cli("extract", inp, "-o", out, "--model", "m", "--base-url", f"{s.url}/v1", "--timeout", "2",
-                "--retries", "2", "--no-cache", "--concurrency", "4", env=FAST, timeout=60)
+    r = run_cli(
+        "extract",
+        inp,
+        "-o",
+        out,
+        "--model",
+        "m",
+        "--base-url",
+        f"{s.url}/v1",
+        "--timeout",
+        "2",
+        "--retries",
+        "2",
+        "--no-cache",
+        "--concurrency",
+        "4",
+        env=FAST,
+        timeout=60,
+    )
     assert time.time() - t0 < 30  # two attempts of 2 s each, not forever
     assert r.returncode == 1, r.stderr
     recs = {x["id"]: x for x in read_jsonl(out)}
@@ -293,12 +382,19 @@ def test_a_url_that_streams_forever_stops_at_the_size_limit(tmp_path, server):
             yield b'<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><entry><summary>'
             while True:
                 yield b"x" * 65536
+
         return 200, {"content-type": "application/atom+xml"}, forever()
 
     s = server(h)
     t0 = time.time()
-    r, peak = run_cli_rss("extract", f"{s.url}/feed.xml", "-o", tmp_path / "t.jsonl",
-                          env={"EXTRACTOR_MAX_DOWNLOAD": str(20 * 1024 * 1024)}, timeout=60)
+    r, peak = run_cli_rss(
+        "extract",
+        f"{s.url}/feed.xml",
+        "-o",
+        tmp_path / "t.jsonl",
+        env={"EXTRACTOR_MAX_DOWNLOAD": str(20 * 1024 * 1024)},
+        timeout=60,
+    )
     assert time.time() - t0 < 30 and peak < 200
     assert r.returncode == 2 and "larger than 20 MB (the limit for one download)" in r.stderr
 
@@ -339,6 +435,7 @@ def test_a_huge_reply_is_refused_not_read(tmp_path, server):
             for _ in range(1600):
                 yield b"a" * 65536
             yield b'"}}]}'
+
         return 200, {"content-type": "application/json"}, big()
 
     s = server(h)
@@ -346,8 +443,23 @@ def test_a_huge_reply_is_refused_not_read(tmp_path, server):
     inp.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
     out = tmp_path / "t.jsonl"
     t0 = time.time()
-    r, peak = run_cli_rss("extract", inp, "-o", out, "--model", "m", "--base-url", f"{s.url}/v1", "--no-cache",
-                          "--timeout", "30", "--retries", "1", env=FAST, timeout=120)
+    r, peak = run_cli_rss(
+        "extract",
+        inp,
+        "-o",
+        out,
+        "--model",
+        "m",
+        "--base-url",
+        f"{s.url}/v1",
+        "--no-cache",
+        "--timeout",
+        "30",
+        "--retries",
+        "1",
+        env=FAST,
+        timeout=120,
+    )
     assert time.time() - t0 < 60 and peak < 300, peak
     assert r.returncode == 1, r.stderr
     assert all("larger than 4 MB" in x["error"] for x in read_jsonl(out))
@@ -387,6 +499,7 @@ def test_memory_stays_flat_past_the_id_index(tmp_path):
 
 # --- secrets and links -----------------------------------------------------------------------------
 
+
 def test_an_echoed_api_key_is_redacted_everywhere(tmp_path, server):
     def h(req):
         auth = req["headers"].get("authorization", "")
@@ -416,12 +529,26 @@ def test_an_echoed_api_key_is_redacted_everywhere(tmp_path, server):
 
 
 def test_only_http_links_in_every_format(tmp_path):
-    urls = ["javascript:alert(1)", "data:text/html,<script>alert(2)</script>", "file:///etc/passwd",
-            "\\\\host\\share", "https://ok.example.org/a)(b] [x](javascript:alert(3)) | y"]
+    urls = [
+        "javascript:alert(1)",
+        "data:text/html,<script>alert(2)</script>",
+        "file:///etc/passwd",
+        "\\\\host\\share",
+        "https://ok.example.org/a)(b] [x](javascript:alert(3)) | y",
+    ]
     recs = []
     for i, u in enumerate(urls):
-        recs.append({"id": f"id{i}", "title": f"T{i}", "abstract": "We present X. It is 2x faster.", "url": u,
-                     "headline_numbers": [], "status": "ok", "provenance": {"engine": "offline"}})
+        recs.append(
+            {
+                "id": f"id{i}",
+                "title": f"T{i}",
+                "abstract": "We present X. It is 2x faster.",
+                "url": u,
+                "headline_numbers": [],
+                "status": "ok",
+                "provenance": {"engine": "offline"},
+            }
+        )
     table = tmp_path / "t.jsonl"
     table.write_text("".join(json.dumps(r) + "\n" for r in recs))
     for name in ("t.xlsx", "t.md", "t.html"):
@@ -431,15 +558,23 @@ def test_only_http_links_in_every_format(tmp_path):
     assert links == ["https://ok.example.org/a%29%28b%5D%20%5Bx%5D%28javascript:alert%283%29%29%20%7C%20y"]
     assert "javascript:alert(1)" in [ws.cell(r, ws.max_column).value for r in range(2, ws.max_row + 1)]  # shown as text
     md = (tmp_path / "t.md").read_text()
-    assert "javascript:" not in md.replace("javascript:alert%283%29", "") and "](file:" not in md and "](data:" not in md
+    assert (
+        "javascript:" not in md.replace("javascript:alert%283%29", "") and "](file:" not in md and "](data:" not in md
+    )
     assert all(line.count(" | ") + 2 == md.splitlines()[0].count("|") for line in md.splitlines()[2:])
     html = (tmp_path / "t.html").read_text()
     assert 'href="javascript' not in html and 'href="data' not in html and 'href="file' not in html
 
 
 def test_control_characters_do_not_break_the_xlsx(tmp_path):
-    rec = {"id": "1", "title": "bad\x01title\x1b[31m", "abstract": "We present X\x07. It is 2x faster.",
-           "headline_numbers": [], "status": "ok", "provenance": {"engine": "offline"}}
+    rec = {
+        "id": "1",
+        "title": "bad\x01title\x1b[31m",
+        "abstract": "We present X\x07. It is 2x faster.",
+        "headline_numbers": [],
+        "status": "ok",
+        "provenance": {"engine": "offline"},
+    }
     table = tmp_path / "t.jsonl"
     table.write_text(json.dumps(rec) + "\n")
     r = run_cli("export", table, "-o", tmp_path / "t.xlsx")
@@ -447,16 +582,40 @@ def test_control_characters_do_not_break_the_xlsx(tmp_path):
     assert load_workbook(tmp_path / "t.xlsx")["Papers"].cell(2, 2).value == "bad title [31m"
 
 
-@pytest.mark.parametrize("abstract, claim, verified", [
-    pytest.param("It cuts latency by 4\u200b4%.", {"text": "4%", "value": 4, "unit": "%"}, False, id="zero_width_space"),
-    pytest.param("It cuts latency by 4\u200b4%.", {"text": "44%", "value": 44, "unit": "%"}, True, id="zero_width_read_as_seen"),
-    pytest.param("It cuts latency by \uff14\uff14\uff05.", {"text": "44%", "value": 44, "unit": "%"}, True, id="full_width"),
-    pytest.param("It serves $\\frac{3}{4}$ of requests.", {"text": "34", "value": 34, "unit": ""}, False, id="latex_fraction"),
-    pytest.param("It cuts latency by \u202e%44\u202c.", {"text": "44%", "value": 44, "unit": "%"}, False, id="bidi_reversed"),
-])
+@pytest.mark.parametrize(
+    "abstract, claim, verified",
+    [
+        pytest.param(
+            "It cuts latency by 4\u200b4%.", {"text": "4%", "value": 4, "unit": "%"}, False, id="zero_width_space"
+        ),
+        pytest.param(
+            "It cuts latency by 4\u200b4%.",
+            {"text": "44%", "value": 44, "unit": "%"},
+            True,
+            id="zero_width_read_as_seen",
+        ),
+        pytest.param(
+            "It cuts latency by \uff14\uff14\uff05.", {"text": "44%", "value": 44, "unit": "%"}, True, id="full_width"
+        ),
+        pytest.param(
+            "It serves $\\frac{3}{4}$ of requests.", {"text": "34", "value": 34, "unit": ""}, False, id="latex_fraction"
+        ),
+        pytest.param(
+            "It cuts latency by \u202e%44\u202c.", {"text": "44%", "value": 44, "unit": "%"}, False, id="bidi_reversed"
+        ),
+    ],
+)
 def test_numbers_the_reader_does_not_see_never_verify(tmp_path, server, abstract, claim, verified):
-    full = {"low": None, "high": None, "qualifier": "exact", "metric": "latency", "direction": "none",
-            "kind": "result", "baseline": None, **claim}
+    full = {
+        "low": None,
+        "high": None,
+        "qualifier": "exact",
+        "metric": "latency",
+        "direction": "none",
+        "kind": "result",
+        "baseline": None,
+        **claim,
+    }
     s = server(lambda req: ok(answer("X", [full])))
     inp = tmp_path / "in.jsonl"
     inp.write_text(json.dumps({"id": "1", "title": "X: t", "abstract": f"We present X. {abstract}"}) + "\n")
@@ -469,9 +628,20 @@ def test_numbers_the_reader_does_not_see_never_verify(tmp_path, server, abstract
 
 # --- clean errors ------------------------------------------------------------------------------------
 
+
 def test_an_invalid_mode_is_one_line(tmp_path):
-    r = run_cli("extract", tmp_path / "x.jsonl", "-o", tmp_path / "t.jsonl", "--model", "m", "--base-url",
-                "http://127.0.0.1:9/v1", "--mode", "yaml")
+    r = run_cli(
+        "extract",
+        tmp_path / "x.jsonl",
+        "-o",
+        tmp_path / "t.jsonl",
+        "--model",
+        "m",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--mode",
+        "yaml",
+    )
     assert r.returncode == 2 and "--mode 'yaml'" in r.stderr and "Traceback" not in r.stderr
 
 
@@ -479,8 +649,19 @@ def test_an_unreachable_endpoint_fails_at_once(tmp_path):
     inp = tmp_path / "in.jsonl"
     inp.write_text(json.dumps(PAPERS[0]) + "\n")
     t0 = time.time()
-    r = run_cli("extract", inp, "-o", tmp_path / "t.jsonl", "--model", "m", "--base-url", "http://127.0.0.1:9/v1",
-                "--retries", "5", "--no-cache")
+    r = run_cli(
+        "extract",
+        inp,
+        "-o",
+        tmp_path / "t.jsonl",
+        "--model",
+        "m",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--retries",
+        "5",
+        "--no-cache",
+    )
     assert r.returncode == 2 and "cannot reach http://127.0.0.1:9/v1" in r.stderr
     assert time.time() - t0 < 4  # no retries spent on a port nobody listens on (interpreter start ~1 s)
 
@@ -498,7 +679,12 @@ def test_impossible_usage_counts_are_not_kept(tmp_path, server):
     out = tmp_path / "t.jsonl"
     r = llm(s, inp, out)
     assert r.returncode == 0, r.stderr
-    assert read_jsonl(out)[0]["usage"] == {"prompt_tokens": 0, "completion_tokens": 0, "cached_tokens": 0, "requests": 1}
+    assert read_jsonl(out)[0]["usage"] == {
+        "prompt_tokens": 0,
+        "completion_tokens": 0,
+        "cached_tokens": 0,
+        "requests": 1,
+    }
 
 
 def test_a_malformed_sheet_and_a_typed_formula_are_clear_errors(tmp_path):

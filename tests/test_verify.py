@@ -8,11 +8,13 @@ from extractor.document import Document
 from extractor.engines.base import ClaimDraft
 from extractor.verify import read_number, uncovered_numbers, verify_claims, verify_name
 
-ABS = ("Compared to the production baseline, Nexus reduces overall node-level CPU and memory consumption by up to "
-       "44% and 31%, respectively, thus increasing deployment density by 37%. It is 2.42x faster, uses 25% less "
-       "energy and saves 57 GB of memory and 0.5 ms per call. Jobs moved from 8,054 GPUs to 20-100x fewer servers, "
-       "a 4.07× speedup over llama.cpp. It halves the cost, finds $2.7\\times$ more bugs and lowers false positives "
-       "by 68\\%. It runs on Python 3.13 today. The cold start takes from 51 to 21 minutes.")
+ABS = (
+    "Compared to the production baseline, Nexus reduces overall node-level CPU and memory consumption by up to "
+    "44% and 31%, respectively, thus increasing deployment density by 37%. It is 2.42x faster, uses 25% less "
+    "energy and saves 57 GB of memory and 0.5 ms per call. Jobs moved from 8,054 GPUs to 20-100x fewer servers, "
+    "a 4.07× speedup over llama.cpp. It halves the cost, finds $2.7\\times$ more bugs and lowers false positives "
+    "by 68\\%. It runs on Python 3.13 today. The cold start takes from 51 to 21 minutes."
+)
 DOC = Document(ABS)
 
 
@@ -22,42 +24,64 @@ def check(**claim):
     return n
 
 
-@pytest.mark.parametrize("claim, span, value, unit", [
-    pytest.param(dict(text="up to 44%", value=44, unit="%"), "up to 44%", 44, "%", id="exact"),
-    pytest.param(dict(text="44%", value=44), "up to 44%", 44, "%", id="unit_left_out"),
-    pytest.param(dict(text="31%", value=31, unit="percent"), "31%", 31, "%", id="unit_synonym_percent"),
-    pytest.param(dict(text="2.42x", value=2.42, unit="x faster"), "2.42x", 2.42, "x", id="unit_x_faster"),
-    pytest.param(dict(text="4.07x", value=4.07, unit="speedup"), "4.07×", 4.07, "x", id="unit_speedup_and_times_sign"),
-    pytest.param(dict(text="4.07$\\times$", value=4.07, unit="multiplier"), "4.07×", 4.07, "x", id="latex_times"),
-    pytest.param(dict(text="up to 44%.", value=0.44, unit="%"), "up to 44%", 44, "%", id="fraction_and_period"),
-    pytest.param(dict(text="44 %", value=-44, unit="%", direction="decrease"), "up to 44%", 44, "%", id="negative_decrease"),
-    pytest.param(dict(text="44", value="44%"), "up to 44%", 44, "%", id="digits_only_value_string"),
-    pytest.param(dict(text="8,054", value="8,054", unit="GPUs"), "8,054", 8054, "", id="thousands_string_count_noun"),
-    pytest.param(dict(text="57 GB", value=58368, unit="MB"), "57 GB", 57, "GB", id="binary_megabytes"),
-    pytest.param(dict(text="57 GB", value=57000, unit="megabytes"), "57 GB", 57, "GB", id="decimal_megabytes"),
-    pytest.param(dict(text="0.5 ms", value=500, unit="microseconds"), "0.5 ms", 0.5, "ms", id="milliseconds_as_us"),
-    pytest.param(dict(text="“2.7x”", value=2.7, unit="x"), "$2.7\\times$", 2.7, "x", id="curly_quotes_latex_span"),
-    pytest.param(dict(text="68 %", value=68, unit="%"), "68\\%", 68, "%", id="space_added_latex_percent"),
-    pytest.param(dict(text="halves", value=2, unit="x", direction="decrease"), "halves", 2, "x", id="halve_as_2x_down"),
-    pytest.param(dict(text="halves", value=0.5, unit="x"), "halves", 2, "x", id="halve_as_half"),
-    pytest.param(dict(text="halves", value=50, unit="%", direction="decrease"), "halves", 2, "x", id="halve_as_50pct"),
-    pytest.param(dict(text="a 4.07× speedup over llama.cpp", value=4.07, unit="x"), "4.07×", 4.07, "x", id="whole_phrase"),
-    pytest.param(dict(text="by up to 44% and 31%", value=31, unit="%"), "31%", 31, "%", id="two_numbers_value_picks"),
-    pytest.param(dict(text="51", value=51, unit="minutes"), "51", 51, "min", id="unit_written_after_the_next_number"),
-])
+@pytest.mark.parametrize(
+    "claim, span, value, unit",
+    [
+        pytest.param(dict(text="up to 44%", value=44, unit="%"), "up to 44%", 44, "%", id="exact"),
+        pytest.param(dict(text="44%", value=44), "up to 44%", 44, "%", id="unit_left_out"),
+        pytest.param(dict(text="31%", value=31, unit="percent"), "31%", 31, "%", id="unit_synonym_percent"),
+        pytest.param(dict(text="2.42x", value=2.42, unit="x faster"), "2.42x", 2.42, "x", id="unit_x_faster"),
+        pytest.param(
+            dict(text="4.07x", value=4.07, unit="speedup"), "4.07×", 4.07, "x", id="unit_speedup_and_times_sign"
+        ),
+        pytest.param(dict(text="4.07$\\times$", value=4.07, unit="multiplier"), "4.07×", 4.07, "x", id="latex_times"),
+        pytest.param(dict(text="up to 44%.", value=0.44, unit="%"), "up to 44%", 44, "%", id="fraction_and_period"),
+        pytest.param(
+            dict(text="44 %", value=-44, unit="%", direction="decrease"), "up to 44%", 44, "%", id="negative_decrease"
+        ),
+        pytest.param(dict(text="44", value="44%"), "up to 44%", 44, "%", id="digits_only_value_string"),
+        pytest.param(
+            dict(text="8,054", value="8,054", unit="GPUs"), "8,054", 8054, "", id="thousands_string_count_noun"
+        ),
+        pytest.param(dict(text="57 GB", value=58368, unit="MB"), "57 GB", 57, "GB", id="binary_megabytes"),
+        pytest.param(dict(text="57 GB", value=57000, unit="megabytes"), "57 GB", 57, "GB", id="decimal_megabytes"),
+        pytest.param(dict(text="0.5 ms", value=500, unit="microseconds"), "0.5 ms", 0.5, "ms", id="milliseconds_as_us"),
+        pytest.param(dict(text="“2.7x”", value=2.7, unit="x"), "$2.7\\times$", 2.7, "x", id="curly_quotes_latex_span"),
+        pytest.param(dict(text="68 %", value=68, unit="%"), "68\\%", 68, "%", id="space_added_latex_percent"),
+        pytest.param(
+            dict(text="halves", value=2, unit="x", direction="decrease"), "halves", 2, "x", id="halve_as_2x_down"
+        ),
+        pytest.param(dict(text="halves", value=0.5, unit="x"), "halves", 2, "x", id="halve_as_half"),
+        pytest.param(
+            dict(text="halves", value=50, unit="%", direction="decrease"), "halves", 2, "x", id="halve_as_50pct"
+        ),
+        pytest.param(
+            dict(text="a 4.07× speedup over llama.cpp", value=4.07, unit="x"), "4.07×", 4.07, "x", id="whole_phrase"
+        ),
+        pytest.param(
+            dict(text="by up to 44% and 31%", value=31, unit="%"), "31%", 31, "%", id="two_numbers_value_picks"
+        ),
+        pytest.param(
+            dict(text="51", value=51, unit="minutes"), "51", 51, "min", id="unit_written_after_the_next_number"
+        ),
+    ],
+)
 def test_tolerant(claim, span, value, unit):
     n = check(**claim)
     assert n.verified, n.why
-    assert (ABS[n.start:n.end], n.value, n.unit) == (span, value, unit)
+    assert (ABS[n.start : n.end], n.value, n.unit) == (span, value, unit)
     assert n.model_answer == claim  # the model's own answer is kept beside the canonical claim
 
 
-@pytest.mark.parametrize("claim, low, high", [
-    pytest.param(dict(text="20–100x", low=20, high=100, unit="x"), 20, 100, id="en_dash"),
-    pytest.param(dict(text="20-100x", value=60, low=20, high=100, unit="times"), 20, 100, id="value_is_midpoint"),
-    pytest.param(dict(text="20-100x", value=20, low=20, high=100, unit="x"), 20, 100, id="value_is_low"),
-    pytest.param(dict(text="20 - 100 x", low=100, high=20, unit="x"), 20, 100, id="ends_swapped_spaces"),
-])
+@pytest.mark.parametrize(
+    "claim, low, high",
+    [
+        pytest.param(dict(text="20–100x", low=20, high=100, unit="x"), 20, 100, id="en_dash"),
+        pytest.param(dict(text="20-100x", value=60, low=20, high=100, unit="times"), 20, 100, id="value_is_midpoint"),
+        pytest.param(dict(text="20-100x", value=20, low=20, high=100, unit="x"), 20, 100, id="value_is_low"),
+        pytest.param(dict(text="20 - 100 x", low=100, high=20, unit="x"), 20, 100, id="ends_swapped_spaces"),
+    ],
+)
 def test_tolerant_ranges(claim, low, high):
     n = check(**claim)
     assert n.verified, n.why
@@ -69,20 +93,25 @@ def test_one_number_with_low_equal_high():
     assert n.verified and (n.value, n.low, n.high) == (37, None, None)
 
 
-@pytest.mark.parametrize("claim, why", [
-    pytest.param(dict(text="2x", value=2, unit="x"), "inside a longer number", id="inside_2.42x"),
-    pytest.param(dict(text="5%", value=5, unit="%"), "inside a longer number", id="inside_25pct"),
-    pytest.param(dict(text="57%", value=57, unit="%"), "text not found", id="invented"),
-    pytest.param(dict(text="31%", value=13, unit="%"), "value 13% but the span '31%' says 31%", id="wrong_value"),
-    pytest.param(dict(text="31%", value=31, unit="x"), "value 31x but the span '31%' says 31%", id="wrong_unit"),
-    pytest.param(dict(text="20-100x", value=20, unit="x"), "says a range", id="range_as_one_number"),
-    pytest.param(dict(text="37%", value=37, low=30, high=40, unit="%"), "range 30-40", id="one_number_as_range"),
-    pytest.param(dict(text="37%", value=37, unit="%", qualifier="up_to"), "qualifier up_to", id="qualifier_added"),
-    pytest.param(dict(text="up to 44%", value=44, unit="%", qualifier="over"), "qualifier over", id="qualifier_other_bound"),
-    pytest.param(dict(text="3.13", value=3.13), "text not found", id="version_number"),
-    pytest.param(dict(text="44%", value="many", unit="%"), "'many' is not a number", id="value_not_a_number"),
-    pytest.param(dict(text="", value=44, unit="%"), "no text given", id="no_text"),
-])
+@pytest.mark.parametrize(
+    "claim, why",
+    [
+        pytest.param(dict(text="2x", value=2, unit="x"), "inside a longer number", id="inside_2.42x"),
+        pytest.param(dict(text="5%", value=5, unit="%"), "inside a longer number", id="inside_25pct"),
+        pytest.param(dict(text="57%", value=57, unit="%"), "text not found", id="invented"),
+        pytest.param(dict(text="31%", value=13, unit="%"), "value 13% but the span '31%' says 31%", id="wrong_value"),
+        pytest.param(dict(text="31%", value=31, unit="x"), "value 31x but the span '31%' says 31%", id="wrong_unit"),
+        pytest.param(dict(text="20-100x", value=20, unit="x"), "says a range", id="range_as_one_number"),
+        pytest.param(dict(text="37%", value=37, low=30, high=40, unit="%"), "range 30-40", id="one_number_as_range"),
+        pytest.param(dict(text="37%", value=37, unit="%", qualifier="up_to"), "qualifier up_to", id="qualifier_added"),
+        pytest.param(
+            dict(text="up to 44%", value=44, unit="%", qualifier="over"), "qualifier over", id="qualifier_other_bound"
+        ),
+        pytest.param(dict(text="3.13", value=3.13), "text not found", id="version_number"),
+        pytest.param(dict(text="44%", value="many", unit="%"), "'many' is not a number", id="value_not_a_number"),
+        pytest.param(dict(text="", value=44, unit="%"), "no text given", id="no_text"),
+    ],
+)
 def test_strict(claim, why):
     n = check(**claim)
     assert not n.verified
@@ -98,47 +127,64 @@ def test_repeated_text_takes_distinct_occurrences_in_order():
 
 
 def test_a_claim_never_overlaps_another():
-    a, b = verify_claims(DOC, [ClaimDraft(text="up to 44%", value=44, unit="%"), ClaimDraft(text="44%", value=44, unit="%")])
+    a, b = verify_claims(
+        DOC, [ClaimDraft(text="up to 44%", value=44, unit="%"), ClaimDraft(text="44%", value=44, unit="%")]
+    )
     assert a.verified and not b.verified
 
 
-@pytest.mark.parametrize("claim, supported", [
-    pytest.param(dict(text="44%", value=44, unit="%", metric="node-level CPU consumption"), True, id="respectively_first"),
-    pytest.param(dict(text="31%", value=31, unit="%", metric="memory consumption"), True, id="respectively_second"),
-    pytest.param(dict(text="31%", value=31, unit="%", metric="CPU consumption"), False, id="respectively_swapped"),
-    pytest.param(dict(text="37%", value=37, unit="%", metric="deployment density"), True, id="own_clause"),
-    pytest.param(dict(text="up to 44%", value=44, unit="%", metric="deployment density"), False, id="another_numbers_metric"),
-    pytest.param(dict(text="37%", value=37, unit="%", metric="GPU training throughput"), False, id="not_in_the_sentence"),
-    pytest.param(dict(text="37%", value=37, unit="%", metric="performance"), None, id="says_nothing"),
-])
+@pytest.mark.parametrize(
+    "claim, supported",
+    [
+        pytest.param(
+            dict(text="44%", value=44, unit="%", metric="node-level CPU consumption"), True, id="respectively_first"
+        ),
+        pytest.param(dict(text="31%", value=31, unit="%", metric="memory consumption"), True, id="respectively_second"),
+        pytest.param(dict(text="31%", value=31, unit="%", metric="CPU consumption"), False, id="respectively_swapped"),
+        pytest.param(dict(text="37%", value=37, unit="%", metric="deployment density"), True, id="own_clause"),
+        pytest.param(
+            dict(text="up to 44%", value=44, unit="%", metric="deployment density"), False, id="another_numbers_metric"
+        ),
+        pytest.param(
+            dict(text="37%", value=37, unit="%", metric="GPU training throughput"), False, id="not_in_the_sentence"
+        ),
+        pytest.param(dict(text="37%", value=37, unit="%", metric="performance"), None, id="says_nothing"),
+    ],
+)
 def test_metric_support(claim, supported):
     n = check(**claim)
     assert n.verified
     assert n.metric_supported is supported, n.why
 
 
-@pytest.mark.parametrize("value, parsed", [
-    pytest.param(44, (44.0, None, None), id="int"),
-    pytest.param("8,054", (8054.0, None, None), id="thousands"),
-    pytest.param("-44 %", (-44.0, "%", None), id="negative_with_unit"),
-    pytest.param("1.2e3", (1200.0, None, None), id="exponent"),
-    pytest.param(None, (None, None, None), id="none"),
-    pytest.param(True, (None, None, "value True is not a number"), id="bool"),
-    pytest.param([44], (None, None, "value '[44]' is not a number"), id="list"),
-    pytest.param(float("nan"), (None, None, "value nan is not a finite number"), id="nan"),
-])
+@pytest.mark.parametrize(
+    "value, parsed",
+    [
+        pytest.param(44, (44.0, None, None), id="int"),
+        pytest.param("8,054", (8054.0, None, None), id="thousands"),
+        pytest.param("-44 %", (-44.0, "%", None), id="negative_with_unit"),
+        pytest.param("1.2e3", (1200.0, None, None), id="exponent"),
+        pytest.param(None, (None, None, None), id="none"),
+        pytest.param(True, (None, None, "value True is not a number"), id="bool"),
+        pytest.param([44], (None, None, "value '[44]' is not a number"), id="list"),
+        pytest.param(float("nan"), (None, None, "value nan is not a finite number"), id="nan"),
+    ],
+)
 def test_read_number(value, parsed):
     assert read_number(value) == parsed
 
 
-@pytest.mark.parametrize("name, ok, why", [
-    pytest.param("Nexus", True, None, id="in_the_abstract"),
-    pytest.param("we", False, "'we' is a common word, not a name", id="we"),
-    pytest.param("the framework", False, "common word", id="the_framework"),
-    pytest.param("LLM", False, "common word", id="llm"),
-    pytest.param("Our approach", False, "common word", id="our_approach"),
-    pytest.param("Phantom", False, "not in the title or abstract", id="absent"),
-])
+@pytest.mark.parametrize(
+    "name, ok, why",
+    [
+        pytest.param("Nexus", True, None, id="in_the_abstract"),
+        pytest.param("we", False, "'we' is a common word, not a name", id="we"),
+        pytest.param("the framework", False, "common word", id="the_framework"),
+        pytest.param("LLM", False, "common word", id="llm"),
+        pytest.param("Our approach", False, "common word", id="our_approach"),
+        pytest.param("Phantom", False, "not in the title or abstract", id="absent"),
+    ],
+)
 def test_names(name, ok, why):
     got, _, reason = verify_name(name, "Nexus: a title", ABS)
     assert got is ok
@@ -152,7 +198,9 @@ def test_latex_wrapped_name_is_found():
 
 
 def test_uncovered_numbers_are_what_no_verified_claim_covers():
-    nums = verify_claims(DOC, [ClaimDraft(text="up to 44%", value=44, unit="%"), ClaimDraft(text="99%", value=99, unit="%")])
+    nums = verify_claims(
+        DOC, [ClaimDraft(text="up to 44%", value=44, unit="%"), ClaimDraft(text="99%", value=99, unit="%")]
+    )
     missed = [u.text for u in uncovered_numbers(DOC, nums)]
     assert "up to 44%" not in missed and "31%" in missed and "37%" in missed
     assert "3.13" not in missed  # a version number is no quantity claim

@@ -39,7 +39,7 @@ class ClaimDraft:
     FIELDS = ("text", "value", "low", "high", "unit", "qualifier", "metric", "direction", "kind", "baseline")
 
     @classmethod
-    def from_answer(cls, d: dict) -> "ClaimDraft":
+    def from_answer(cls, d: dict) -> ClaimDraft:
         """A model's answer for one number, kept as given."""
         return cls(**{k: d.get(k) for k in cls.FIELDS if k in d}, answer=dict(d))
 
@@ -87,10 +87,10 @@ class Engine:
     prompt_hash: Optional[str] = None
     capabilities = Capabilities()
 
-    def extract(self, doc: "Document") -> EngineResult:
+    def extract(self, doc: Document) -> EngineResult:
         raise NotImplementedError
 
-    async def aextract(self, doc: "Document", est_tokens: int = 0) -> EngineResult:
+    async def aextract(self, doc: Document, est_tokens: int = 0) -> EngineResult:
         return self.extract(doc)
 
     async def aclose(self) -> None:

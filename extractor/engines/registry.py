@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import importlib
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Optional
+from typing import Any, Optional
 
 from ..errors import ConfigError
 from .base import Engine
@@ -45,7 +46,7 @@ def names() -> list[str]:
     return list(_ENGINES)
 
 
-def engine_class(name: str) -> type:
+def engine_class(name: str) -> Any:
     target = _ENGINES.get(name)
     if target is None:
         raise ConfigError(f"unknown engine {name!r} (choose auto, {', '.join(_ENGINES)})")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from typing import Iterable, Optional
+from collections.abc import Iterable
+from typing import Optional
 from urllib.parse import quote, urlsplit
 
 from ..text import plain
@@ -11,25 +12,68 @@ from ..text import plain
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 CLAIM_COLUMNS = [
-    "claim_id", "paper_id", "system", "metric", "value", "low", "high", "unit", "qualifier", "direction",
-    "baseline", "kind", "evidence", "sentence", "verified", "why",
+    "claim_id",
+    "paper_id",
+    "system",
+    "metric",
+    "value",
+    "low",
+    "high",
+    "unit",
+    "qualifier",
+    "direction",
+    "baseline",
+    "kind",
+    "evidence",
+    "sentence",
+    "verified",
+    "why",
     # review columns, filled in by a person
-    "decision", "corrected_value", "corrected_unit", "corrected_metric", "note",
+    "decision",
+    "corrected_value",
+    "corrected_unit",
+    "corrected_metric",
+    "note",
 ]
 REVIEW_COLUMNS = ["decision", "corrected_value", "corrected_unit", "corrected_metric", "note"]
 DECISIONS = ("accept", "reject", "edit")
 
 # numbers of an abstract that no claim covers (what a model left out); `add` makes one a claim
 UNCOVERED_COLUMNS = [
-    "uncovered_id", "paper_id", "system", "evidence", "value", "low", "high", "unit", "qualifier", "sentence",
+    "uncovered_id",
+    "paper_id",
+    "system",
+    "evidence",
+    "value",
+    "low",
+    "high",
+    "unit",
+    "qualifier",
+    "sentence",
     # review columns: the decision and what the new claim says
-    "decision", "metric", "direction", "kind", "baseline", "note",
+    "decision",
+    "metric",
+    "direction",
+    "kind",
+    "baseline",
+    "note",
 ]
 UNCOVERED_DECISIONS = ("add",)
 
 PAPER_COLUMNS = [
-    "paper_id", "title", "system", "system_verified", "problem", "technique", "headline_numbers",
-    "verified_claims", "unverified_claims", "reviewed_claims", "status", "error", "url",
+    "paper_id",
+    "title",
+    "system",
+    "system_verified",
+    "problem",
+    "technique",
+    "headline_numbers",
+    "verified_claims",
+    "unverified_claims",
+    "reviewed_claims",
+    "status",
+    "error",
+    "url",
 ]
 
 
@@ -83,8 +127,11 @@ def review_of(n: dict) -> dict:
 
 def headline_summary(rec: dict, limit: int = 3) -> str:
     """The top verified result claims, in words; unverified claims are never presented as fact."""
-    nums = [n for n in rec.get("headline_numbers") or []
-            if n.get("verified") and n.get("kind") == "result" and review_of(n).get("decision") != "reject"]
+    nums = [
+        n
+        for n in rec.get("headline_numbers") or []
+        if n.get("verified") and n.get("kind") == "result" and review_of(n).get("decision") != "reject"
+    ]
     return "; ".join(describe(n) for n in nums[:limit])
 
 
@@ -134,11 +181,22 @@ def uncovered_rows(records: Iterable[dict]) -> Iterable[dict]:
     for rec in records:
         for u in rec.get("uncovered_numbers") or []:
             yield {
-                "uncovered_id": uncovered_id(rec["id"], u["start"]), "paper_id": rec["id"],
-                "system": rec.get("system_name") or "", "evidence": u.get("text") or "", "value": u.get("value"),
-                "low": u.get("low"), "high": u.get("high"), "unit": u.get("unit") or "",
-                "qualifier": u.get("qualifier") or "", "sentence": u.get("sentence") or "",
-                "decision": "", "metric": "", "direction": "", "kind": "", "baseline": "", "note": "",
+                "uncovered_id": uncovered_id(rec["id"], u["start"]),
+                "paper_id": rec["id"],
+                "system": rec.get("system_name") or "",
+                "evidence": u.get("text") or "",
+                "value": u.get("value"),
+                "low": u.get("low"),
+                "high": u.get("high"),
+                "unit": u.get("unit") or "",
+                "qualifier": u.get("qualifier") or "",
+                "sentence": u.get("sentence") or "",
+                "decision": "",
+                "metric": "",
+                "direction": "",
+                "kind": "",
+                "baseline": "",
+                "note": "",
             }
 
 
@@ -149,7 +207,7 @@ def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
             "paper_id": rec["id"],
             "title": rec.get("title") or "",
             "system": rec.get("system_name") or "",
-            "system_verified": {True: "yes", False: "no"}.get(rec.get("system_name_verified"), ""),
+            "system_verified": {True: "yes", False: "no", None: ""}[rec.get("system_name_verified")],
             "problem": rec.get("problem") or "",
             "technique": rec.get("technique") or "",
             "headline_numbers": headline_summary(rec),
@@ -179,6 +237,7 @@ def safe_url(url: Optional[str]) -> Optional[str]:
         return None
     if parts.scheme.lower() not in ("http", "https") or not parts.netloc or _URL_UNSAFE.search(parts.netloc):
         return None
+
     def enc(part: str) -> str:  # "(", ")", "[", "]", spaces, quotes: what could end a link in Markdown or HTML
         return quote(part, safe="/:@!$&*+,;=%-._~?")
 

@@ -11,7 +11,7 @@ import copy
 import csv
 import os
 import zipfile
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Optional
 
 import orjson
@@ -23,8 +23,15 @@ from ..limits import MAX_SHEET_BYTES, MAX_SHEET_ROWS, size
 from ..store import atomic_write
 from ..units import canonical_unit
 from ..verify import verify_claims
-from .common import (DECISIONS, REVIEW_COLUMNS, UNCOVERED_DECISIONS, claim_id, split_claim_id, split_uncovered_id,
-                     unsafe_text)
+from .common import (
+    DECISIONS,
+    REVIEW_COLUMNS,
+    UNCOVERED_DECISIONS,
+    claim_id,
+    split_claim_id,
+    split_uncovered_id,
+    unsafe_text,
+)
 
 REQUIRED = ["claim_id", "evidence", *REVIEW_COLUMNS]
 REQUIRED_UNCOVERED = ["uncovered_id", "evidence", "decision", "metric", "direction", "kind", "baseline", "note"]
@@ -92,8 +99,10 @@ def _check_zip(path: str) -> None:
         raise ReviewError(f"{path}: not a readable XLSX file ({e.__class__.__name__})") from None
     total = sum(m.file_size for m in members)
     if total > MAX_SHEET_BYTES:
-        raise ReviewError(f"{path}: unpacks to {total / 1e6:,.0f} MB, more than the limit of "
-                          f"{size(MAX_SHEET_BYTES)} for a reviewed sheet")
+        raise ReviewError(
+            f"{path}: unpacks to {total / 1e6:,.0f} MB, more than the limit of "
+            f"{size(MAX_SHEET_BYTES)} for a reviewed sheet"
+        )
 
 
 def _xlsx_rows(ws, path: str, required: list[str]) -> list[tuple[int, dict]]:
@@ -129,8 +138,10 @@ def _cell(v) -> str:
 def _check_columns(path: str, header: list[str], required: list[str]) -> None:
     missing = [c for c in required if c not in header]
     if missing:
-        raise ReviewError(f"{path}: missing column(s) {', '.join(missing)}; export the sheet again with "
-                          "'extractor export TABLE -o sheet.xlsx' and keep its header row")
+        raise ReviewError(
+            f"{path}: missing column(s) {', '.join(missing)}; export the sheet again with "
+            "'extractor export TABLE -o sheet.xlsx' and keep its header row"
+        )
 
 
 def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[float]] | None:
@@ -152,21 +163,34 @@ def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[f
 def _reverify(rec: dict, n: dict) -> dict:
     """The claim `n` (its evidence span and its possibly corrected value, unit, metric) checked
     by the verifier, as any engine's claim is."""
-    draft = ClaimDraft(text=n.get("text") or "", value=n.get("value"), low=n.get("low"), high=n.get("high"),
-                       unit=n.get("unit") or "", qualifier=n.get("qualifier") or "exact", metric=n.get("metric"),
-                       direction=n.get("direction") or "none", kind=n.get("kind") or "result",
-                       baseline=n.get("baseline"), start=n.get("start"))
+    draft = ClaimDraft(
+        text=n.get("text") or "",
+        value=n.get("value"),
+        low=n.get("low"),
+        high=n.get("high"),
+        unit=n.get("unit") or "",
+        qualifier=n.get("qualifier") or "exact",
+        metric=n.get("metric"),
+        direction=n.get("direction") or "none",
+        kind=n.get("kind") or "result",
+        baseline=n.get("baseline"),
+        start=n.get("start"),
+    )
     [checked] = verify_claims(Document(rec.get("abstract") or "", rec.get("title") or ""), [draft])
     return checked.model_dump()
 
 
-def apply_review(table: list[dict], sheets: dict[str, list[tuple[int, dict]]] | list[tuple[int, dict]],
-                 sheet_name: str, now: Optional[str] = None) -> tuple[list[dict], dict]:
+def apply_review(
+    table: list[dict],
+    sheets: dict[str, list[tuple[int, dict]]] | list[tuple[int, dict]],
+    sheet_name: str,
+    now: Optional[str] = None,
+) -> tuple[list[dict], dict]:
     """Return (new records, counts). Raises ReviewError listing every bad row."""
     if isinstance(sheets, list):
         sheets = {"claims": sheets, "uncovered": []}
     rows, urows = sheets.get("claims", []), sheets.get("uncovered", [])
-    now = now or datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     by_id = {rec["id"]: i for i, rec in enumerate(table)}
     out = copy.deepcopy(table)
     problems: list[str] = []
@@ -196,8 +220,10 @@ def apply_review(table: list[dict], sheets: dict[str, list[tuple[int, dict]]] | 
         n = nums[idx]
         evidence = (row.get("evidence") or "").strip()
         if evidence and evidence != (n.get("text") or "").strip():
-            problems.append(f"{where}: evidence {evidence!r} does not match claim {cid} ({n.get('text')!r}); "
-                            "was the table re-extracted after export?")
+            problems.append(
+                f"{where}: evidence {evidence!r} does not match claim {cid} ({n.get('text')!r}); "
+                "was the table re-extracted after export?"
+            )
             continue
         if not decision:
             continue
@@ -205,8 +231,13 @@ def apply_review(table: list[dict], sheets: dict[str, list[tuple[int, dict]]] | 
             problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
             continue
         original = {k: n.get(k) for k in ("value", "low", "high", "unit", "metric", "verified", "why")}
-        review = {"decision": decision, "time": now, "source": sheet_name, "original": original,
-                  "note": (row.get("note") or "").strip() or None}
+        review = {
+            "decision": decision,
+            "time": now,
+            "source": sheet_name,
+            "original": original,
+            "note": (row.get("note") or "").strip() or None,
+        }
         if decision == "edit":
             cv = (row.get("corrected_value") or "").strip()
             cu = row.get("corrected_unit")
@@ -246,13 +277,19 @@ def apply_review(table: list[dict], sheets: dict[str, list[tuple[int, dict]]] | 
     if problems:
         shown = problems[:50]
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
-        raise ReviewError(f"{sheet_name}: {len(problems)} problem(s), nothing written:\n  "
-                          + "\n  ".join(shown) + more)
+        raise ReviewError(f"{sheet_name}: {len(problems)} problem(s), nothing written:\n  " + "\n  ".join(shown) + more)
     return out, counts
 
 
-def _add_uncovered(out: list[dict], by_id: dict[str, int], rows: list[tuple[int, dict]], sheet_name: str, now: str,
-                   problems: list[str], counts: dict) -> None:
+def _add_uncovered(
+    out: list[dict],
+    by_id: dict[str, int],
+    rows: list[tuple[int, dict]],
+    sheet_name: str,
+    now: str,
+    problems: list[str],
+    counts: dict,
+) -> None:
     """`add` on an uncovered number makes it a claim, verified like any other."""
     seen: set[str] = set()
     for rownum, row in rows:
@@ -269,22 +306,35 @@ def _add_uncovered(out: list[dict], by_id: dict[str, int], rows: list[tuple[int,
             continue
         parsed = split_uncovered_id(uid)
         rec = out[by_id[parsed[0]]] if parsed and parsed[0] in by_id else None
-        u = next((x for x in (rec or {}).get("uncovered_numbers") or [] if x["start"] == parsed[1]), None) \
-            if rec is not None and parsed else None
-        if u is None or uid in seen:
+        u = None
+        if rec is not None and parsed is not None:
+            u = next((x for x in rec.get("uncovered_numbers") or [] if x["start"] == parsed[1]), None)
+        if rec is None or u is None or uid in seen:
             problems.append(f"{where}: unknown or repeated uncovered number {uid!r}")
             continue
         seen.add(uid)
-        draft = ClaimDraft(text=u["text"], value=u.get("value"), low=u.get("low"), high=u.get("high"),
-                           unit=u.get("unit") or "", qualifier=u.get("qualifier") or "exact",
-                           metric=(row.get("metric") or "").strip() or None,
-                           direction=(row.get("direction") or "none").strip() or "none",
-                           kind=(row.get("kind") or "result").strip() or "result",
-                           baseline=(row.get("baseline") or "").strip() or None, start=u["start"])
+        draft = ClaimDraft(
+            text=u["text"],
+            value=u.get("value"),
+            low=u.get("low"),
+            high=u.get("high"),
+            unit=u.get("unit") or "",
+            qualifier=u.get("qualifier") or "exact",
+            metric=(row.get("metric") or "").strip() or None,
+            direction=(row.get("direction") or "none").strip() or "none",
+            kind=(row.get("kind") or "result").strip() or "result",
+            baseline=(row.get("baseline") or "").strip() or None,
+            start=u["start"],
+        )
         [claim] = verify_claims(Document(rec["abstract"], rec.get("title") or ""), [draft])
         n = claim.model_dump()
-        n["review"] = {"decision": "add", "time": now, "source": sheet_name, "original": None,
-                       "note": (row.get("note") or "").strip() or None}
+        n["review"] = {
+            "decision": "add",
+            "time": now,
+            "source": sheet_name,
+            "original": None,
+            "note": (row.get("note") or "").strip() or None,
+        }
         n["reviewed"] = True
         rec.setdefault("headline_numbers", []).append(n)
         rec["uncovered_numbers"] = [x for x in rec["uncovered_numbers"] if x is not u]

@@ -9,14 +9,27 @@ import html
 
 from ..store import atomic_write
 from .common import (
-    CLAIM_COLUMNS, DECISIONS, FORMULA_START, PAPER_COLUMNS, UNCOVERED_COLUMNS, UNCOVERED_DECISIONS, claim_rows,
-    describe, fmt_number, paper_rows, review_of, safe_text, safe_url, uncovered_rows,
+    CLAIM_COLUMNS,
+    DECISIONS,
+    FORMULA_START,
+    PAPER_COLUMNS,
+    UNCOVERED_COLUMNS,
+    UNCOVERED_DECISIONS,
+    claim_rows,
+    describe,
+    fmt_number,
+    paper_rows,
+    review_of,
+    safe_text,
+    safe_url,
+    uncovered_rows,
 )
 
 FORMATS = ("xlsx", "csv", "md", "html")
 
 
 # --- XLSX ------------------------------------------------------------------------------------
+
 
 def write_xlsx(records: list[dict], path: str) -> None:
     from openpyxl import Workbook
@@ -61,8 +74,14 @@ def write_xlsx(records: list[dict], path: str) -> None:
         # Row heights for wrapped text: spreadsheet programs do not grow rows of a file they did
         # not lay out, so estimate the lines the longest wrapped cell needs.
         for i, row in enumerate(rows, start=2):
-            lines = max((len(str(row[c] or "")) // max(int(widths.get(c, 14) * 1.15), 1) + 1
-                         for c in columns if c in wrap_cols), default=1)
+            lines = max(
+                (
+                    len(str(row[c] or "")) // max(int(widths.get(c, 14) * 1.15), 1) + 1
+                    for c in columns
+                    if c in wrap_cols
+                ),
+                default=1,
+            )
             ws.row_dimensions[i].height = min(15 * lines, 180)
         # print and PDF: landscape, all columns on one page width
         ws.page_setup.orientation = "landscape"
@@ -73,10 +92,22 @@ def write_xlsx(records: list[dict], path: str) -> None:
     ws = wb.active
     ws.title = "Papers"
     prows = list(paper_rows(records))
-    last = sheet(ws, PAPER_COLUMNS, prows,
-                 {"paper_id": 13, "title": 40, "system": 16, "problem": 50, "technique": 50, "headline_numbers": 60,
-                  "error": 30, "url": 30},
-                 {"title", "problem", "technique", "headline_numbers", "error"})
+    last = sheet(
+        ws,
+        PAPER_COLUMNS,
+        prows,
+        {
+            "paper_id": 13,
+            "title": 40,
+            "system": 16,
+            "problem": 50,
+            "technique": 50,
+            "headline_numbers": 60,
+            "error": 30,
+            "url": 30,
+        },
+        {"title", "problem", "technique", "headline_numbers", "error"},
+    )
     for r, row in enumerate(prows, start=2):
         link = safe_url(row["url"])
         if link:  # only http(s): a javascript:, data: or file: url stays text
@@ -89,11 +120,26 @@ def write_xlsx(records: list[dict], path: str) -> None:
 
     wc = wb.create_sheet("Claims")
     crows = list(claim_rows(records))
-    last = sheet(wc, CLAIM_COLUMNS, crows,
-                 {"claim_id": 15, "paper_id": 12, "metric": 28, "baseline": 24, "evidence": 18, "sentence": 60,
-                  "why": 30, "decision": 11, "corrected_value": 15, "corrected_unit": 14, "corrected_metric": 20,
-                  "note": 30},
-                 {"metric", "baseline", "sentence", "why", "note"})
+    last = sheet(
+        wc,
+        CLAIM_COLUMNS,
+        crows,
+        {
+            "claim_id": 15,
+            "paper_id": 12,
+            "metric": 28,
+            "baseline": 24,
+            "evidence": 18,
+            "sentence": 60,
+            "why": 30,
+            "decision": 11,
+            "corrected_value": 15,
+            "corrected_unit": 14,
+            "corrected_metric": 20,
+            "note": 30,
+        },
+        {"metric", "baseline", "sentence", "why", "note"},
+    )
     for r, row in enumerate(crows, start=2):
         if not row["verified"]:
             for c in range(1, CLAIM_COLUMNS.index("why") + 2):
@@ -103,8 +149,14 @@ def write_xlsx(records: list[dict], path: str) -> None:
         wc.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
         for r in range(2, last + 1):
             wc.cell(row=r, column=c).fill = review_fill
-    dv = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True,
-                        showErrorMessage=True, errorTitle="Decision", error="Choose accept, reject or edit.")
+    dv = DataValidation(
+        type="list",
+        formula1='"' + ",".join(DECISIONS) + '"',
+        allow_blank=True,
+        showErrorMessage=True,
+        errorTitle="Decision",
+        error="Choose accept, reject or edit.",
+    )
     col = get_column_letter(first_review)
     dv.add(f"{col}2:{col}{max(last, 2) + 1000}")
     wc.add_data_validation(dv)
@@ -113,17 +165,32 @@ def write_xlsx(records: list[dict], path: str) -> None:
     urows = list(uncovered_rows(records))
     if urows:
         wu = wb.create_sheet("Uncovered")
-        ulast = sheet(wu, UNCOVERED_COLUMNS, urows,
-                      {"uncovered_id": 16, "paper_id": 12, "evidence": 18, "sentence": 60, "decision": 11,
-                       "metric": 28, "baseline": 24, "note": 30},
-                      {"sentence", "metric", "baseline", "note"})
+        ulast = sheet(
+            wu,
+            UNCOVERED_COLUMNS,
+            urows,
+            {
+                "uncovered_id": 16,
+                "paper_id": 12,
+                "evidence": 18,
+                "sentence": 60,
+                "decision": 11,
+                "metric": 28,
+                "baseline": 24,
+                "note": 30,
+            },
+            {"sentence", "metric", "baseline", "note"},
+        )
         first_u = UNCOVERED_COLUMNS.index("decision") + 1
         for c in range(first_u, len(UNCOVERED_COLUMNS) + 1):
             wu.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
             for r in range(2, ulast + 1):
                 wu.cell(row=r, column=c).fill = review_fill
-        for name, choices in (("decision", UNCOVERED_DECISIONS), ("direction", ("increase", "decrease", "none")),
-                              ("kind", ("result", "context", "setup"))):
+        for name, choices in (
+            ("decision", UNCOVERED_DECISIONS),
+            ("direction", ("increase", "decrease", "none")),
+            ("kind", ("result", "context", "setup")),
+        ):
             v = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
             letter = get_column_letter(UNCOVERED_COLUMNS.index(name) + 1)
             v.add(f"{letter}2:{letter}{max(ulast, 2) + 1000}")
@@ -134,8 +201,11 @@ def write_xlsx(records: list[dict], path: str) -> None:
 
 # --- CSV ---------------------------------------------------------------------------------------
 
-ROWS = {"papers": (PAPER_COLUMNS, paper_rows), "claims": (CLAIM_COLUMNS, claim_rows),
-        "uncovered": (UNCOVERED_COLUMNS, uncovered_rows)}
+ROWS = {
+    "papers": (PAPER_COLUMNS, paper_rows),
+    "claims": (CLAIM_COLUMNS, claim_rows),
+    "uncovered": (UNCOVERED_COLUMNS, uncovered_rows),
+}
 
 
 def write_csv(records: list[dict], path: str, rows: str = "papers") -> None:
@@ -166,7 +236,8 @@ def _review_tag(n: dict) -> str:
 
 # --- Markdown ------------------------------------------------------------------------------------
 
-def _md(s: str) -> str:
+
+def _md(s: object) -> str:
     s = " ".join(str(s or "").split())
     for ch in ("\\", "|", "*", "_", "`", "[", "]", "<", ">"):
         s = s.replace(ch, "\\" + ch)
@@ -189,8 +260,10 @@ def write_markdown(records: list[dict], path: str) -> None:
             text = _md(describe(n)) + _review_tag(n)
             claims.append(text if n.get("verified") else f"{text} (unverified)")
         status = "" if rec.get("status") == "ok" else f" (error: {_md(rec.get('error'))})"
-        lines.append(f"| {paper} | {system} | {_md(rec.get('problem'))} | {_md(rec.get('technique'))} | "
-                     f"{'<br>'.join(claims) or '—'}{status} |")
+        lines.append(
+            f"| {paper} | {system} | {_md(rec.get('problem'))} | {_md(rec.get('technique'))} | "
+            f"{'<br>'.join(claims) or '—'}{status} |"
+        )
     with atomic_write(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
 
@@ -231,8 +304,10 @@ mark.ok{background:#c6efce;border-bottom:2px solid #2e7d32}mark.bad{background:#
 
 
 def _highlight(abstract: str, nums: list[dict]) -> str:
-    spans = sorted(((n["start"], n["end"], n) for n in nums
-                    if n.get("start") is not None and n.get("end") is not None), key=lambda t: t[0])
+    spans = sorted(
+        ((n["start"], n["end"], n) for n in nums if n.get("start") is not None and n.get("end") is not None),
+        key=lambda t: t[0],
+    )
     out, pos = [], 0
     for s, e, n in spans:
         if s < pos:
@@ -264,9 +339,9 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
         claims += "".join(f'<li class="bad-text">{e(describe(n) + _review_tag(n))} (unverified)</li>' for n in bad)
         rows.append(
             f'<tr><td data-sort="{i}">{link}</td><td>{system}</td><td>{e(rec.get("title") or "")}</td>'
-            f'<td>{e(rec.get("problem") or "")}</td><td>{e(rec.get("technique") or "")}</td>'
+            f"<td>{e(rec.get('problem') or '')}</td><td>{e(rec.get('technique') or '')}</td>"
             f'<td data-sort="{len(good)}"><ul>{claims}</ul></td>'
-            f'<td>{e(rec.get("status") or "")}{(": " + e(rec.get("error") or "")) if rec.get("error") else ""}</td></tr>'
+            f"<td>{e(rec.get('status') or '')}{(': ' + e(rec.get('error') or '')) if rec.get('error') else ''}</td></tr>"
         )
     papers = []
     for rec in records:

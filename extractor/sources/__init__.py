@@ -7,8 +7,8 @@ import os
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Iterator
 
 import httpx
 
@@ -61,8 +61,10 @@ def _open(spec: str) -> Iterator[io.BufferedReader]:
                         if time.monotonic() > deadline:
                             raise InputError(f"{spec}: the download took longer than {DOWNLOAD_SECONDS} s")
                         if got > MAX_DOWNLOAD:
-                            raise InputError(f"{spec}: larger than {size(MAX_DOWNLOAD)} (the limit for one "
-                                             "download); save it and give the file")
+                            raise InputError(
+                                f"{spec}: larger than {size(MAX_DOWNLOAD)} (the limit for one "
+                                "download); save it and give the file"
+                            )
                         tmp.write(chunk)
             except httpx.HTTPError as e:
                 raise InputError(f"{spec}: unreachable ({e.__class__.__name__}: {e})") from None
@@ -81,10 +83,12 @@ def _open(spec: str) -> Iterator[io.BufferedReader]:
         yield f
 
 
-def read_papers(spec: str, arxiv_max: int = 100, arxiv_client: ArxivClient | None = None) -> Iterator[Paper | InputError]:
+def read_papers(
+    spec: str, arxiv_max: int = 100, arxiv_client: ArxivClient | None = None
+) -> Iterator[Paper | InputError]:
     """Yield Papers from one input; per-record problems are yielded as InputError, fatal ones raised."""
     if spec.startswith("arxiv:"):
-        yield from _read_arxiv_query(spec[len("arxiv:"):], arxiv_max, arxiv_client)
+        yield from _read_arxiv_query(spec[len("arxiv:") :], arxiv_max, arxiv_client)
         return
     name = "<stdin>" if spec == "-" else spec
     with _open(spec) as stream:
@@ -119,7 +123,9 @@ def count_records(specs: list[str]) -> int | None:
         with open(spec, "rb") as f:
             kind = _kind(spec, f)  # type: ignore[arg-type]
             if kind == "feed":
-                total += sum(chunk.count(b"<entry") + chunk.count(b"<item") for chunk in iter(lambda: f.read(1 << 20), b""))
+                total += sum(
+                    chunk.count(b"<entry") + chunk.count(b"<item") for chunk in iter(lambda: f.read(1 << 20), b"")
+                )
             else:
                 n = sum(chunk.count(b"\n") for chunk in iter(lambda: f.read(1 << 20), b""))
                 total += max(0, n - (1 if kind == "csv" else 0))

@@ -12,7 +12,8 @@ import os
 import re
 import time
 import xml.etree.ElementTree as ET
-from typing import Callable, Iterator, Optional
+from collections.abc import Callable, Iterator
+from typing import Optional
 
 import httpx
 from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
@@ -110,7 +111,9 @@ class ArxivClient:
                 chunks.append(chunk)
         return resp, b"".join(chunks)
 
-    def get_page(self, query: str, start: int, size: int, sort_by: str | None = None, sort_order: str | None = None) -> bytes:
+    def get_page(
+        self, query: str, start: int, size: int, sort_by: str | None = None, sort_order: str | None = None
+    ) -> bytes:
         params = {"search_query": query, "start": start, "max_results": size}
         if sort_by:
             params["sortBy"] = sort_by
@@ -128,7 +131,12 @@ class ArxivClient:
             raise InputError(f"arXiv API: gave up after {self.attempts} attempts ({e})") from None
 
     def iter_entries(
-        self, query: str, max_results: int, page_size: int = 100, sort_by: str | None = None, sort_order: str | None = None
+        self,
+        query: str,
+        max_results: int,
+        page_size: int = 100,
+        sort_by: str | None = None,
+        sort_order: str | None = None,
     ) -> Iterator[tuple[str, ET.Element]]:
         """Yield raw Atom entry elements across pages until max_results, the end of results, or a
         page that holds only entries already seen (arXiv at times serves a page twice)."""

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ET
-from typing import BinaryIO, Iterator
+from collections.abc import Iterator
+from typing import BinaryIO
 
 import feedparser
 
@@ -45,8 +46,10 @@ class _Metered:
         data = self.stream.read(n if n and n > 0 else 1 << 16)
         self.since += len(data)
         if self.since > self.limit:
-            raise InputError(f"{self.name}: entry {self.entries + 1} is larger than {size(self.limit)} "
-                             "(the limit for one feed entry)")
+            raise InputError(
+                f"{self.name}: entry {self.entries + 1} is larger than {size(self.limit)} "
+                "(the limit for one feed entry)"
+            )
         return data
 
 
@@ -110,8 +113,8 @@ def entry_to_paper(entry, source: str) -> Paper:
         pid, version = split_arxiv_id(entry["link"])
     abstract = collapse_ws(entry.get("summary"))
     abstract = _RSS_ABSTRACT.sub("", abstract)
-    links = [l.get("href") for l in entry.get("links", []) if l.get("href")]
-    pdf = next((l.get("href") for l in entry.get("links", []) if l.get("title") == "pdf"), None)
+    links = [link.get("href") for link in entry.get("links", []) if link.get("href")]
+    pdf = next((link.get("href") for link in entry.get("links", []) if link.get("title") == "pdf"), None)
     cats = [t.get("term") for t in entry.get("tags", []) if t.get("term")]
     prim = (entry.get("arxiv_primary_category") or {}).get("term") or (cats[0] if cats else None)
     return Paper.of(

@@ -16,25 +16,39 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections.abc import Iterator
 from email.utils import parsedate_to_datetime
-from typing import Any, BinaryIO, Iterator
+from typing import Any, BinaryIO
 
 import orjson
 
 from ..errors import InputError
-from ..limits import MAX_INPUT_LINE, size
+from ..limits import MAX_ID, MAX_INPUT_LINE, size
 from ..lines import bounded_lines
-from ..limits import MAX_ID
 from ..schema import Paper
 from .ids import abs_url, split_arxiv_id
 
 # column names other tools use, lower-cased -> ours
 _ALIASES = {
-    "summary": "abstract", "abstract note": "abstract", "description": "abstract",
-    "article title": "title", "author": "authors", "author full names": "authors", "creators": "authors",
-    "publication year": "published", "year": "published", "date": "published", "link": "url",
-    "arxiv_id": "id", "arxiv id": "id", "paper_id": "id", "journal-ref": "journal_ref", "comments": "comment",
-    "update_date": "updated", "source title": "journal_ref", "publication title": "journal_ref",
+    "summary": "abstract",
+    "abstract note": "abstract",
+    "description": "abstract",
+    "article title": "title",
+    "author": "authors",
+    "author full names": "authors",
+    "creators": "authors",
+    "publication year": "published",
+    "year": "published",
+    "date": "published",
+    "link": "url",
+    "arxiv_id": "id",
+    "arxiv id": "id",
+    "paper_id": "id",
+    "journal-ref": "journal_ref",
+    "comments": "comment",
+    "update_date": "updated",
+    "source title": "journal_ref",
+    "publication title": "journal_ref",
 }
 
 
@@ -58,10 +72,14 @@ def _shape(v: Any) -> str:
 
 def _authors(d: dict) -> list[str]:
     parsed = d.get("authors_parsed")
-    if isinstance(parsed, list) and parsed and all(isinstance(p, list) and all(isinstance(x, str) for x in p)
-                                                   for p in parsed):
-        return [" ".join(x for x in (p[1] if len(p) > 1 else "", p[0], p[2] if len(p) > 2 else "") if x)
-                for p in parsed]
+    if (
+        isinstance(parsed, list)
+        and parsed
+        and all(isinstance(p, list) and all(isinstance(x, str) for x in p) for p in parsed)
+    ):
+        return [
+            " ".join(x for x in (p[1] if len(p) > 1 else "", p[0], p[2] if len(p) > 2 else "") if x) for p in parsed
+        ]
     a = d.get("authors")
     if a is None:
         return []
@@ -141,10 +159,21 @@ def dict_to_paper(d: dict, source: str) -> Paper:
     cats = _categories(d)
     primary = _text(d, "primary_category")
     return Paper.of(
-        id=pid, version=version, title=title, abstract=abstract, authors=_authors(d), published=_iso(published),
-        updated=_text(d, "updated"), categories=cats, primary_category=primary or (cats[0] if cats else None),
-        url=_text(d, "url") or abs_url(pid, version), comment=_text(d, "comment"),
-        journal_ref=_text(d, "journal_ref"), doi=doi, source=source)
+        id=pid,
+        version=version,
+        title=title,
+        abstract=abstract,
+        authors=_authors(d),
+        published=_iso(published),
+        updated=_text(d, "updated"),
+        categories=cats,
+        primary_category=primary or (cats[0] if cats else None),
+        url=_text(d, "url") or abs_url(pid, version),
+        comment=_text(d, "comment"),
+        journal_ref=_text(d, "journal_ref"),
+        doi=doi,
+        source=source,
+    )
 
 
 def read_jsonl(stream: BinaryIO, name: str) -> Iterator[Paper | InputError]:

@@ -11,15 +11,15 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from functools import partial
 from typing import Optional
 
 from ...document import Document
-from ...errors import redact
+from ...errors import ConfigError, redact
 from ...prompting import load_prompts
 from ...ratelimit import AdaptiveLimiter
 from ...schema import Usage
 from ...verify import generic_name, reask_problems, uncovered_numbers, verify_claims
-from ...errors import ConfigError
 from ..base import Capabilities, Engine, EngineFailure, EngineResult
 from .protocol import MODES, Answer, Protocol, Reask, read_reply, usage_of
 from .transport import Transport, _short, describe
@@ -36,19 +36,26 @@ def problems_with(doc: Document, answer: Answer, uncovered: str = "no") -> Optio
     parts = []
     bad = reask_problems(numbers)
     if bad:
-        parts.append("these headline_numbers do not match the abstract: " + "; ".join(bad[:10])
-                     + ". Copy each claim's text exactly from the abstract (one number per text), with the "
-                     "value and unit the text states, or drop the claim.")
+        parts.append(
+            "these headline_numbers do not match the abstract: "
+            + "; ".join(bad[:10])
+            + ". Copy each claim's text exactly from the abstract (one number per text), with the "
+            "value and unit the text states, or drop the claim."
+        )
     name = answer.system_name
     if isinstance(name, str) and name.strip() and generic_name(name):
-        parts.append(f"system_name {name!r} is a common word, not a name: give the name of the system the paper "
-                     "proposes as written, or null")
+        parts.append(
+            f"system_name {name!r} is a common word, not a name: give the name of the system the paper "
+            "proposes as written, or null"
+        )
     if uncovered == "alone" or (uncovered == "with" and parts):
         missed = uncovered_numbers(doc, numbers)
         if missed:
-            parts.append("these numbers in the abstract are in no claim: "
-                         + ", ".join(json.dumps(m.text) for m in missed[:10])
-                         + ". Add each that is a quantity claim; leave out the ones that are not.")
+            parts.append(
+                "these numbers in the abstract are in no claim: "
+                + ", ".join(json.dumps(m.text) for m in missed[:10])
+                + ". Add each that is a quantity claim; leave out the ones that are not."
+            )
     return " ".join(parts) or None
 
 
@@ -59,24 +66,47 @@ class OpenAIEngine(Engine):
     capabilities = Capabilities(networked=True, priced=True, concurrent=True)
 
     @classmethod
-    def from_options(cls, o) -> "OpenAIEngine":
+    def from_options(cls, o) -> OpenAIEngine:
         model = o.model or os.environ.get("EXTRACTOR_MODEL")
         if not model:
             raise ConfigError("--model is required with the openai engine (or set EXTRACTOR_MODEL)")
         if o.mode != "auto" and o.mode not in MODES:
             raise ConfigError(f"--mode {o.mode!r}: choose auto, {', '.join(MODES)}")
-        return cls(model=model, base_url=o.base_url, prompts_dir=o.prompts, mode=o.mode, max_reasks=o.max_reasks,
-                   timeout=o.timeout, retries=o.retries, max_tokens=o.max_tokens, max_connections=o.concurrency,
-                   rpm=o.rpm, tpm=o.tpm, reask_uncovered=o.reask_uncovered)
+        return cls(
+            model=model,
+            base_url=o.base_url,
+            prompts_dir=o.prompts,
+            mode=o.mode,
+            max_reasks=o.max_reasks,
+            timeout=o.timeout,
+            retries=o.retries,
+            max_tokens=o.max_tokens,
+            max_connections=o.concurrency,
+            rpm=o.rpm,
+            tpm=o.tpm,
+            reask_uncovered=o.reask_uncovered,
+        )
 
     def stats(self) -> dict:
         return {"rate_limited": self.limiter.rate_limited}
 
-    def __init__(self, model: str, base_url: Optional[str] = None, prompts_dir: Optional[str] = None,
-                 mode: str = "auto", max_reasks: int = 2, timeout: float = 120.0, retries: int = 5,
-                 max_tokens: int = 2048, backoff: Optional[float] = None, api_key: Optional[str] = None,
-                 max_connections: int = 64, rpm: Optional[float] = None, tpm: Optional[float] = None,
-                 reask_uncovered: bool = False):
+    def __init__(
+        self,
+        model: str,
+        base_url: Optional[str] = None,
+        prompts_dir: Optional[str] = None,
+        mode: str = "auto",
+        max_reasks: int = 2,
+        timeout: float = 120.0,
+        retries: int = 5,
+        max_tokens: int = 2048,
+        backoff: Optional[float] = None,
+        api_key: Optional[str] = None,
+        max_connections: int = 64,
+        rpm: Optional[float] = None,
+        tpm: Optional[float] = None,
+        reask_uncovered: bool = False,
+    ):
         if mode != "auto" and mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         self.model = model
@@ -85,8 +115,9 @@ class OpenAIEngine(Engine):
         self.max_reasks = max_reasks
         self.reask_uncovered = reask_uncovered
         self.limiter = AdaptiveLimiter(max_connections, rpm, tpm)
-        self.transport = Transport(model, base_url, api_key, mode, timeout, retries, backoff, max_connections,
-                                   self.limiter)
+        self.transport = Transport(
+            model, base_url, api_key, mode, timeout, retries, backoff, max_connections, self.limiter
+        )
 
     @property
     def base_url(self) -> Optional[str]:
@@ -104,13 +135,16 @@ class OpenAIEngine(Engine):
         n = sum(count_tokens(m.get("content") or "") + 4 for m in msgs)  # ~4 tokens of framing a message
         return n + count_tokens(json.dumps(self.protocol.schema, separators=(",", ":")))
 
+    def _body(self, doc: Document, reask: Optional[Reask], mode: str) -> dict:
+        return self.protocol.body(doc.title, doc.text, mode, reask)
+
     async def aextract(self, doc: Document, est_tokens: int = 0) -> EngineResult:
         usage = Usage()
         reask: Optional[Reask] = None
         asked_uncovered = False
         for attempt in range(self.max_reasks + 1):
-            completion, mode = await self.transport.send(
-                lambda m: self.protocol.body(doc.title, doc.text, m, reask), usage, est_tokens)
+            build = partial(self._body, doc, reask)  # the body for whichever mode the transport uses
+            completion, mode = await self.transport.send(build, usage, est_tokens)
             usage.add(usage_of(completion))
             reply = read_reply(completion, mode)
             if reply.refusal:
@@ -123,12 +157,20 @@ class OpenAIEngine(Engine):
             problem = None if attempt >= self.max_reasks else problems_with(doc, reply.answer, uncovered)
             if problem is None:
                 a = reply.answer
-                return EngineResult(system_name=a.system_name, problem=a.problem, technique=a.technique,
-                                    numbers=a.numbers, usage=usage, reasks=attempt, mode=mode)
+                return EngineResult(
+                    system_name=a.system_name,
+                    problem=a.problem,
+                    technique=a.technique,
+                    numbers=a.numbers,
+                    usage=usage,
+                    reasks=attempt,
+                    mode=mode,
+                )
             asked_uncovered = asked_uncovered or "in no claim" in problem
             reask = Reask(reply, problem)
-        raise EngineFailure(f"no valid reply after {self.max_reasks} re-asks: {reask.problem if reask else ''}",
-                            usage, self.max_reasks)
+        raise EngineFailure(
+            f"no valid reply after {self.max_reasks} re-asks: {reask.problem if reask else ''}", usage, self.max_reasks
+        )
 
     def extract(self, doc: Document) -> EngineResult:
         """Synchronous convenience for one paper (the pipeline uses aextract)."""

@@ -104,9 +104,14 @@ def read_reply(completion: Any, mode: str) -> Reply:
         content = _get(_get(calls[0], "function") or {}, "arguments")
     raw = content if isinstance(content, str) else ("" if content is None else json.dumps(content))
     if _get(choice, "finish_reason") == "length":
-        return Reply(raw=raw, tool_call_id=call_id, error=(
-            f"the reply was cut off at the token limit (finish_reason=length) after {len(raw)} characters; "
-            "answer more briefly"))
+        return Reply(
+            raw=raw,
+            tool_call_id=call_id,
+            error=(
+                f"the reply was cut off at the token limit (finish_reason=length) after {len(raw)} characters; "
+                "answer more briefly"
+            ),
+        )
     try:
         data = json.loads(_strip_fences(raw))
     except json.JSONDecodeError as e:
@@ -127,8 +132,11 @@ def usage_of(completion: Any) -> Usage:
     if not u:
         return Usage()
     details = _get(u, "prompt_tokens_details") or {}
-    return Usage(prompt_tokens=_count(_get(u, "prompt_tokens")), completion_tokens=_count(_get(u, "completion_tokens")),
-                 cached_tokens=_count(_get(details, "cached_tokens")))
+    return Usage(
+        prompt_tokens=_count(_get(u, "prompt_tokens")),
+        completion_tokens=_count(_get(u, "completion_tokens")),
+        cached_tokens=_count(_get(details, "cached_tokens")),
+    )
 
 
 class Protocol:
@@ -144,14 +152,17 @@ class Protocol:
         """The chat-completions request, as sent online and as written into Batch API files."""
         body: dict = {"model": self.model, "messages": messages, "temperature": 0, "max_tokens": self.max_tokens}
         if mode == "json_schema":
-            body["response_format"] = {"type": "json_schema",
-                                       "json_schema": {"name": "extraction", "strict": True, "schema": self.schema}}
+            body["response_format"] = {
+                "type": "json_schema",
+                "json_schema": {"name": "extraction", "strict": True, "schema": self.schema},
+            }
         elif mode == "json_object":
             # llama.cpp-style servers also read the schema here and constrain decoding with it
             body["response_format"] = {"type": "json_object", "schema": self.schema}
         else:
-            body["tools"] = [{"type": "function", "function": {"name": TOOL_NAME, "parameters": self.schema,
-                                                               "strict": True}}]
+            body["tools"] = [
+                {"type": "function", "function": {"name": TOOL_NAME, "parameters": self.schema, "strict": True}}
+            ]
             body["tool_choice"] = {"type": "function", "function": {"name": TOOL_NAME}}
         return body
 
@@ -171,9 +182,19 @@ def reask_messages(reask: Reask, mode: str) -> list[dict]:
     reply, problem = reask.reply, reask.problem
     if mode == "tools" and reply.tool_call_id:
         call = {"id": reply.tool_call_id, "type": "function", "function": {"name": TOOL_NAME, "arguments": reply.raw}}
-        return [{"role": "assistant", "content": None, "tool_calls": [call]},
-                {"role": "tool", "tool_call_id": reply.tool_call_id,
-                 "content": f"Error: {problem}\nCall {TOOL_NAME} again with the complete, corrected arguments."}]
-    return [{"role": "assistant", "content": reply.raw or ""},
-            {"role": "user", "content": f"Your reply had a problem: {problem}\n"
-             "Reply again with the complete, corrected JSON object only."}]
+        return [
+            {"role": "assistant", "content": None, "tool_calls": [call]},
+            {
+                "role": "tool",
+                "tool_call_id": reply.tool_call_id,
+                "content": f"Error: {problem}\nCall {TOOL_NAME} again with the complete, corrected arguments.",
+            },
+        ]
+    return [
+        {"role": "assistant", "content": reply.raw or ""},
+        {
+            "role": "user",
+            "content": f"Your reply had a problem: {problem}\n"
+            "Reply again with the complete, corrected JSON object only.",
+        },
+    ]

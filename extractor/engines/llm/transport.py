@@ -12,7 +12,8 @@ import asyncio
 import os
 import socket
 import ssl
-from typing import Any, Callable, Optional
+from collections.abc import Callable
+from typing import Any, Optional
 
 import httpx
 import openai
@@ -45,8 +46,18 @@ def mode_rejected(e: BaseException) -> bool:
     if not isinstance(e, openai.APIStatusError) or e.status_code not in (400, 422, 500, 501):
         return False
     text = (str(e) + " " + (e.response.text if e.response is not None else "")).lower()
-    return any(k in text for k in ("response_format", "json_schema", "json_object", "tool_choice", "tools",
-                                   "structured output", "grammar"))
+    return any(
+        k in text
+        for k in (
+            "response_format",
+            "json_schema",
+            "json_object",
+            "tool_choice",
+            "tools",
+            "structured output",
+            "grammar",
+        )
+    )
 
 
 def transient(e: BaseException) -> bool:
@@ -59,8 +70,14 @@ def transient(e: BaseException) -> bool:
     return False
 
 
-_CONNECT_ERRORS = {"ClientConnectorError", "ClientConnectorDNSError", "ConnectError", "ConnectTimeout",
-                   "ConnectTimeoutError", "ServerTimeoutError_connect"}
+_CONNECT_ERRORS = {
+    "ClientConnectorError",
+    "ClientConnectorDNSError",
+    "ConnectError",
+    "ConnectTimeout",
+    "ConnectTimeoutError",
+    "ServerTimeoutError_connect",
+}
 
 
 def connect_failure(e: BaseException) -> bool:
@@ -129,8 +146,9 @@ def http_client(max_connections: int, timeout: float, base_url: Optional[str]):
     """aiohttp under the SDK when installed (openai[aiohttp], a dependency of extractor): httpx's
     pool costs ms of CPU per request at 64 in flight. Falls back to the SDK's default client; both
     get the same connection limits."""
-    limits = type(openai.DEFAULT_CONNECTION_LIMITS)(max_connections=max_connections,
-                                                    max_keepalive_connections=max_connections)
+    limits = type(openai.DEFAULT_CONNECTION_LIMITS)(
+        max_connections=max_connections, max_keepalive_connections=max_connections
+    )
     kw: dict = {"limits": limits, "timeout": timeout}
     if base_url and base_url.lower().startswith("http://"):
         # a local server over plain http: a TLS context that verifies like the default one but
@@ -146,9 +164,18 @@ class Transport:
     """One endpoint: sends request bodies and returns parsed replies, or raises EngineFailure (this
     paper failed) or FatalEngineError (nothing can work)."""
 
-    def __init__(self, model: str, base_url: Optional[str] = None, api_key: Optional[str] = None,
-                 mode: str = "auto", timeout: float = 120.0, retries: int = 5, backoff: Optional[float] = None,
-                 max_connections: int = 64, limiter: Optional[AdaptiveLimiter] = None):
+    def __init__(
+        self,
+        model: str,
+        base_url: Optional[str] = None,
+        api_key: Optional[str] = None,
+        mode: str = "auto",
+        timeout: float = 120.0,
+        retries: int = 5,
+        backoff: Optional[float] = None,
+        max_connections: int = 64,
+        limiter: Optional[AdaptiveLimiter] = None,
+    ):
         self.model = model
         self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
         self._key = api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"  # local servers need none
@@ -176,8 +203,12 @@ class Transport:
         # created inside the running event loop that uses it
         if self._client is None:
             self._client = openai.AsyncOpenAI(
-                api_key=self._key, base_url=self.base_url, max_retries=0, timeout=self.timeout,
-                http_client=http_client(self.max_connections, self.timeout, self.base_url))
+                api_key=self._key,
+                base_url=self.base_url,
+                max_retries=0,
+                timeout=self.timeout,
+                http_client=http_client(self.max_connections, self.timeout, self.base_url),
+            )
             # absolute, so the SDK does not merge it with the base URL on every request
             self._endpoint = str(self._client.base_url).rstrip("/") + "/chat/completions"
         return self._client
@@ -211,7 +242,7 @@ class Transport:
         try:
             return orjson.loads(b"".join(chunks))
         except orjson.JSONDecodeError:
-            raise EngineFailure("the server's reply is not JSON (is the base URL an OpenAI-compatible API?)")
+            raise EngineFailure("the server's reply is not JSON (is the base URL an OpenAI-compatible API?)") from None
 
     def _retryable(self, e: BaseException) -> bool:
         # nothing has ever answered and the connection was refused: stop now, do not retry
@@ -221,8 +252,13 @@ class Transport:
 
     async def _send(self, body: dict, usage: Usage, est_tokens: int) -> Any:
         payload = orjson.dumps(body)
-        retrying = AsyncRetrying(retry=retry_if_exception(self._retryable), stop=stop_after_attempt(self.retries),
-                                 wait=_Wait(self.backoff, 30.0), reraise=True, before_sleep=self._before_sleep)
+        retrying = AsyncRetrying(
+            retry=retry_if_exception(self._retryable),
+            stop=stop_after_attempt(self.retries),
+            wait=_Wait(self.backoff, 30.0),
+            reraise=True,
+            before_sleep=self._before_sleep,
+        )
         async for attempt in retrying:
             with attempt:
                 usage.requests += 1
@@ -254,8 +290,9 @@ class Transport:
                         continue  # another request already moved on
                     raise EngineFailure(f"the server rejected every request mode ({describe(e)})", usage) from None
                 if e.status_code in (401, 403):
-                    raise FatalEngineError(f"authentication failed at {self.where} ({describe(e)}); "
-                                           "check OPENAI_API_KEY") from None
+                    raise FatalEngineError(
+                        f"authentication failed at {self.where} ({describe(e)}); check OPENAI_API_KEY"
+                    ) from None
                 if e.status_code == 404:
                     raise FatalEngineError(f"model {self.model!r} not found at {self.where} ({describe(e)})") from None
                 if transient(e):

@@ -1,0 +1,213 @@
+"""The offline engine's words, as plain data. The rules (names.py, sentences.py, claims.py) build
+their patterns from these lists; change a list here and the rules version (RULES_VERSION, a hash
+of the rule modules) changes with it. A "*" ends a stem: "reduc*" is reduce, reduces, reduction ...
+"""
+
+from __future__ import annotations
+
+from .words import WordSet
+
+# --- naming what a paper built ---------------------------------------------------------------------
+
+# "We present / this paper introduces X"
+INTRO_SUBJECTS = ("we", "this paper", "this work", "this article", "this study")
+INTRO_VERBS = (
+    "present",
+    "introduce",
+    "propose",
+    "design",
+    "describe",
+    "build",
+    "develop",
+    "implement",
+    "prototype",
+    "realize",
+    "realise",
+)  # each also with -s, -d, -ed
+INTRO_ADVERBS = ("first", "also", "then", "further", "therefore", "thus", "hence")  # "we first design"
+INTRO_SECOND_VERBS = ("evaluate", "implement", "open-source")  # "we design and evaluate X"
+
+# "an ... framework called X", "a new system, X": the noun before a name (case-sensitive: "OS")
+HEAD_NOUNS = (
+    "framework",
+    "system",
+    "tool",
+    "toolkit",
+    "library",
+    "engine",
+    "runtime",
+    "scheduler",
+    "compiler",
+    "approach",
+    "method",
+    "technique",
+    "mechanism",
+    "architecture",
+    "platform",
+    "service",
+    "protocol",
+    "model",
+    "algorithm",
+    "design",
+    "layer",
+    "OS",
+    "hypervisor",
+    "filesystem",
+    "file system",
+    "database",
+    "benchmark",
+    "simulator",
+    "prototype",
+    "solution",
+    "pipeline",
+    "language",
+    "agent",
+)
+CALLED = ("called", "named", "dubbed", "termed", "coined")  # "a system called X"
+
+# Words that start a sentence or a phrase and are never a system's name.
+NOT_NAMES = frozenset(
+    """
+We Our The This These It In A An To First Second Finally Moreover However Specifically Furthermore Additionally
+Also Here Existing LLM LLMs AI GPU GPUs CPU CPUs OS API ML DNN DNNs I II III
+""".split()
+)
+# a title's "Prefix: subtitle" names nothing when the prefix starts with one of these ...
+NOT_TITLE_NAME_STARTS = (
+    "a",
+    "an",
+    "the",
+    "on",
+    "towards",
+    "toward",
+    "why",
+    "how",
+    "when",
+    "what",
+    "is",
+    "are",
+    "do",
+    "does",
+    "can",
+    "beyond",
+    "rethinking",
+)
+# ... or when the subtitle says the paper is a study
+STUDY_ADJECTIVES = (
+    "large-scale",
+    "comprehensive",
+    "systematic",
+    "empirical",
+    "experimental",
+    "first",
+    "measurement",
+    "comparative",
+)
+STUDY_NOUNS = (
+    "study",
+    "survey",
+    "analysis",
+    "characterisation",
+    "characterization",
+    "review",
+    "overview",
+    "evaluation",
+    "position",
+    "vision",
+    "perspective",
+    "lessons",
+    "sok",
+    "case study",
+    "tutorial",
+)
+
+# --- problem and technique sentences ------------------------------------------------------------------
+
+PROBLEM_CUES = WordSet("""
+however challenge challenges challenging problem problems suffer suffers bottleneck bottlenecks limited lack lacks
+costly expensive difficult remains inefficien* fail fails struggle struggles unfortunately yet but overhead
+overheads poor degrad* waste* risk issue issues hard cannot unable
+""")
+TECHNIQUE_CUES = ("key insight", "our approach", "our design", "we propose", "we leverage", "leverages", "uses", "by")
+
+# --- what a number says -------------------------------------------------------------------------------
+
+INCREASE = WordSet("""
+improv* increas* gain gains higher more faster speedup speedups speed-up speed-ups boost* outperform* accelerat*
+better raise raises doubl* tripl* greater exceed* up
+""")
+DECREASE = WordSet("""
+reduc* lower* decreas* fewer less cut cuts save saves saved saving savings shrink* drop drops smaller eliminates
+eliminated eliminating halv* degradation slowdown down shorter mitigat*
+""")
+# function words that end a noun phrase
+STOP = WordSet("""
+than compared relative versus vs vs. over while when with across on at under in for from to by per and or which that
+thus thereby respectively whereas without against using after before through of during as within among is are was
+were be been via
+""")
+# "a 39% reduction in X": the word after a number that says it is a change
+RESULT_HEADS = WordSet("""
+reduction reductions improvement improvements increase increases decrease decreases gain gains speedup speedups
+speed-up higher lower fewer more less faster slower better smaller larger greater
+""")
+DETERMINERS = WordSet("the a an its their our overall all total")
+# verbs that report a paper's outcome ("achieves", "reduces"); they also end a noun phrase
+RESULT_VERBS = WordSet("""
+achiev* improv* reduc* outperform* accelerat* lower* increas* eliminat* sav* enabl* complet* deliver* yield* attain*
+demonstrat* show* discover* need needs requir* incur* add adds cut cuts keep keeps keeping bring* translat* range
+ranges
+""")
+# also result verbs when searching a sentence, but nouns inside a metric phrase ("geomean speedup")
+RESULT_VERB_PHRASES = ("speed up", "speeds up", "speedup")
+# words that put a number in the problem or prior work
+CONTEXT_CUES = (
+    "existing",
+    "prior",
+    "previous",
+    "current",
+    "conventional",
+    "traditional",
+    "today's",
+    "naive",
+    "naively",
+    "state-of-the-art systems",
+    "state-of-the-art approaches",
+    "state-of-the-art methods",
+    "which is limited",
+)
+# "we discovered 12 previously unknown bugs": a count that is a result
+FOUND = WordSet("discover* uncover* found find finds detect* identif* fix* reveal* confirm*")
+COUNT_RESULT_NEXT = ("save", "saves", "saving", "savings", "fewer", "more", "less", "reduction")  # "a 2,170 GPU save"
+OWN_WORK = ("we", "our", "this", "it")  # the paper speaking of itself
+# "compared to X", "than X", "over X": what a baseline follows
+COMPARISONS = (
+    "compared to",
+    "compared with",
+    "relative to",
+    "in comparison to",
+    "in comparison with",
+    "than",
+    "versus",
+    "vs",
+    "vs.",
+    "over",
+    "against",
+)
+LEADING_COMPARISONS = ("compared to", "compared with", "relative to", "against", "over")  # "Compared to X, ..."
+BASELINE_ENDS = (
+    "while",
+    "under",
+    "across",
+    "on",
+    "in",
+    "at",
+    "when",
+    "with",
+    "for",
+    "by",
+    "thus",
+    "thereby",
+    "which",
+    "respectively",
+)  # the baseline's phrase ends before these
