@@ -1,0 +1,83 @@
+"""The offline engine's rules: word lists, name phrases, and the search shortcuts held to the plain
+patterns they stand for."""
+
+import random
+import re
+
+import pytest
+from conftest import EXTRA, read_jsonl
+
+from extractor.engines.offline import lexicon as lx
+from extractor.engines.offline import names
+from extractor.engines.offline.words import WordSet
+
+ABSTRACTS = [r["abstract"].lower() for r in read_jsonl(EXTRA)]
+
+
+def random_texts(pieces, n=2000, seed=7):
+    rnd = random.Random(seed)
+    return ["".join(rnd.choice(pieces) for _ in range(rnd.randint(0, 14))) for _ in range(n)]
+
+
+def test_intro_search_only_at_subject_words_finds_what_the_pattern_finds():
+    pieces = [
+        "we ",
+        "we present ",
+        "this paper ",
+        "this work introduces ",
+        "thesis ",
+        "owe ",
+        "nexus, ",
+        ". ",
+        "we first design ",
+        "this study proposes ",
+        "a system ",
+    ]
+    for text in ABSTRACTS + random_texts(pieces):
+        assert [m.span() for m in names._intros(text)] == [m.span() for m in names.INTRO.finditer(text)], text
+
+
+@pytest.mark.parametrize(
+    "words", [lx.PROBLEM_CUES, lx.INCREASE | lx.DECREASE, lx.FOUND], ids=["problem", "cues", "found"]
+)
+def test_a_grouped_word_pattern_matches_as_the_plain_alternation(words):
+    plain = re.compile(r"\b(?:" + "|".join(words.alternatives()) + r")\b")
+    grouped = words.pattern()
+    for text in ABSTRACTS:
+        assert [m.span() for m in grouped.finditer(text)] == [m.span() for m in plain.finditer(text)]
+
+
+@pytest.mark.parametrize(
+    "word, inside",
+    [
+        pytest.param("reduces", True, id="stem"),
+        pytest.param("reduc", True, id="bare_stem"),
+        pytest.param("Lower", True, id="case"),
+        pytest.param("speed-up", True, id="hyphenated"),
+        pytest.param("red", False, id="prefix_of_a_stem"),
+        pytest.param("reduc-tion", False, id="stem_then_hyphen"),
+    ],
+)
+def test_word_sets(word, inside):
+    assert (word in (lx.INCREASE | lx.DECREASE)) is inside
+
+
+@pytest.mark.parametrize(
+    "title, abstract, name",
+    [
+        pytest.param("Nexus: I/O offloading", "We introduce Nexus, a hypervisor.", "Nexus", id="intro_phrase"),
+        pytest.param("A title", "We present Distributed Page Cache (DPC), a cache.", "DPC", id="acronym"),
+        pytest.param("A title", "We build a framework called FooBar that helps.", "FooBar", id="called"),
+        pytest.param("VeruSAGE: A Study of Agents", "We study agents.", None, id="study_subtitle"),
+        pytest.param("A title", "However, we present a lightweight tool.", None, id="unnamed"),
+    ],
+)
+def test_names(title, abstract, name):
+    from extractor.document import Document
+
+    assert names.find_system_name(Document(abstract, title)) == name
+
+
+def test_words_are_data():
+    assert isinstance(lx.PROBLEM_CUES, WordSet) and "bottleneck" in lx.PROBLEM_CUES
+    assert all(isinstance(w, str) for w in lx.HEAD_NOUNS + lx.INTRO_VERBS + lx.CONTEXT_CUES)
