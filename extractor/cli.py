@@ -320,23 +320,26 @@ def fetch(
 @app.command()
 def export(
     table: str = typer.Argument(..., help="table written by extract (JSONL)"),
-    output: str = typer.Option(..., "-o", "--output", help="file to write: .xlsx, .csv, .md or .html"),
-    fmt: Optional[str] = typer.Option(None, "--format", help="xlsx, csv, md or html (default: from the suffix)"),
+    output: str = typer.Option(..., "-o", "--output", help="file to write: .xlsx, .csv, .md, .html or .bib"),
+    fmt: Optional[str] = typer.Option(None, "--format", help="xlsx, csv, md, html or bib (default: from the suffix)"),
     rows: str = typer.Option(
-        "papers", "--rows", help="for CSV: papers (one row per paper), claims, or uncovered numbers"
+        "papers",
+        "--rows",
+        help="for CSV: papers (one row per paper), claims, uncovered numbers, or compare (claims by metric class, ranked)",
     ),
 ) -> None:
-    """Export the table as a spreadsheet (Papers + Claims sheets), CSV, Markdown or an HTML report."""
+    """Export the table: a spreadsheet (Papers, Compare, Claims sheets), CSV, Markdown with
+    leaderboards, an HTML report with the comparison matrix and charts, or BibTeX."""
     from .export.writers import FORMATS
     from .export.writers import export as do_export
     from .store import load_records
 
     suffix = os.path.splitext(output)[1].lower().lstrip(".")
-    fmt = (fmt or {"markdown": "md", "htm": "html"}.get(suffix, suffix)).lower()
+    fmt = (fmt or {"markdown": "md", "htm": "html", "bibtex": "bib"}.get(suffix, suffix)).lower()
     if fmt not in FORMATS:
-        _fail(f"{output}: cannot tell the format; use a .xlsx/.csv/.md/.html name or --format")
-    if rows not in ("papers", "claims", "uncovered"):
-        _fail("--rows must be papers, claims or uncovered")
+        _fail(f"{output}: cannot tell the format; use a .xlsx/.csv/.md/.html/.bib name or --format")
+    if rows not in ("papers", "claims", "uncovered", "compare"):
+        _fail("--rows must be papers, claims, uncovered or compare")
     try:
         records = load_records(table)
         do_export(records, output, fmt, rows)

@@ -73,6 +73,8 @@ class Report:
     direction_correct: int = 0
     kind_correct: int = 0
     metric_f1_sum: float = 0.0
+    class_labelled: int = 0  # matched numbers whose gold has a metric_class
+    class_correct: int = 0
     verified: int = 0
     errors: dict = field(default_factory=dict)  # paper id -> list of messages
 
@@ -97,6 +99,8 @@ class Report:
             "direction_accuracy": d(self.direction_correct, self.matched),
             "kind_accuracy": d(self.kind_correct, self.matched),
             "metric_token_f1": d(self.metric_f1_sum, self.matched),
+            "metric_class_accuracy": d(self.class_correct, self.class_labelled),
+            "metric_class_labelled": self.class_labelled,
             "verified_share": d(self.verified, self.pred_numbers),
             "gold_numbers": self.gold_numbers,
             "predicted_numbers": self.pred_numbers,
@@ -167,6 +171,15 @@ def evaluate(pred: list[dict], gold: list[dict]) -> Report:
             rep.direction_correct += (pn.get("direction") or "none") == (gn.get("direction") or "none")
             rep.kind_correct += (pn.get("kind") or "result") == (gn.get("kind") or "result")
             rep.metric_f1_sum += token_f1(pn.get("metric"), gn.get("metric"))
+            if gn.get("metric_class"):
+                rep.class_labelled += 1
+                if pn.get("metric_class") == gn["metric_class"]:
+                    rep.class_correct += 1
+                else:
+                    errs.append(
+                        f"metric class of {gn.get('text')!r}: predicted {pn.get('metric_class')!r}, "
+                        f"gold {gn['metric_class']!r}"
+                    )
         for i, pn in enumerate(pnums):
             if i not in used:
                 errs.append(f"false positive: {pn.get('text')!r} (value {pn.get('value')}, {pn.get('kind')})")
@@ -188,6 +201,7 @@ def format_report(rep: Report, show_errors: bool = False) -> str:
         f"direction accuracy     {m['direction_accuracy']:.3f}",
         f"kind accuracy          {m['kind_accuracy']:.3f}",
         f"metric token F1        {m['metric_token_f1']:.3f}",
+        f"metric-class accuracy  {m['metric_class_accuracy']:.3f} (of {m['metric_class_labelled']} labelled)",
         f"numbers verified       {m['verified_share']:.3f}",
     ]
     if show_errors and rep.errors:

@@ -17,3 +17,45 @@ unknown unnamed n/a na author authors researchers
 
 # Words that may precede a generic noun in a non-name ("our proposed approach", "the new system").
 NAME_DETERMINERS = frozenset("the a an our this their its proposed new novel presented".split())
+
+# Words a problem or technique sentence may open with that only join it to the sentence before
+# ("However, ...", "In this paper, we ..."); the table shows the sentence without them.
+LEADING_CONNECTIVES = (
+    "however",
+    "furthermore",
+    "moreover",
+    "additionally",
+    "in addition",
+    "also",
+    "thus",
+    "therefore",
+    "hence",
+    "consequently",
+    "as a result",
+    "to this end",
+    "in this paper",
+    "in this work",
+    "in this article",
+    "specifically",
+    "finally",
+    "first",
+    "second",
+    "third",
+    "lastly",
+    "meanwhile",
+    "nevertheless",
+    "nonetheless",
+    "unfortunately",
+    "notably",
+    "importantly",
+    "instead",
+    "overall",
+    "yet",
+    "but",
+    "and",
+    "here",
+)
+# ... and purpose clauses that point back: "To address this issue,", "To overcome these challenges,"
+LEADING_PURPOSE = (
+    r"to (?:address|tackle|overcome|solve|mitigate|fill|bridge|close) (?:this|these|such|the|that) [\w-]+(?: [\w-]+)?,"
+)

@@ -166,6 +166,7 @@ class Quantity:
     digits_end: int = -1  # where the digits of the (last) number end: the unit follows ("207" of "207um2")
     listed: bool = False  # a member of a list after the first ("44%" in "30%, 44% and 31%")
     unit_shared: bool = False  # the unit is written once, after a later number ("from 51 to 21 minutes")
+    to_of: Optional[int] = None  # "from 50°C to 90°C": on 90°C, the start of 50°C
 
 
 def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:
@@ -473,6 +474,9 @@ def _mark_lists(text: str, qs: list[Quantity]) -> list[Quantity]:
             q.listed = True
             if q.qualifier == "exact":
                 q.qualifier = prev.qualifier
+    for a, b in zip(qs, qs[1:]):
+        if text[a.end : b.start] == " to " and _FROM_BEFORE.search(text, max(0, a.start - 8), a.start):
+            b.to_of = a.start
     for i in range(len(qs) - 2, -1, -1):
         a, b = qs[i], qs[i + 1]
         if a.unit or not b.unit or a.low is not None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import UTC, datetime
 from typing import Optional
@@ -9,6 +10,7 @@ from typing import Optional
 from . import __version__
 from .document import Document
 from .engines.base import EngineResult
+from .lexicon import LEADING_CONNECTIVES, LEADING_PURPOSE
 from .limits import MAX_SENTENCE
 from .schema import Paper, Provenance, Record, Usage
 from .text import clean_text
@@ -52,10 +54,31 @@ def _name(value) -> Optional[str]:
     return None if name.lower().strip(".") in _NO_NAME else name
 
 
+_CONNECTIVE = re.compile(
+    r"^(?:"
+    + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in sorted(LEADING_CONNECTIVES, key=len, reverse=True))
+    + r")\b\s*,?\s+|^"
+    + LEADING_PURPOSE
+    + r"\s+",
+    re.I,
+)
+
+
+def drop_connective(text: str) -> str:
+    """ "However, cold starts dominate ..." -> "Cold starts dominate ..."; "In this paper, we
+    present X" -> "We present X". A name keeps its case ("However, μFork ...")."""
+    rest = _CONNECTIVE.sub("", _CONNECTIVE.sub("", text, count=1), count=1)  # "Thus, to overcome these challenges,"
+    if rest == text or len(rest) < 12:
+        return text
+    first = rest.split(" ", 1)[0]
+    plain_word = first.isascii() and first.isalpha() and first.islower()  # not "μFork", "eBPF"
+    return rest[0].upper() + rest[1:] if plain_word else rest
+
+
 def _sentence_field(value) -> Optional[str]:
-    """A problem or technique sentence: text, at most MAX_SENTENCE characters (an unbroken text
-    is no sentence)."""
-    text = clean_text(str(value)) if value is not None else ""
+    """A problem or technique sentence: text without a leading connective, at most MAX_SENTENCE
+    characters (an unbroken text is no sentence)."""
+    text = drop_connective(clean_text(str(value))) if value is not None else ""
     if len(text) > MAX_SENTENCE:
         text = text[:MAX_SENTENCE].rsplit(" ", 1)[0] + "…"
     return text or None

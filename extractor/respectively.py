@@ -34,6 +34,28 @@ class Pairing:
     items: tuple[str, ...]
     keys: tuple[tuple[str, ...], ...]  # the words that tell the items apart, lower-cased
     numbers: tuple[int, ...]  # start offsets (in the sentence) of the listed numbers, in order
+    phrases: tuple[str, ...] = ()  # each item with what the items share: "node-level CPU consumption"
+    span: tuple[int, int] = (0, 0)  # where the coordination stands in the sentence
+
+
+def distribute(conjuncts: list[list[str]]) -> list[str]:
+    """Each item of a coordination with the words the items share: "node-level CPU and memory
+    consumption" -> "node-level CPU consumption", "node-level memory consumption"; "warm- and
+    cold-start latency" -> "warm-start latency", "cold-start latency". The first conjunct's words
+    before its last are shared modifiers, the last conjunct's words after its first a shared head
+    (when the other conjuncts are one word each)."""
+    first, last = conjuncts[0], conjuncts[-1]
+    middle_single = all(len(c) == 1 for c in conjuncts[1:-1])
+    # shared modifiers are common words ("overall node-level"), not a name's first word ("Intel VT-x")
+    modifiers = first[:-1] if middle_single and all(not w[:1].isupper() for w in first[:-1]) else []
+    head = last[1:] if middle_single and len(last) > 1 else []
+    keys = [c[-1] for c in conjuncts[:-1]] + [last[0]]
+    out = []
+    for k in keys:
+        if k.endswith("-") and "-" in last[0]:  # "warm-" takes the rest of "cold-start"
+            k = k + last[0].split("-", 1)[1]
+        out.append(" ".join([*modifiers, k, *head]))
+    return out
 
 
 def _conjunct_key(words: list[str], last: bool) -> tuple[str, ...]:
@@ -123,4 +145,37 @@ def pair(sentence: str, numbers: Sequence[tuple[int, int, bool]]) -> Optional[Pa
     start, end, conjuncts = before[-1] if before else min(cands, key=lambda c: abs(c[0] - hi))
     items = tuple(" ".join(c) for c in conjuncts)
     keys = tuple(_conjunct_key(c, last=(i == n - 1)) for i, c in enumerate(conjuncts))
-    return Pairing(items=items, keys=keys, numbers=tuple(q[0] for q in nums))
+    return Pairing(
+        items=items,
+        keys=keys,
+        numbers=tuple(q[0] for q in nums),
+        phrases=tuple(distribute(conjuncts)),
+        span=(start, end),
+    )
+
+
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
+_ANAPHOR = re.compile(r"^(?:these|those|the|all)\s+(?:(?P<n>\w+)\s+)?(?P<noun>[\w\-]+)$", re.I)
+
+
+def antecedents(phrase: str, earlier: str, n: int) -> Optional[tuple[str, ...]]:
+    """ "over these five allocators, respectively", after "... including Jemalloc, TCMalloc,
+    Mimalloc, Mallacc, and Memento.": the n items `phrase` points back to, from the last
+    coordination of exactly n items in the `earlier` text (None when it names no such list)."""
+    m = _ANAPHOR.match(phrase.strip())
+    if not m:
+        return None
+    said = m.group("n")
+    if said is not None and _COUNT_WORDS.get(said.lower(), int(said) if said.isdigit() else -1) != n:
+        return None
+    tokens = [(t.start(), t.end(), t.group(0)) for t in _WORD.finditer(earlier)]
+    lists = [c[-n:] for _, _, c in _coordinations(tokens) if len(c) >= n]
+    if not lists:
+        return None
+    items = []
+    for words in lists[-1]:
+        words = [w.rstrip(".") for w in words]
+        while len(words) > 1 and words[0][:1].islower() and any(w[:1].isupper() for w in words[1:]):
+            words = words[1:]  # "including Jemalloc"
+        items.append(" ".join(words))
+    return tuple(items)

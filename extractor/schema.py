@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .limits import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_ID, MAX_TITLE
 from .text import clean_text
 
-SCHEMA_VERSION = "1.1"
+SCHEMA_VERSION = "1.2"
 
 Kind = Literal["result", "context", "setup"]
 Direction = Literal["increase", "decrease", "none"]
@@ -103,6 +103,8 @@ class HeadlineNumber(BaseModel):
     qualifier: Qualifier = "exact"
     kind: Kind = "result"
     metric: Optional[str] = None
+    metric_class: Optional[str] = None  # a key of extractor.taxonomy ("latency", "throughput" ...)
+    better: Optional[bool] = None  # an improvement in the class's better direction (null: neither)
     direction: Direction = "none"
     baseline: Optional[str] = None
     sentence: Optional[str] = None  # the abstract sentence the span stands in
@@ -209,6 +211,7 @@ class LLMNumber(BaseModel):
     unit: str
     qualifier: Qualifier
     metric: Optional[str]
+    metric_class: Optional[str]  # one of extractor.taxonomy.KEYS; checked by the verifier
     direction: Direction
     kind: Kind
     baseline: Optional[str]

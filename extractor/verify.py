@@ -28,6 +28,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Literal, Optional, cast
 
+from . import taxonomy
 from .document import Document
 from .engines.base import ClaimDraft
 from .lexicon import GENERIC_NAME_WORDS, NAME_DETERMINERS
@@ -246,6 +247,7 @@ class _Said:
     direction: Direction
     kind: Kind
     metric: Optional[str]
+    metric_class: Optional[str]
     baseline: Optional[str]
     problems: list[str]
 
@@ -275,6 +277,7 @@ def _read_draft(d: ClaimDraft) -> _Said:
         direction=direction,
         kind=cast(Kind, _word_map(d.kind, _KINDS, "result")),
         metric=_text(d.metric),
+        metric_class=_text(d.metric_class),
         baseline=_text(d.baseline),
         problems=problems,
     )
@@ -580,6 +583,7 @@ def _sentence_text(doc: Document, s: int, e: int) -> Optional[str]:
 
 
 def _unverified(said: _Said, d: ClaimDraft, why: str) -> HeadlineNumber:
+    cls, class_why = metric_class(said)
     return HeadlineNumber(
         text=said.text,
         start=None,
@@ -591,11 +595,13 @@ def _unverified(said: _Said, d: ClaimDraft, why: str) -> HeadlineNumber:
         qualifier=said.qualifier,
         kind=said.kind,
         metric=said.metric,
+        metric_class=cls.key,
+        better=taxonomy.better(cls, said.direction, said.qualifier),
         direction=said.direction,
         baseline=said.baseline,
         sentence=None,
         verified=False,
-        why=why,
+        why="; ".join([why] + ([class_why] if class_why else [])),
         alignment=None,
         model_answer=d.answer,
     )
@@ -658,7 +664,8 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
     if direction == "none" and any(x is not None and x < 0 for x in (said.value, said.low, said.high)):
         direction = "decrease"  # -44 said "reduces by 44%"
     supported, metric_why = metric_support(doc, q, said.metric)
-    notes = problems + ([metric_why] if metric_why else [])
+    cls, class_why = metric_class(said)
+    notes = problems + [w for w in (metric_why, class_why) if w]
     return HeadlineNumber(
         text=span,
         start=q.start,
@@ -670,6 +677,8 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
         qualifier=qualifier,
         kind=said.kind,
         metric=said.metric,
+        metric_class=cls.key,
+        better=taxonomy.better(cls, direction, qualifier),
         direction=direction,
         baseline=said.baseline,
         sentence=_sentence_text(doc, q.start, q.end),
@@ -679,6 +688,22 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
         metric_supported=supported,
         model_answer=d.answer,
     )
+
+
+def metric_class(said: _Said) -> tuple[taxonomy.Classification, Optional[str]]:
+    """The claim's class in the taxonomy: the engine's when it names one of the taxonomy's
+    (its better direction read from the metric's words: "GPU utilization loss" is better lower),
+    else the class of the metric's words, with a note saying the engine's was not one."""
+    words = taxonomy.classify(said.metric, said.unit)
+    given = (said.metric_class or "").strip().lower().replace(" ", "_").replace("-", "_")
+    if not given:
+        return words, None
+    if not taxonomy.valid(given):
+        return (
+            words,
+            f"metric_class {said.metric_class!r} is not in the taxonomy; classed as {words.key!r} from the metric's words",
+        )
+    return taxonomy.classify(said.metric, said.unit, key=given), None
 
 
 def _alignment(claimed: str, span: str) -> Literal["exact", "normalized", "partial"]:

@@ -73,8 +73,9 @@ FLOORS = {
     "result_recall": 0.99,
     "unit_accuracy": 0.99,
     "direction_accuracy": 0.92,
-    "kind_accuracy": 0.87,
-    "metric_token_f1": 0.63,
+    "kind_accuracy": 0.89,
+    "metric_token_f1": 0.89,
+    "metric_class_accuracy": 0.92,
     "verified_share": 1.0,
 }
 

@@ -33,10 +33,23 @@ class ClaimDraft:
     direction: Any = "none"
     kind: Any = "result"
     baseline: Any = None
+    metric_class: Any = None  # the engine's class for the metric, if it gives one
     start: Optional[int] = None  # where the engine found it, when it knows (the offline engine does)
     answer: Optional[dict] = None  # the model's own answer, kept in the record as model_answer
 
-    FIELDS = ("text", "value", "low", "high", "unit", "qualifier", "metric", "direction", "kind", "baseline")
+    FIELDS = (
+        "text",
+        "value",
+        "low",
+        "high",
+        "unit",
+        "qualifier",
+        "metric",
+        "metric_class",
+        "direction",
+        "kind",
+        "baseline",
+    )
 
     @classmethod
     def from_answer(cls, d: dict) -> ClaimDraft:

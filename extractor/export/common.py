@@ -8,6 +8,7 @@ from typing import Optional
 from urllib.parse import quote, urlsplit
 
 from ..text import plain
+from .bib import bib_fields
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -16,12 +17,14 @@ CLAIM_COLUMNS = [
     "paper_id",
     "system",
     "metric",
+    "metric_class",
     "value",
     "low",
     "high",
     "unit",
     "qualifier",
     "direction",
+    "better",
     "baseline",
     "kind",
     "evidence",
@@ -63,6 +66,10 @@ UNCOVERED_DECISIONS = ("add",)
 PAPER_COLUMNS = [
     "paper_id",
     "title",
+    "authors",
+    "year",
+    "venue",
+    "arxiv_id",
     "system",
     "system_verified",
     "problem",
@@ -103,21 +110,65 @@ def value_text(n: dict) -> str:
     return ""
 
 
+# words of a claim's text that say its direction already ("double the CPU cycles")
+_SAYS_DIRECTION = re.compile(r"\b(?:doubl|twice|tripl|thrice|quadrupl|halv)", re.I)
+_ORDER_OF_MAGNITUDE = re.compile(r"^(?:(an?) )?order[- ]of[- ]magnitude$", re.I)
+# countable heads ("host servers", "bugs") take fewer / more, measures lower / higher
+_COUNTABLE_CLASSES = ("scale", "findings")
+
+
+def _comparative(n: dict, metric: str) -> str:
+    direction = n.get("direction") or "none"
+    if direction not in ("increase", "decrease"):
+        return ""
+    head = re.split(r"\s(?:of|per|for|in|on|under|during|with)\s", metric.lower(), maxsplit=1)[0]
+    last = head.rsplit(" ", 1)[-1] if head else ""
+    if last.startswith(("speedup", "speed-up")):
+        return ""  # "1.75x speedup over Jemalloc"
+    if last in ("speed", "speeds"):
+        return "faster" if direction == "increase" else "slower"
+    countable = n.get("metric_class") in _COUNTABLE_CLASSES and last.endswith("s") and not last.endswith("ss")
+    if countable:
+        return "more" if direction == "increase" else "fewer"
+    return "higher" if direction == "increase" else "lower"
+
+
+def claim_text(n: dict) -> str:
+    """The number as a person says it: the span, LaTeX-free ("$2.7\\times$" -> "2.7x"), or the
+    reviewer's corrected value."""
+    corrected = (review_of(n).get("corrected") or {}) if review_of(n).get("decision") == "edit" else {}
+    if corrected.get("value_text") or corrected.get("unit"):
+        unit = n.get("unit") or ""
+        return value_text(n) + ("" if unit in ("", "%", "x") else " ") + unit
+    text = plain(n.get("text") or "") or value_text(n)
+    m = _ORDER_OF_MAGNITUDE.match(text)
+    if m:  # "order-of-magnitude" reads "an order of magnitude"
+        return (m.group(1) or "an") + " order of magnitude"
+    return text
+
+
 def describe(n: dict) -> str:
-    """A claim in words: "up to 44% lower node-level CPU consumption (vs. the production baseline)"."""
-    text = plain(n.get("text") or "") or value_text(n)  # "$2.7\\times$" reads as "2.7x"
+    """A claim in words, direction- and unit-aware, as every export shows it: "up to 44% lower
+    node-level CPU consumption than the production baseline", "20-100x fewer host servers", "an
+    order of magnitude lower start-up time", "3.7x faster than a traditional fork", "1.75x speedup
+    over Jemalloc", "response time within 20% of bare metal"."""
+    text = claim_text(n)
     metric = n.get("metric") or ""
+    base = n.get("baseline")
     if n.get("qualifier") == "within":
-        s = f"{metric} {text}".strip()
-        if n.get("baseline"):
-            s += f" of {n['baseline']}"
-        return s
-    word = {"increase": "higher", "decrease": "lower"}.get(n.get("direction") or "none", "")
-    if not any(c.isdigit() for c in text):
-        word = ""  # "double the CPU cycles", "an order of magnitude": the word says it already
+        s = f"{metric} within {text.removeprefix('within ').strip()}".strip()
+        return s + (f" of {base}" if base else "")
+    word = "" if (n.get("unit") or "") == "" or _SAYS_DIRECTION.search(text) else _comparative(n, metric)
+    if word in ("faster", "slower"):
+        metric = ""  # "3.7x faster", not "3.7x faster speed"
     s = " ".join(p for p in (text, word, metric) if p)
-    if n.get("baseline"):
-        s += f" (vs. {n['baseline']})"
+    if base:
+        if word:
+            s += f" than {base}"
+        elif metric.lower().startswith(("speedup", "speed-up")) or metric.lower().endswith(("speedup", "speed-up")):
+            s += f" over {base}"
+        else:
+            s += f" (vs. {base})"
     return s
 
 
@@ -145,12 +196,14 @@ def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
                 "paper_id": rec["id"],
                 "system": rec.get("system_name") or "",
                 "metric": n.get("metric") or "",
+                "metric_class": n.get("metric_class") or "",
                 "value": n.get("value"),
                 "low": n.get("low"),
                 "high": n.get("high"),
                 "unit": n.get("unit") or "",
                 "qualifier": n.get("qualifier") or "",
                 "direction": n.get("direction") or "",
+                "better": {True: "yes", False: "no", None: ""}[n.get("better")],
                 "baseline": n.get("baseline") or "",
                 "kind": n.get("kind") or "",
                 "evidence": n.get("text") or "",
@@ -206,6 +259,7 @@ def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
         yield {
             "paper_id": rec["id"],
             "title": rec.get("title") or "",
+            **bib_fields(rec),
             "system": rec.get("system_name") or "",
             "system_verified": {True: "yes", False: "no", None: ""}[rec.get("system_name_verified")],
             "problem": rec.get("problem") or "",

@@ -16,6 +16,7 @@ from typing import Optional
 
 import orjson
 
+from .. import taxonomy
 from ..document import Document
 from ..engines.base import ClaimDraft
 from ..errors import InputError
@@ -260,6 +261,10 @@ def apply_review(
                 n["metric"] = cm
                 corrected["metric"] = cm
             review["corrected"] = corrected
+            if cm or "unit" in corrected:  # a new metric or unit: its class and better direction follow
+                cls = taxonomy.classify(n.get("metric"), n.get("unit") or "")
+                n["metric_class"] = cls.key
+                n["better"] = taxonomy.better(cls, n.get("direction"), n.get("qualifier"))
             # re-validated against the evidence by the verifier, as any claim is
             checked = _reverify(rec, n) if n.get("start") is not None else {"verified": False}
             if checked["verified"]:

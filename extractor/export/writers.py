@@ -7,7 +7,9 @@ import csv
 import hashlib
 import html
 
+from .. import taxonomy
 from ..store import atomic_write
+from .bib import bib_fields, write_bibtex
 from .common import (
     CLAIM_COLUMNS,
     DECISIONS,
@@ -24,8 +26,15 @@ from .common import (
     safe_url,
     uncovered_rows,
 )
+from .compare import COMPARE_COLUMNS, Entry, best_per_paper, compare_rows, comparison, groups, matrix
+from .svg import Bar, bar_chart
 
-FORMATS = ("xlsx", "csv", "md", "html")
+FORMATS = ("xlsx", "csv", "md", "html", "bib")
+
+
+def _better_phrase(key: str) -> str:
+    b = taxonomy.BY_KEY[key].better if key in taxonomy.BY_KEY else None
+    return {"lower": "lower is better", "higher": "higher is better"}.get(b or "", "no better direction")
 
 
 # --- XLSX ------------------------------------------------------------------------------------
@@ -118,6 +127,8 @@ def write_xlsx(records: list[dict], path: str) -> None:
         if row["system"] and row["system_verified"] is False:
             ws.cell(row=r, column=PAPER_COLUMNS.index("system") + 1).fill = bad_fill
 
+    _compare_sheet(wb.create_sheet("Compare"), records, put, head_font, head_fill, bad_fill)
+
     wc = wb.create_sheet("Claims")
     crows = list(claim_rows(records))
     last = sheet(
@@ -199,12 +210,114 @@ def write_xlsx(records: list[dict], path: str) -> None:
         wb.save(f)
 
 
+def _compare_sheet(ws, records, put, head_font, head_fill, bad_fill) -> None:
+    """One block per metric class: a title row, a header, the claims best first (ranked ones with
+    their rank; unverified ones after, flagged, unranked)."""
+    from openpyxl.styles import Alignment, Font
+    from openpyxl.utils import get_column_letter
+
+    cols = [
+        "rank",
+        "ranked_as",
+        "system",
+        "claim",
+        "value",
+        "low",
+        "high",
+        "unit",
+        "as_factor",
+        "better",
+        "baseline",
+        "verified",
+        "reviewed",
+        "year",
+        "venue",
+        "paper",
+        "claim_id",
+    ]
+    widths = {
+        "rank": 6,
+        "ranked_as": 12,
+        "system": 18,
+        "claim": 60,
+        "unit": 8,
+        "as_factor": 14,
+        "better": 8,
+        "baseline": 28,
+        "verified": 9,
+        "reviewed": 10,
+        "year": 7,
+        "venue": 22,
+        "paper": 14,
+        "claim_id": 15,
+    }
+    for c, name in enumerate(cols, start=1):
+        ws.column_dimensions[get_column_letter(c)].width = widths.get(name, 10)
+    wrap = Alignment(wrap_text=True, vertical="top")
+    r = 1
+    put(
+        ws,
+        r,
+        1,
+        "Result claims by metric class, best first. Only verified claims rank; % and x changes rank by "
+        "their improvement factor, levels (no direction) by value within one kind of unit.",
+    )
+    r += 2
+    for key, entries in comparison(records).items():
+        cell = put(ws, r, 1, f"{taxonomy.label(key)} ({_better_phrase(key)})")
+        cell.font = Font(bold=True, size=12)
+        r += 1
+        for c, name in enumerate(cols, start=1):
+            cell = put(ws, r, c, name)
+            cell.font, cell.fill = head_font, head_fill
+        r += 1
+        for e in entries:
+            n, rec = e.claim, e.record
+            row = {
+                "rank": e.rank,
+                "ranked_as": e.scale_label,
+                "system": e.system,
+                "claim": e.words,
+                "value": n.get("value"),
+                "low": n.get("low"),
+                "high": n.get("high"),
+                "unit": n.get("unit") or "",
+                "as_factor": e.factor_text,
+                "better": {True: "yes", False: "no", None: ""}[e.better],
+                "baseline": n.get("baseline") or "",
+                "verified": "yes" if n.get("verified") else "no",
+                "reviewed": review_of(n).get("decision") or "",
+                "year": bib_fields(rec)["year"],
+                "venue": rec.get("journal_ref") or "",
+                "paper": rec["id"],
+                "claim_id": e.claim_id,
+            }
+            for c, name in enumerate(cols, start=1):
+                cell = put(ws, r, c, row[name])
+                if name in ("claim", "baseline"):
+                    cell.alignment = wrap
+                if not n.get("verified"):
+                    cell.fill = bad_fill
+            link = safe_url(rec.get("url"))
+            if link:
+                pc = ws.cell(row=r, column=cols.index("paper") + 1)
+                pc.hyperlink = link
+                pc.font = Font(color="0563C1", underline="single")
+            r += 1
+        r += 1
+    ws.freeze_panes = "A2"
+    ws.page_setup.orientation = "landscape"
+    ws.sheet_properties.pageSetUpPr.fitToPage = True
+    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
+
+
 # --- CSV ---------------------------------------------------------------------------------------
 
 ROWS = {
     "papers": (PAPER_COLUMNS, paper_rows),
     "claims": (CLAIM_COLUMNS, claim_rows),
     "uncovered": (UNCOVERED_COLUMNS, uncovered_rows),
+    "compare": (COMPARE_COLUMNS, compare_rows),
 }
 
 
@@ -264,8 +377,42 @@ def write_markdown(records: list[dict], path: str) -> None:
             f"| {paper} | {system} | {_md(rec.get('problem'))} | {_md(rec.get('technique'))} | "
             f"{'<br>'.join(claims) or '—'}{status} |"
         )
+    lines += _leaderboards_md(records)
     with atomic_write(path, "w", encoding="utf-8") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def _leaderboards_md(records: list[dict]) -> list[str]:
+    """One table per metric class of the verified results, best first, for related-work sections."""
+    out = [
+        "",
+        "## Leaderboards",
+        "",
+        "Verified result claims by metric class, best first (ranking rules: README, "
+        '"The comparison"). Unranked claims (no direction, or a class with no better direction) follow '
+        "the ranked ones.",
+    ]
+    for key, entries in comparison(records, include_unverified=False).items():
+        out += ["", f"### {_md(taxonomy.label(key))} ({_better_phrase(key)})"]
+        for heading, group in groups(entries):
+            out += [
+                "",
+                f"*{_md(heading.capitalize())}*",
+                "",
+                "| Rank | System | Claim | As factor | Paper |",
+                "| --- | --- | --- | --- | --- |",
+            ]
+            for e in group:
+                rec = e.record
+                link = safe_url(rec.get("url"))
+                bib = bib_fields(rec)
+                ref = _md(rec["id"]) + (f" ({bib['year']})" if bib["year"] else "")
+                paper = f"[{ref}](<{link}>)" if link else ref
+                out.append(
+                    f"| {e.rank if e.rank is not None else '—'} | {_md(e.system)} | "
+                    f"{_md(e.words)}{_review_tag(e.claim)} | {_md(e.factor_text) or '—'} | {paper} |"
+                )
+    return out
 
 
 # --- HTML ----------------------------------------------------------------------------------------
@@ -288,7 +435,8 @@ document.querySelectorAll('table.sortable th').forEach(function (th, col) {
     rows.forEach(function (r) { body.appendChild(r); });
   });
 });
-document.body.setAttribute('data-ready', String(document.querySelectorAll('table.sortable tbody tr').length));
+document.body.setAttribute('data-ready', String(document.querySelectorAll('table.papers tbody tr').length));
+document.body.setAttribute('data-charts', String(document.querySelectorAll('svg.chart').length));
 """
 
 _STYLE = """
@@ -300,30 +448,110 @@ th[aria-sort=descending]::after{content:" ▼"}tr:nth-child(even) td{background:
 mark.ok{background:#c6efce;border-bottom:2px solid #2e7d32}mark.bad{background:#ffd7b5;border-bottom:2px dashed #c0392b}
 .legend mark{padding:0 .3rem}.abstract{background:#fff;border-left:3px solid #d0d7de;padding:.2rem .8rem}
 .muted{color:#656d76}.bad-text{color:#c0392b}.paper{margin-bottom:1.2rem}ul{margin:.3rem 0}
+.scroll{overflow-x:auto;max-width:100%}table.matrix{width:auto}table.matrix td{min-width:10rem;max-width:16rem;font-size:13px}
+table.matrix td:first-child,table.matrix th:first-child{position:sticky;left:0;background:#f6f8fa;z-index:1;min-width:8rem}table.leaderboard{margin:.4rem 0 1rem;font-size:13px}
+section.metric-class{margin-top:1.2rem}svg.chart{display:block;margin:.4rem 0;max-width:100%;height:auto}
+svg.chart .bar{fill:#4472c4}svg.chart a:hover .bar{fill:#2f5597}svg.chart .grid{stroke:#d0d7de;stroke-width:1}
+svg.chart text{font:12px system-ui,sans-serif;fill:#1f2328}svg.chart .chart-title{font-weight:600}
+svg.chart .tick{fill:#656d76;font-size:11px}:target{outline:3px solid #f1c40f}
 """
 
 
-def _highlight(abstract: str, nums: list[dict]) -> str:
+def _anchor(rec: dict, i: int) -> str:
+    return f"c-{rec['id']}-{i + 1}"
+
+
+def _highlight(rec: dict, abstract: str, nums: list[dict]) -> str:
     spans = sorted(
-        ((n["start"], n["end"], n) for n in nums if n.get("start") is not None and n.get("end") is not None),
+        (
+            (n["start"], n["end"], i, n)
+            for i, n in enumerate(nums)
+            if n.get("start") is not None and n.get("end") is not None
+        ),
         key=lambda t: t[0],
     )
     out, pos = [], 0
-    for s, e, n in spans:
+    for s, e, i, n in spans:
         if s < pos:
             continue  # overlapping spans: keep the first
         out.append(html.escape(abstract[pos:s]))
         cls = "ok" if n.get("verified") else "bad"
         title = describe(n) if n.get("verified") else f"unverified: {n.get('why') or ''}"
-        out.append(f'<mark class="{cls}" title="{html.escape(title, quote=True)}">{html.escape(abstract[s:e])}</mark>')
+        out.append(
+            f'<mark class="{cls}" id="{html.escape(_anchor(rec, i), quote=True)}" '
+            f'title="{html.escape(title, quote=True)}">{html.escape(abstract[s:e])}</mark>'
+        )
         pos = e
     out.append(html.escape(abstract[pos:]))
+    return "".join(out)
+
+
+def _claim_link(e: Entry) -> str:
+    h = html.escape
+    words = h(e.words + _review_tag(e.claim))
+    factor = f' <span class="muted">({h(e.factor_text)})</span>' if e.factor_text else ""
+    return f'<a href="#{h(_anchor(e.record, e.index), quote=True)}">{words}</a>{factor}'
+
+
+def _matrix_html(records: list[dict]) -> str:
+    """Systems x metric classes: each cell the paper's best verified result claim in that class."""
+    h = html.escape
+    papers, keys, cells = matrix(records)
+    if not papers:
+        return '<p class="muted">No verified result claims to compare.</p>'
+    head = "".join(f"<th>{h(taxonomy.label(k))}</th>" for k in keys)
+    rows = []
+    for rec in papers:
+        tds = []
+        for k in keys:
+            e = cells.get((rec["id"], k))
+            sort = f"{e.score:.6g}" if e is not None and e.scale == "factor" and e.score is not None else "0"
+            tds.append(f'<td data-sort="{sort}">{_claim_link(e) if e is not None else ""}</td>')
+        system = h(rec.get("system_name") or rec.get("title") or rec["id"])
+        rows.append(f"<tr><td>{system}</td>{''.join(tds)}</tr>")
+    return (
+        f'<div class="scroll"><table class="sortable matrix"><thead><tr><th>System</th>{head}</tr></thead>'
+        f"<tbody>{''.join(rows)}</tbody></table></div>"
+    )
+
+
+def _classes_html(records: list[dict]) -> str:
+    """Per metric class: a bar chart of each paper's best improvement factor, and the leaderboard."""
+    h = html.escape
+    out = []
+    for key, entries in comparison(records, include_unverified=False).items():
+        label = taxonomy.label(key)
+        part = [
+            f'<section class="metric-class" id="class-{h(key, quote=True)}"><h2>{h(label)} '
+            f'<span class="muted">({_better_phrase(key)})</span></h2>'
+        ]
+        best = best_per_paper(entries)
+        if best:
+            bars = [Bar(e.system, e.score or 0.0, e.words, "#" + _anchor(e.record, e.index)) for e in best]
+            part.append(bar_chart(bars, f"{label}: improvement factor of each paper's best claim (log scale)"))
+        for heading, group in groups(entries):
+            rows = "".join(
+                f"<tr><td>{e.rank if e.rank is not None else '—'}</td><td>{h(e.system)}</td>"
+                f"<td>{_claim_link(e)}</td><td>{h(bib_fields(e.record)['year'])}</td></tr>"
+                for e in group
+            )
+            part.append(
+                f'<table class="leaderboard"><caption>{h(heading.capitalize())}</caption><thead><tr><th>Rank</th>'
+                f"<th>System</th><th>Claim</th><th>Year</th></tr></thead><tbody>{rows}</tbody></table>"
+            )
+        part.append("</section>")
+        out.append("".join(part))
     return "".join(out)
 
 
 def write_html(records: list[dict], path: str, title: str = "Comparison table") -> None:
     e = html.escape
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
+    best_factor: dict[str, float] = {}
+    for entries in comparison(records, include_unverified=False).values():
+        for en in entries:
+            if en.scale == "factor" and en.score is not None:
+                best_factor[en.record["id"]] = max(best_factor.get(en.record["id"], 0.0), en.score)
     rows = []
     for i, rec in enumerate(records):
         nums = rec.get("headline_numbers") or []
@@ -337,10 +565,14 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
             system += ' <span class="bad-text">(unverified)</span>'
         claims = "".join(f"<li>{e(describe(n) + _review_tag(n))}</li>" for n in good)
         claims += "".join(f'<li class="bad-text">{e(describe(n) + _review_tag(n))} (unverified)</li>' for n in bad)
+        bib = bib_fields(rec)
+        authors = rec.get("authors") or []
+        shown_authors = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
         rows.append(
             f'<tr><td data-sort="{i}">{link}</td><td>{system}</td><td>{e(rec.get("title") or "")}</td>'
+            f"<td>{e(shown_authors)}</td><td>{e(bib['year'])}</td><td>{e(bib['venue'])}</td>"
             f"<td>{e(rec.get('problem') or '')}</td><td>{e(rec.get('technique') or '')}</td>"
-            f'<td data-sort="{len(good)}"><ul>{claims}</ul></td>'
+            f'<td data-sort="{best_factor.get(rec["id"], 0):.6g}"><ul>{claims}</ul></td>'
             f"<td>{e(rec.get('status') or '')}{(': ' + e(rec.get('error') or '')) if rec.get('error') else ''}</td></tr>"
         )
     papers = []
@@ -348,7 +580,7 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
         nums = rec.get("headline_numbers") or []
         papers.append(
             f'<div class="paper" id="p-{e(rec["id"], quote=True)}"><h2>{e(rec["id"])}: {e(rec.get("title") or "")}</h2>'
-            f'<p class="abstract">{_highlight(rec.get("abstract") or "", nums)}</p></div>'
+            f'<p class="abstract">{_highlight(rec, rec.get("abstract") or "", nums)}</p></div>'
         )
     n_claims = sum(len(r.get("headline_numbers") or []) for r in records)
     n_ok = sum(1 for r in records for n in r.get("headline_numbers") or [] if n.get("verified"))
@@ -359,12 +591,17 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
 <title>{e(title)}</title><style>{_STYLE}</style></head>
 <body><h1>{e(title)}</h1>
 <p class="muted">{len(records)} papers, {n_claims} claims ({n_ok} verified against the abstract, {n_claims - n_ok} not).
-Click a column header to sort.</p>
+Click a column header to sort; "Headline numbers" sorts by each paper's best improvement factor.</p>
 <p class="legend"><mark class="ok">verified span</mark> <mark class="bad">unverified claim</mark></p>
-<table class="sortable"><thead><tr><th>Paper</th><th>System</th><th>Title</th><th>Problem</th><th>Technique</th>
-<th>Headline numbers</th><th>Status</th></tr></thead><tbody>
+<table class="sortable papers"><thead><tr><th>Paper</th><th>System</th><th>Title</th><th>Authors</th><th>Year</th>
+<th>Venue</th><th>Problem</th><th>Technique</th><th>Headline numbers</th><th>Status</th></tr></thead><tbody>
 {"".join(rows)}
 </tbody></table>
+<h1 id="comparison">Comparison</h1>
+<p class="muted">Each cell is the paper's best verified result in that metric class; click it for the evidence.
+Only verified, unrejected results rank; % and x changes rank by their improvement factor (README, "The comparison").</p>
+{_matrix_html(records)}
+{_classes_html(records)}
 <h1>Abstracts</h1>
 {"".join(papers)}
 <script>{_SCRIPT}</script>
@@ -383,6 +620,8 @@ def export(records: list[dict], path: str, fmt: str, rows: str = "papers") -> No
         write_markdown(records, path)
     elif fmt == "html":
         write_html(records, path)
+    elif fmt == "bib":
+        write_bibtex(records, path)
     else:
         raise ValueError(fmt)
 

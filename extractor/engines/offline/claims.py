@@ -10,9 +10,12 @@ import re
 from functools import cached_property
 from typing import Optional
 
+from ... import taxonomy
 from ...document import Document
 from ...quantities import Quantity
+from ...respectively import antecedents, pair
 from ...text import lower_same_length, plain
+from ...units import dimension
 from ..base import ClaimDraft
 from . import lexicon as lx
 
@@ -24,6 +27,7 @@ _RESULT_VERB = re.compile(
     r"\b(?:" + "|".join(lx.RESULT_VERBS.alternatives() + [re.escape(p) for p in lx.RESULT_VERB_PHRASES]) + r")\b"
 )
 _FOUND = lx.FOUND.pattern()
+_CONCESSIVE = re.compile(r"\b(?:" + "|".join(lx.CONCESSIVE) + r")\b(?!\s+\w+ing\b)")
 _OWN = re.compile(r"\b(?:" + "|".join(lx.OWN_WORK) + r")\b")
 _COUNT_RESULT_NEXT = re.compile(r"^\s+(?:\w+\s+)?(?:" + "|".join(lx.COUNT_RESULT_NEXT) + r")\b")
 _COMPARE = re.compile(
@@ -32,12 +36,32 @@ _COMPARE = re.compile(
 _LEAD_COMPARE = re.compile(
     r"^(?:" + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in lx.LEADING_COMPARISONS) + r")\s+(?P<b>[^,;]+),"
 )
+# a baseline phrase that stops at a comma before its noun ("a WASM-based, ...")
+_OPEN_MODIFIER = re.compile(
+    r"(?:-(?:based|like|aware|oriented|compatible|incompatible|style|enabled|specific|optimized)|\b(?:a|an|the))\s*$",
+    re.I,
+)
+_BASELINE_LEAD = re.compile(r"^(?:that|those)\s+of\s+", re.I)
+_BASELINE_TAIL = re.compile(r"(?:\s+(?:and|or|but|with|as|the|a|an))+\s*$", re.I)
 _BASELINE_END = re.compile(r"\s+(?:" + "|".join(lx.BASELINE_ENDS) + r"|and\s+\d)\b.*$")
 _AFTER_END = re.compile(r"[,;:()]|\.\s|\.$")
-_TRAILING_BY = re.compile(r"\s+(?:by|of|reaching)\s*$")
+_TRAILING_BY = re.compile(r"\s+(?:by|of|reaching|from)\s*$")
+# "reducing congestion compared to Bruck's algorithm by": the baseline is no part of the metric
+_COMPARISON_IN = re.compile(
+    r"\s+(?:compared\s+(?:to|with)|relative\s+to|in\s+comparison\s+(?:to|with)|than|versus|vs\.?)\s+.*$", re.I
+)
+# the last "under / during / ..." phrase of a text: a condition on the metric before it
+_CONDITION = re.compile(
+    r"\s(?:under|during|for|with|when|across|on|in|of)\s+(?:(?!\b(?:under|during|for|with|when|across|on|in|of)\b).)*$"
+)
+_FASTER = re.compile(r"^\s*(?:faster|quicker|speedier)\b")
+_TIME_CLASSES = ("latency", "tail_latency")
+_BARE_GAIN = ""  # metric() of "gains of 2.4x": the sentence's previous metric, or performance
+_COPULA = re.compile(r"\s+(?:is|are|was|were)\s*$")
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been)\s+\w+ed$")
 _OF_BASELINE = re.compile(r"\s+of\s+(?P<b>[^;.()]+)")
 _OUTPERFORM = re.compile(r"outperform\w*\s+(?P<b>.+?)\s+by\s*$", re.I)
+_OUTPERFORM_IN = re.compile(r"outperform\w*\s+.+?\s+(?:in|on)\s+(?P<m>[^,;()]+?)\s+by\s*$", re.I)
 _UP_DOWN = re.compile(r"\b(?:speeds?|scales?)\s+(up|down)\b")
 
 
@@ -62,32 +86,95 @@ def after_end(sent_text: str, rel_end: int) -> int:
     return m.start() if m else len(sent_text)
 
 
-def take_np(words: list[str], limit: int = 6) -> list[str]:
-    """The words of a noun phrase, up to a function word."""
+def is_verb(w: str) -> bool:
+    """A result verb ("reduces", "achieving"), not a noun its stem also spells ("requirements")."""
+    return w in lx.RESULT_VERBS and w not in lx.VERB_LOOKALIKES
+
+
+def take_np(words: list[str], limit: int = 6, count: bool = False) -> list[str]:
+    """The words of a noun phrase, up to a function word or a verb after its first word. A count's
+    phrase goes on through one "with" / "of" ("11 tasks with hidden side effects", "20 lines of
+    framework patch"); "fraction of", "share of" keep what follows them."""
     out: list[str] = []
+    continued = False
     for w in words:
-        if len(out) >= limit or w in lx.STOP:
+        if len(out) >= limit:
             break
+        if out and (w in lx.NP_ENDS or w in lx.FOUND or (is_verb(w) and w not in lx.RESULT_HEADS)):
+            if w.lower() not in lx.COUNT_RESULT_NEXT:  # "a 2,170 GPU save"
+                break
+        if w in lx.STOP:
+            low = w.lower()
+            goes_on = (count and low in lx.COUNT_CONTINUATIONS) or (
+                low == "of" and len(out) == 1 and out[0] in lx.COUNTING_NOUNS
+            )
+            if out and goes_on and not continued:
+                continued = True
+                out.append(w)
+                continue
+            break
+        if continued and w in lx.DETERMINERS:
+            continue  # "fraction of the active parties"
         out.append(w)
+    while out and out[-1] in lx.STOP:
+        out.pop()
     return out
 
 
 def np_before(before: str) -> list[str]:
-    """The noun phrase that ends `before`, walking back to a verb or a function word."""
+    """The noun phrase that ends `before`, walking back to a verb or a function word (its last word
+    may be a result noun: "performance improvements of")."""
     np: list[str] = []
     for w in reversed(_words(before)):
-        if (w in lx.STOP and w.lower() != "and") or w in lx.RESULT_VERBS or len(np) >= 7:
+        if (w in lx.STOP and w.lower() != "and") or len(np) >= 7:
             break
+        if is_verb(w) and not (not np and w in lx.RESULT_HEADS):
+            break
+        if np and w in lx.NP_ENDS:
+            np = []  # "false-positive rates reaching human reviewers": the phrase before the participle
+            continue
         np.insert(0, w)
     while np and (np[0] in lx.DETERMINERS or np[0].lower() == "and"):
         np.pop(0)
     return np
 
 
-def np_after(words: list[str]) -> list[str]:
+def np_after(words: list[str], count: bool = False) -> list[str]:
     while words and words[0] in lx.DETERMINERS:
         words = words[1:]
-    return take_np(words)
+    if len(words) > 2 and words[0] in lx.GROUP_NOUNS and words[1].lower() == "of":
+        return np_after(words[2:], count)  # "a set of system proof tasks"
+    return take_np(words, count=count)
+
+
+def clean_np(np: list[str]) -> list[str]:
+    """A metric phrase without what is not the metric: a leading owner ("SiMRA's entropy"), an
+    evaluative adjective ("small cycle overhead"), a determiner; a trailing "gains"."""
+    np = list(np)
+    while len(np) > 1 and (
+        np[0] in lx.DETERMINERS
+        or np[0].lower() == "and"
+        or np[0] in lx.SOFT_ADJECTIVES
+        or np[0].endswith(("'s", "’s"))
+        or np[0] in lx.RESULT_VERBS
+    ):
+        np.pop(0)
+    while len(np) > 1 and ((np[-1] in lx.RESULT_HEADS and not _is_speedup(np[-1])) or np[-1] in lx.STOP):
+        np.pop()
+    return np
+
+
+def _is_speedup(w: str) -> bool:
+    return w.lower().startswith(("speedup", "speed-up"))
+
+
+def _singular(metric: Optional[str], q: Quantity) -> Optional[str]:
+    """ "1.15x speedups" measures a speedup; counted things ("11 confirmed bugs") stay plural."""
+    if not metric or q.unit == "":
+        return metric
+    head, _, last = metric.rpartition(" ")
+    one = lx.SINGULAR.get(last.lower())
+    return (head + " " + one).strip() if one else metric
 
 
 def direction(q: Quantity, before: str, after: str, word: str) -> str:
@@ -112,37 +199,116 @@ def direction(q: Quantity, before: str, after: str, word: str) -> str:
     return "none"
 
 
-def metric(before: str, after: str, q: Quantity) -> Optional[str]:
+def metric(before: str, after: str, q: Quantity, prev: Optional[str] = None) -> Optional[str]:
     """What the number measures: "reduces cold-start latency by up to", "throughput gains of up
-    to", "keeping throughput within", "a 7.8X reduction in tail latency"."""
+    to", "keeping throughput within", "a 7.8X reduction in tail latency", "throughput 24% higher
+    than", "outperforms X by 32%" (performance)."""
+    what = _metric(before, after, q)
+    if what == _BARE_GAIN:  # "gains of 17.7% with improvements of up to 75%": the same metric
+        what = prev or lx.GENERIC_GAIN
+    if what and (what.lower() in lx.GROUP_NOUNS or what.lower() in lx.QUANTITY_WORDS):
+        return None  # "the 4-128 MiB range": no metric
+    return _singular(what, q)
+
+
+def _metric(before: str, after: str, q: Quantity) -> Optional[str]:
     b = before.rstrip()
-    trailing = _TRAILING_BY.sub("", b) if b.endswith(("by", "of", "reaching")) else b
+    trailing = _TRAILING_BY.sub("", b)
+    aw = _words(after)
+    if q.unit != "" and _OUTPERFORM.search(b):
+        m = _OUTPERFORM_IN.search(b)  # "outperform X in throughput by up to 1.15x"
+        np = clean_np(take_np(_words(m.group("m")))) if m else []
+        return " ".join(np) if np else lx.GENERIC_GAIN  # "outperforms the state-of-the-art by 32%"
     passive = trailing.endswith("ed") and _PASSIVE.search(trailing)  # "is limited by ~8x overhead": no metric
     if (trailing != b or q.qualifier == "within") and q.unit != "" and not passive:
-        np = np_before(trailing)
-        if np:
-            return " ".join(np)
-    aw = _words(after)
+        what = phrase_before(_COMPARISON_IN.sub("", trailing), aw)
+        if what is not None:
+            return what
+    if trailing == b and q.unit not in ("%", "x", "pp", "") and b:
+        np = np_before(b)  # "for message sizes up to 8 MiB", "sub-0.5 us response times"
+        if np and taxonomy.head_class(np[-1]):
+            return " ".join(clean_np(np))
     if aw and aw[0] in lx.RESULT_HEADS:
         rest = aw[1:]
         if rest and rest[0].lower() in ("in", "of", "for"):
             rest = rest[1:]
         np = np_after(rest)
         if np:
-            return " ".join(np)
+            return " ".join(clean_np(np))
         if aw[0].lower().startswith(("speedup", "speed-up")):
             return aw[0]
+        if aw[0] in lx.COMPARATIVE_HEADS:  # "a throughput 24% higher than", "entropy ... is 2.51x higher"
+            what = phrase_before(_COPULA.sub("", b), [])
+            return what or lx.COMPARATIVE_METRICS.get(aw[0].lower())
     if aw and aw[0].lower() in ("of", "for"):
         np = np_after(aw[1:])
         if np:
-            return " ".join(np)
+            return " ".join(clean_np(np))
+    if aw and aw[0].lower() == "in" and _words(b)[-1:] and _words(b)[-1] in lx.RESULT_HEADS:
+        return _in_phrase(aw) or _BARE_GAIN  # "gains up to 2.4x in oversubscribed scenarios"
     if aw and aw[0] not in lx.STOP and aw[0] not in _CUES:
-        np = np_after(aw)
+        np = np_after(aw, count=q.unit == "")
         while np and np[-1] in lx.RESULT_HEADS:
             np.pop()
-        if np and (q.unit != "" or len(np) <= 4):
+        np = clean_np(np) if np else np
+        if np and (q.unit != "" or len(np) <= 5):
             return " ".join(np)
     return None
+
+
+_PAREN_OPEN = re.compile(r"\((?:\s*(?:i\.e\.|e\.g\.),?|\s*[A-Za-z]\w{0,2}\s*(?:[=<>≤≥~]=?)?)?\s*$")
+
+
+def paren_metric(sent: str, rel_s: int, rel_e: int) -> Optional[str]:
+    """A number that opens a parenthesis measures the phrase before it: "footprint in area (1.2%)
+    and power (2.3%)", "DRAM rows (i.e., 2, 4, 8)", "thread counts (N >= 512)"; after a change
+    word, the phrase after the parenthesis: "a modest increase (4%) in CCA firmware code size"."""
+    m = _PAREN_OPEN.search(sent, 0, rel_s)
+    if not m or sent[rel_e : rel_e + 1] not in (")", ","):
+        return None
+    outside = sent[: m.start()]
+    outside = outside[outside.rfind(")") + 1 :]  # "area (1.2%) and power": the phrase since the last one
+    raw = np_before(outside)
+    if not raw:
+        return None
+    if raw[-1] in lx.RESULT_HEADS:
+        close = sent.find(")", rel_e)
+        aw = _words(sent[close + 1 : after_end(sent, close + 1)]) if close >= 0 else []
+        return _in_phrase(aw) if aw and aw[0].lower() in ("in", "of") else None
+    return " ".join(clean_np(raw))
+
+
+def _in_phrase(aw: list[str]) -> Optional[str]:
+    """ "... of 3.47x in TCO savings": the phrase after "in", when it names a metric (not a
+    condition: "in oversubscribed multi-process scenarios")."""
+    np = clean_np(np_after(aw[1:])) if len(aw) > 1 else []
+    what = " ".join(np)
+    return what if np and taxonomy.word_class(what) else None
+
+
+def phrase_before(text: str, aw: list[str]) -> Optional[str]:
+    """The metric phrase that ends `text` ("reduces node-level CPU consumption"): cleaned; a bare
+    "improvements" takes the metric after the number ("improvements of 3.47x in TCO savings") or
+    is performance; a baseline's phrase ("improves state-of-the-art approaches by") is performance;
+    a condition ("availability under independent failures") gives way to the metric before it."""
+    raw = [w for w in np_before(text) if w not in lx.PRONOUNS]
+    if not raw or raw[-1] in lx.QUANTITY_WORDS:
+        return None  # "hundreds of 4KB accesses": the metric is after the number
+    np = clean_np(raw)
+    if np[-1] in lx.RESULT_HEADS:  # "improvements", "geometric-mean speedup"
+        if _is_speedup(np[-1]):
+            return " ".join(np)
+        return (_in_phrase(aw) if aw and aw[0].lower() == "in" else None) or _BARE_GAIN
+    if any(w in lx.BASELINE_WORDS for w in np):
+        return lx.GENERIC_GAIN
+    what = " ".join(np)
+    if not taxonomy.word_class(what):
+        m = _CONDITION.search(text)
+        if m:
+            earlier = clean_np(np_before(text[: m.start()]))
+            if earlier and taxonomy.word_class(" ".join(earlier)):
+                return " ".join(earlier)
+    return what
 
 
 def baseline(
@@ -171,9 +337,16 @@ def baseline(
             cand = m3.group("b")
     if not cand:
         return None
-    cand = cand.split(",")[0]
+    parts = cand.split(",")
+    cand = parts[0]
+    for more in parts[1:]:  # "that of a WASM-based, ecosystem-incompatible hypervisor": the adjective goes on
+        if not _OPEN_MODIFIER.search(cand):
+            break
+        cand += "," + more
     cut = _BASELINE_END.search(lower_same_length(cand))
     cand = (cand[: cut.start()] if cut else cand).strip()
+    cand = _BASELINE_LEAD.sub("", cand)  # "that of X" is X
+    cand = _BASELINE_TAIL.sub("", cand).strip()  # "than A and 3.4x higher than B": "A", not "A and"
     if not cand or len(cand.split()) > 14:
         return None
     return plain(cand)
@@ -199,9 +372,26 @@ class SentenceFacts:
         return bool(_RESULT_VERB.search(self.low))
 
 
-def kind(q: Quantity, s_idx: int, intro: Optional[int], facts: SentenceFacts, before: str, after: str) -> str:
-    """result (the paper's own outcome), context (the problem, prior work) or setup (the size of
-    the experiments)."""
+def others_figure(facts: SentenceFacts, rel: int) -> bool:
+    """The number at `rel` stands in a concessive clause about another system: "while GIL
+    elimination enables ~4x throughput ...", "While Aurora requires an average of 254 days ..."."""
+    opened = None
+    for m in _CONCESSIVE.finditer(facts.low, 0, rel):
+        opened = m
+    if opened is None:
+        return False
+    clause = facts.low[opened.end() : rel]
+    if "," in clause or ";" in clause:
+        return False  # the clause closed before the number
+    own = bool(_OWN.search(clause)) or bool(facts.name and facts.name.lower() in clause)
+    return not own
+
+
+def kind(
+    q: Quantity, s_idx: int, intro: Optional[int], facts: SentenceFacts, before: str, after: str, rel: int = 0
+) -> str:
+    """result (the paper's own outcome), context (the problem, prior work, another system's
+    figure) or setup (the size of the experiments)."""
     if q.unit == "":
         if (_COUNT_RESULT_NEXT.match(after) and facts.result_verb) or (facts.own and _FOUND.search(before)):
             return "result"  # "a 2,170 GPU save", "we discovered 12 previously unknown bugs"
@@ -211,6 +401,8 @@ def kind(q: Quantity, s_idx: int, intro: Optional[int], facts: SentenceFacts, be
     if intro is not None and s_idx == intro and q.unit not in ("%", "x", "pp"):
         return "setup"
     if _CONTEXT.search(before) or (not facts.own and facts.context and not facts.result_verb):
+        return "context"
+    if others_figure(facts, rel):
         return "context"
     return "result"
 
@@ -245,16 +437,21 @@ def read_claims(doc: Document, name: Optional[str], intro: Optional[int]) -> lis
         listed = q.listed and prev is not None
         word = a[q.start : q.end]
         dirn = direction(q, before_low, after_low, word)
-        what = metric(before, after, q)
+        same = prev.metric if prev is not None and prev_sent == sent_text and prev.unit == q.unit else None
+        what = paren_metric(sent_text, rel_s, rel_e) or metric(before, after, q, same)
+        if q.to_of is not None and prev is not None and prev.start == q.to_of and prev.metric:
+            what = prev.metric  # "increasing the temperature from 50°C to 90°C"
         base = baseline(sent_text, sent_low, qs[j - 1].end - s0, before, q, stop) if q.unit else None
         if what and base and what in base:
             what = None  # "outperforms the state-of-the-art by 32%": that phrase is the baseline
         if what is None and prev is not None and prev_sent == sent_text and prev.unit == q.unit:
             what = prev.metric  # "2.7x more X than A, 1.9x more than B"
-        if listed and prev is not None:
+        if listed and prev is not None and dimension(prev.unit) == dimension(q.unit):
             dirn = prev.direction if dirn == "none" else dirn
             what = what or prev.metric
             base = base or prev.baseline
+        if dirn == "increase" and _FASTER.match(after_low) and taxonomy.word_class(what) in _TIME_CLASSES:
+            dirn = "decrease"  # "3x faster boot time": the time shrinks
         if si not in facts:
             facts[si] = SentenceFacts(sent_text, sent_low, name)
         num = ClaimDraft(
@@ -266,14 +463,65 @@ def read_claims(doc: Document, name: Optional[str], intro: Optional[int]) -> lis
             qualifier=q.qualifier,
             metric=what,
             direction=dirn,
-            kind=kind(q, si, intro, facts[si], before_low, after_low),
+            kind=kind(q, si, intro, facts[si], before_low, after_low, rel_s),
             baseline=base,
             start=q.start,
         )
         numbers.append(num)
         prev, prev_sent = num, sent_text
     share_within_lists(numbers, [q.listed for q in qs])
+    apply_respectively(doc, numbers)
     return numbers
+
+
+def apply_respectively(doc: Document, numbers: list[ClaimDraft]) -> None:
+    """ "CPU and memory consumption by 44% and 31%, respectively": the list shares the metric
+    "CPU and memory consumption"; each number takes its own item of it ("CPU consumption", "memory
+    consumption"). Only when the metric is the coordination (the items may be conditions, "on
+    Intel VT-x and AMD-V", and the metric something else)."""
+    by_start = {n.start: n for n in numbers}
+    for sent in doc.sentences:
+        if "respectively" not in doc.lower[sent.start : sent.end]:
+            continue
+        qs = [
+            (q.start - sent.start, q.end - sent.start, q.listed)
+            for q in doc.quantities
+            if sent.start <= q.start < sent.end
+        ]
+        pairing = pair(sent.text, qs)
+        if pairing is None:
+            _respective_baselines(doc, sent, numbers, by_start)
+            continue
+        for rel, phrase in zip(pairing.numbers, pairing.phrases):
+            n = by_start.get(sent.start + rel)
+            if n is not None and n.metric and all(k[0] in n.metric.lower() for k in pairing.keys):
+                n.metric = " ".join(w for w in phrase.split() if w not in lx.DETERMINERS)
+
+
+def _respective_baselines(doc: Document, sent, numbers: list[ClaimDraft], by_start: dict) -> None:
+    """ "1.75x, 1.18x, 1.15x, 1.23x, and 1.18x speedups over these five allocators, respectively",
+    after a sentence naming "Jemalloc, TCMalloc, Mimalloc, Mallacc, and Memento": each number's
+    baseline is its allocator."""
+    members = [q for q in doc.quantities if sent.start <= q.start < sent.end]
+    group: list = []
+    for q in members:
+        if q.listed and group:
+            group.append(q)
+        elif not group or len(group) < 2:
+            group = [q]
+    drafts = [by_start.get(q.start) for q in group]
+    if len(group) < 2 or any(d is None for d in drafts):
+        return
+    shared = {d.baseline for d in drafts if d is not None}
+    if len(shared) != 1 or not next(iter(shared)):
+        return
+    i = next(k for k, s in enumerate(doc.sentences) if s.start == sent.start)
+    earlier = doc.sentences[i - 1].text if i > 0 else ""
+    items = antecedents(str(next(iter(shared))), earlier, len(group))
+    if items:
+        for d, item in zip(drafts, items):
+            if d is not None:
+                d.baseline = item
 
 
 def share_within_lists(numbers: list[ClaimDraft], in_list: list[bool]) -> None:
@@ -287,8 +535,16 @@ def share_within_lists(numbers: list[ClaimDraft], in_list: list[bool]) -> None:
         group = numbers[i:j]
         if len(group) > 1:
             for field, empty in (("metric", None), ("baseline", None), ("direction", "none")):
-                known = next((getattr(n, field) for n in reversed(group) if getattr(n, field) != empty), empty)
                 for n in group:
-                    if getattr(n, field) == empty:
-                        setattr(n, field, known)
+                    if getattr(n, field) != empty:
+                        continue
+                    # what another member says, of a number of the same kind ("54μs, 3.7x faster":
+                    # the time is no speed-up, and has no baseline)
+                    known = [
+                        getattr(o, field)
+                        for o in reversed(group)
+                        if getattr(o, field) != empty and dimension(o.unit) == dimension(n.unit)
+                    ]
+                    if known:
+                        setattr(n, field, known[0])
         i = j

@@ -144,20 +144,48 @@ eliminated eliminating halv* degradation slowdown down shorter mitigat*
 STOP = WordSet("""
 than compared relative versus vs vs. over while when with across on at under in for from to by per and or which that
 thus thereby respectively whereas without against using after before through of during as within among is are was
-were be been via
+were be been via can could may might will would should must not due
 """)
 # "a 39% reduction in X": the word after a number that says it is a change
 RESULT_HEADS = WordSet("""
 reduction reductions improvement improvements increase increases decrease decreases gain gains speedup speedups
 speed-up higher lower fewer more less faster slower better smaller larger greater
 """)
+COMPARATIVE_HEADS = WordSet("higher lower fewer more less faster slower better smaller larger greater")
 DETERMINERS = WordSet("the a an its their our overall all total")
 # verbs that report a paper's outcome ("achieves", "reduces"); they also end a noun phrase
 RESULT_VERBS = WordSet("""
 achiev* improv* reduc* outperform* accelerat* lower* increas* eliminat* sav* enabl* complet* deliver* yield* attain*
 demonstrat* show* discover* need needs requir* incur* add adds cut cuts keep keeps keeping bring* translat* range
-ranges
+ranges decreas* mitigat* shorten* worsen* offer* provid* impos*
 """)
+# nouns the result-verb stems would take for verbs ("requir*" is not "requirements")
+VERB_LOOKALIKES = WordSet("requirement requirements achievement achievements demonstration demonstrations completion")
+# words that end a noun phrase after its first word: "cloud servers supporting ...", "16nm
+# technology confirms ...", "articles published in ..."
+NP_ENDS = WordSet("""
+supporting reaching depending published extracted including using running serving spanning compared confirms
+uncovers reveals shows
+""")
+# pronouns are no metric ("It is 1.5x faster than X": the comparative names the metric)
+PRONOUNS = WordSet("it its they them this these that those which we our us he she one")
+# what a metric phrase does not start with: "the architecture's minimal footprint", "small cycle overhead"
+SOFT_ADJECTIVES = WordSet("small minimal modest significant substantial key notable considerable marginal negligible")
+# "a set of tasks", "a suite of benchmarks": the noun is what follows "of"
+GROUP_NOUNS = WordSet("set sets suite range variety collection series group total")
+# "0.618 fraction of the active parties": the noun keeps what follows "of"
+COUNTING_NOUNS = WordSet("fraction share percentage proportion number")
+# "hundreds of 4KB accesses": the quantity word is not the metric
+QUANTITY_WORDS = WordSet("hundreds thousands millions billions dozens tens")
+# "3.7x faster than a traditional fork": the comparative names the metric when no noun does
+COMPARATIVE_METRICS = {"faster": "speed", "slower": "speed", "quicker": "speed", "cheaper": "cost"}
+# a measure's plural, singular in a metric ("1.15x speedups" -> speedup); counted things stay plural
+SINGULAR = {"speedups": "speedup", "speed-ups": "speed-up", "times": "time", "latencies": "latency", "sizes": "size"}
+# "improves state-of-the-art approaches by 5-30%": the phrase names what is outperformed, not a metric
+BASELINE_WORDS = WordSet("state-of-the-art baseline baselines existing prior previous")
+GENERIC_GAIN = "performance"  # the metric of "outperforms X by 32%" and of bare "gains of 2.4x"
+# a count's noun phrase goes on through one of these: "11 tasks with hidden side effects"
+COUNT_CONTINUATIONS = ("with", "of")
 # also result verbs when searching a sentence, but nouns inside a metric phrase ("geomean speedup")
 RESULT_VERB_PHRASES = ("speed up", "speeds up", "speedup")
 # words that put a number in the problem or prior work
@@ -180,6 +208,10 @@ CONTEXT_CUES = (
 FOUND = WordSet("discover* uncover* found find finds detect* identif* fix* reveal* confirm*")
 COUNT_RESULT_NEXT = ("save", "saves", "saving", "savings", "fewer", "more", "less", "reduction")  # "a 2,170 GPU save"
 OWN_WORK = ("we", "our", "this", "it")  # the paper speaking of itself
+# "While Aurora requires an average of 254 days ..., our ...": a number in a clause these open is
+# another system's figure, unless the clause speaks of the paper's own work ("while keeping ..."
+# is no such clause: the word after is an -ing verb)
+CONCESSIVE = ("while", "whereas", "although", "though", "unlike")
 # "compared to X", "than X", "over X": what a baseline follows
 COMPARISONS = (
     "compared to",
