@@ -118,6 +118,10 @@ def main() -> None:
         "verified_share": round(sum(x["verified"] for x in claims) / n, 3),
         "metric_supported_share": round(sum(x["metric_supported"] is True for x in claims) / n, 3),
         "metric_unsupported_share": round(sum(x["metric_supported"] is False for x in claims) / n, 3),
+        # the class the model named (model_answer.metric_class): given, one of the taxonomy's, kept
+        "metric_class_given": sum(bool((x.get("model_answer") or {}).get("metric_class")) for x in claims),
+        "metric_class_not_in_taxonomy": sum("is not in the taxonomy" in (x["why"] or "") for x in claims),
+        "metric_classes": sorted({x.get("metric_class") or "" for x in claims}),
         "uncovered_numbers": sum(len(rec.get("uncovered_numbers") or []) for rec in recs),
         "names_flagged": sum(rec.get("system_name_verified") is False for rec in recs),
         "reasked_papers": sum(rec["provenance"]["reasks"] > 0 for rec in recs),

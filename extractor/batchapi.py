@@ -25,9 +25,10 @@ from .engines.llm.protocol import Protocol, read_reply, usage_of
 from .errors import InputError, redact
 from .pipeline import Summary
 from .records import build_record, error_record
+from .reviews import Carrier
 from .schema import Paper, Usage
 from .selection import select
-from .store import TableLock, TableWriter, compact, dumps, iter_json_lines
+from .store import TableLock, TableWriter, compact, iter_json_lines, read_done
 
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
@@ -168,13 +169,21 @@ def ingest(
     try:
         _index_sidecar(papers_path, db)
         with TableLock(out), TableWriter(out) as writer:
+            done = read_done(out)
+            carrier = Carrier(out, done.reviews, warn)
             chosen = select(
-                results_with_papers(), out, s.selection, retry_errors=retry_errors, paper_of=lambda item: item[0]
+                results_with_papers(),
+                out,
+                s.selection,
+                retry_errors=retry_errors,
+                paper_of=lambda item: item[0],
+                done=done,
             )
             for paper, res, side in chosen:
                 rec = _result_to_record(res, paper, side)
-                writer.write(dumps(rec))
+                writer.write(carrier.line(rec.id, rec))
                 s.count(rec)
+            s.carried, s.uncarried = carrier.carried, carrier.uncarried
             writer.close()
             if s.selection.supersedes:
                 s.compacted = compact(out)

@@ -72,6 +72,16 @@ def _check_writable(path: str) -> None:
         _fail(f"{path}: cannot write (permission denied)")
 
 
+def _note_uncarried(summary, output: str) -> None:
+    if summary.uncarried:
+        from .reviews import uncarried_path
+
+        _note(
+            f"{summary.uncarried} review decisions could not be carried to the new records; each is "
+            f"listed, with the whole reviewed claim, in {uncarried_path(output)}"
+        )
+
+
 def make_engine(name: str, options, quiet: bool = False):
     from .engines import registry
 
@@ -111,6 +121,11 @@ def extract(
     category: list[str] = typer.Option([], "--category", help="keep papers in this category (repeatable), e.g. cs.DC"),
     limit: Optional[int] = typer.Option(None, "--limit", min=1, help="stop after N new papers"),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="redo papers whose record is an error"),
+    redo: bool = typer.Option(
+        False,
+        "--redo",
+        help="extract again papers the table already holds (another engine or prompt); reviews carry over",
+    ),
     arxiv_max: int = typer.Option(100, "--arxiv-max", help="results to fetch for an arxiv:QUERY input"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar and notes"),
     summary_json: Optional[str] = typer.Option(None, "--summary-json", help="also write the run summary as JSON here"),
@@ -169,6 +184,7 @@ def extract(
         price=price,
         max_cost=max_cost,
         workers=workers or (os.cpu_count() or 1),
+        redo=redo,
     )
     warned = [0]
 
@@ -201,6 +217,7 @@ def extract(
             progress.stop()
     if summary.compacted:
         _note(f"replaced {summary.compacted} superseded lines in {output}")
+    _note_uncarried(summary, output)
     if summary.budget_stopped:
         _note(f"stopped before the --max-cost budget of ${max_cost:.2f}; re-run with a higher budget to continue")
     prefix = "interrupted" if summary.interrupted else "done"
@@ -318,6 +335,96 @@ def fetch(
 
 
 @app.command()
+def watch(
+    query: str = typer.Argument(
+        ..., help="arXiv search_query (e.g. 'cat:cs.DC AND abs:serverless') or an RSS / Atom URL"
+    ),
+    output: str = typer.Option(..., "-o", "--output", help="JSONL table that grows with the query"),
+    digest: Optional[str] = typer.Option(None, "--digest", help="also write what this run found: digest.md or .html"),
+    query_changed: bool = typer.Option(
+        False, "--query-changed", help="the table watched another query before: watch this one from now on"
+    ),
+    engine: str = typer.Option("auto", "--engine", help="auto, offline or openai"),
+    model: Optional[str] = typer.Option(None, "--model", help="model name for the openai engine"),
+    base_url: Optional[str] = typer.Option(None, "--base-url", help="OpenAI-compatible endpoint for the LLM engine"),
+    arxiv_url: Optional[str] = typer.Option(
+        None, "--arxiv-url", help="arXiv API endpoint (default: export.arxiv.org, or $EXTRACTOR_ARXIV_URL)"
+    ),
+    max_results: int = typer.Option(1000, "--max", min=1, help="papers to fetch at most per run"),
+    delay: float = typer.Option(3.0, "--delay", min=0.0, help="seconds between arXiv requests (arXiv asks for 3)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no notes"),
+) -> None:
+    """Fetch what is new or updated for a query since the table's newest paper, extract it, append it."""
+    from datetime import UTC, datetime
+
+    from . import watch as w
+    from .engines.registry import EngineOptions
+    from .errors import InputError
+    from .export.digest import write_digest
+    from .pipeline import Pipeline, RunOptions
+    from .sources.arxiv_api import ArxivClient
+    from .store import iter_table, load_records
+
+    note = (lambda m: None) if quiet else _note
+    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    for path in (output, digest):
+        if path is not None:
+            _check_writable(path)
+    try:
+        if digest and not digest.lower().endswith((".md", ".markdown", ".html", ".htm")):
+            raise InputError(f"{digest}: a digest is .md or .html")
+        st = w.load_state(output)
+        w.check_query(output, query, st, query_changed)
+        eng = make_engine(engine, EngineOptions(model=model, base_url=base_url), quiet)
+        since = w.newest_updated(output)
+        client = ArxivClient(base_url=arxiv_url, delay=delay, log=note)
+        try:
+            got = w.fetch_new(query, since, max_results, client, note)
+        finally:
+            client.close()
+    except ExtractorError as e:
+        _fail(str(e))
+    for line in got.skipped:
+        note(f"skipped: {line}")
+    opts = RunOptions(inputs=[], output=output, papers=got.papers, track_written=True, workers=1)
+    pipe = Pipeline(eng, opts, warn=lambda m: err.print(f"extractor: {redact(m)}", markup=False))
+    try:
+        summary = pipe.run()
+    except ExtractorError as e:
+        _fail(str(e))
+    _note_uncarried(summary, output)
+    if st is None or st.query != query:
+        previous = list(st.previous) if st else []
+        if st is not None:
+            previous.append({"query": st.query, "since": st.since, "until": started})
+        st = w.WatchState(query=query, since=started, previous=previous, runs=list(st.runs) if st else [])
+    st.runs.append(
+        {
+            "time": started,
+            "since": since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None,
+            "fetched": len(got.papers),
+            "written": summary.papers,
+            "requests": got.requests,
+            "carried": summary.carried,
+            "uncarried": summary.uncarried,
+        }
+    )
+    try:
+        if not summary.interrupted:
+            w.save_state(output, st)
+        if digest:
+            new_ids = set(pipe.written)
+            has_rows = os.path.exists(output) and next(iter_table(output), None) is not None
+            records = load_records(output) if has_rows else []
+            write_digest(records, new_ids, digest, query, started)
+    except (ExtractorError, OSError) as e:
+        _fail(str(e))
+    fresh = f"{len(got.papers)} fetched ({got.requests} requests)"
+    err.print(f"extractor: watch {query!r}: {fresh}; {summary.line()} -> {output}", markup=False)
+    raise typer.Exit(summary.exit_code())
+
+
+@app.command()
 def export(
     table: str = typer.Argument(..., help="table written by extract (JSONL)"),
     output: str = typer.Option(..., "-o", "--output", help="file to write: .xlsx, .csv, .md, .html or .bib"),
@@ -378,7 +485,8 @@ def review_apply(
         _fail(str(e))
     err.print(
         f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
-        f"{counts['edit']} edited ({counts['override']} reviewer overrides), {counts['add']} added -> {output}",
+        f"{counts['edit']} edited ({counts['override']} reviewer overrides), {counts['add']} added, "
+        f"{counts['unchanged']} unchanged -> {output}",
         markup=False,
     )
 

@@ -26,9 +26,10 @@ from .document import Document
 from .engines.base import ClaimDraft, Engine, EngineFailure, EngineResult
 from .errors import FatalEngineError, redact
 from .records import build_record, error_record
+from .reviews import Carrier
 from .schema import Paper, Record, Usage
 from .selection import Counts, read_inputs, select
-from .store import TableLock, TableWriter, compact, dumps
+from .store import Done, TableLock, TableWriter, compact, dumps, read_done
 
 
 @dataclass
@@ -46,6 +47,9 @@ class RunOptions:
     price: Optional[tuple[float, float, float]] = None
     max_cost: Optional[float] = None
     workers: int = 1  # processes for an engine that can run in several (the offline engine)
+    redo: bool = False  # extract again papers the table holds at the same version
+    papers: Optional[list[Paper]] = None  # papers given directly (watch), instead of reading `inputs`
+    track_written: bool = False  # keep the ids of the records this run writes (watch's digest)
 
 
 @dataclass
@@ -64,6 +68,8 @@ class Summary:
     cost: Optional[float] = None
     cache_hits: int = 0
     rate_limited: int = 0
+    carried: int = 0  # review decisions carried to a paper's new record
+    uncarried: int = 0  # review decisions that could not be carried (listed in the sidecar)
     selection: Counts = field(default_factory=Counts)  # what input selection set aside
 
     # what selection set aside, by name (the summary JSON has them at the top level)
@@ -91,6 +97,8 @@ class Summary:
             parts.append(f"{self.cache_hits} from cache")
         if self.rate_limited:
             parts.append(f"{self.rate_limited} rate-limit answers")
+        if self.carried or self.uncarried:
+            parts.append(f"{self.carried} review decisions carried, {self.uncarried} not carried")
         if self.already_done:
             parts.append(f"{self.already_done} already done")
         if self.duplicates:
@@ -200,7 +208,7 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _extract_chunk(papers: list[dict]) -> list[tuple[bytes, bool, int, int, bool]]:
+def _extract_chunk(papers: list[dict]) -> list[tuple[str, bytes, bool, int, int, bool]]:
     """Records of a chunk of papers, as JSON lines, with what the summary counts of each."""
     pipe = _WORKER["pipe"]
     out = []
@@ -208,6 +216,7 @@ def _extract_chunk(papers: list[dict]) -> list[tuple[bytes, bool, int, int, bool
         rec = pipe._extract_sync(Paper.model_validate(d))
         out.append(
             (
+                rec.id,
                 dumps(rec),
                 rec.status == "ok",
                 len(rec.headline_numbers),
@@ -240,18 +249,24 @@ class Pipeline:
         self.on_progress = on_progress
         self.summary = Summary()
         self._cache: Optional[Cache] = None
+        self.carrier = Carrier(opts.output, {}, warn)
+        self.written: list[str] = []  # ids of the records written, when opts.track_written
 
     # -- input side -------------------------------------------------------------------------
     def papers(self) -> Iterator[Paper]:
         """The papers this run extracts: read, filtered, deduplicated, not yet in the table."""
         o, counts = self.opts, self.summary.selection
+        done = read_done(o.output) if o.output else Done()
+        self.carrier = Carrier(o.output, done.reviews, self.warn)
         return select(
-            read_inputs(o.inputs, counts, self.warn, o.arxiv_max),
+            iter(o.papers) if o.papers is not None else read_inputs(o.inputs, counts, self.warn, o.arxiv_max),
             o.output or None,
             counts,
             o.categories,
             o.retry_errors,
             o.limit,
+            done=done,
+            redo=o.redo,
         )
 
     # -- output side ------------------------------------------------------------------------
@@ -265,9 +280,16 @@ class Pipeline:
             )
 
     def _write(self, writer: TableWriter, rec: Record) -> None:
-        writer.write(dumps(rec))
+        writer.write(self._carried(rec.id, rec))
         self.summary.count(rec, self.opts.price)
         self.on_progress()
+
+    def _carried(self, pid: str, rec: Record | bytes) -> bytes:
+        if self.opts.track_written:
+            self.written.append(pid)
+        line = self.carrier.line(pid, rec)
+        self.summary.carried, self.summary.uncarried = self.carrier.carried, self.carrier.uncarried
+        return line
 
     # -- drivers ------------------------------------------------------------------------------
     def run(self) -> Summary:
@@ -372,9 +394,9 @@ class Pipeline:
                     f.cancel()
                 raise
 
-    def _write_results(self, writer: TableWriter, results: list[tuple[bytes, bool, int, int, bool]]) -> None:
-        for line, ok, numbers, verified, named in results:
-            writer.write(line)
+    def _write_results(self, writer: TableWriter, results: list[tuple[str, bytes, bool, int, int, bool]]) -> None:
+        for pid, line, ok, numbers, verified, named in results:
+            writer.write(self._carried(pid, line))
             self.summary.count_parts(ok, numbers, verified, named)
             self.on_progress()
 

@@ -12,6 +12,7 @@ from .document import Document
 from .engines.base import EngineResult
 from .lexicon import LEADING_CONNECTIVES, LEADING_PURPOSE
 from .limits import MAX_SENTENCE
+from .reviews import claim_ids
 from .schema import Paper, Provenance, Record, Usage
 from .text import clean_text
 from .verify import uncovered_numbers, verify_claims, verify_name
@@ -88,6 +89,8 @@ def build_record(doc: Document, result: EngineResult, engine) -> Record:
     paper = doc.paper
     assert paper is not None
     numbers = verify_claims(doc, result.numbers)
+    for n, cid in zip(numbers, claim_ids(paper.id, paper.abstract, numbers)):
+        n.id = cid
     name = _name(result.system_name)
     name_ok, evidence, name_why = verify_name(name, paper.title, paper.abstract)
     return Record(

@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .limits import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_ID, MAX_TITLE
 from .text import clean_text
 
-SCHEMA_VERSION = "1.2"
+SCHEMA_VERSION = "1.3"
 
 Kind = Literal["result", "context", "setup"]
 Direction = Literal["increase", "decrease", "none"]
@@ -93,6 +93,7 @@ class Paper(BaseModel):
 class HeadlineNumber(BaseModel):
     """One quantity claim, aligned to a verbatim span of the abstract."""
 
+    id: Optional[str] = None  # "<paper id>#<key>" from the evidence and its occurrence (extractor.reviews)
     text: str  # verbatim abstract[start:end] once aligned
     start: Optional[int] = None
     end: Optional[int] = None
@@ -105,6 +106,7 @@ class HeadlineNumber(BaseModel):
     metric: Optional[str] = None
     metric_class: Optional[str] = None  # a key of extractor.taxonomy ("latency", "throughput" ...)
     better: Optional[bool] = None  # an improvement in the class's better direction (null: neither)
+    condition: Optional[str] = None  # where the number holds, when the abstract pairs it ("on Intel VT-x")
     direction: Direction = "none"
     baseline: Optional[str] = None
     sentence: Optional[str] = None  # the abstract sentence the span stands in

@@ -3,7 +3,8 @@ ingest` and `watch`.
 
 A paper is skipped when it is filtered out by `--category`, when the run has already seen it (the
 latest arXiv version wins), or when the table already holds it at that version or a later one,
-unless its record there is an error and `--retry-errors` is given. `--limit` counts the papers
+unless its record there is an error and `--retry-errors` is given, or `--redo` asks for the same
+version again (another engine or prompt; review decisions carry over). `--limit` counts the papers
 selected. Memory stays flat: the ids seen and done live in IdIndex (a temporary SQLite file past
 200,000 ids).
 """
@@ -70,11 +71,16 @@ def select(
     retry_errors: bool = False,
     limit: Optional[int] = None,
     paper_of: Callable[[T], Paper] = lambda x: x,  # type: ignore[assignment,return-value]
+    done: Optional[Done] = None,
+    redo: bool = False,
 ) -> Iterator[T]:
     """The papers still to do, in input order (see the module docstring for the rules). `items`
-    are papers, or anything that carries one (`paper_of` finds it: a Batch API result)."""
+    are papers, or anything that carries one (`paper_of` finds it: a Batch API result). `done` is
+    the table as read_done() saw it, when the caller needs it too (the review decisions to carry);
+    `redo` extracts again papers the table holds at the same version (another engine or prompt)."""
     categories = categories or []
-    done = read_done(table) if table else Done()
+    if done is None:
+        done = read_done(table) if table else Done()
     seen = IdIndex()
     selected = 0
     try:
@@ -95,7 +101,7 @@ def select(
             else:
                 had = done.index.get(paper.id)
                 if had is not None:
-                    if v <= had[0] and not (retry_errors and had[1]):
+                    if v < had[0] or (v == had[0] and not redo and not (retry_errors and had[1])):
                         counts.already_done += 1
                         continue
                     counts.supersedes = True

@@ -153,6 +153,9 @@ class Done:
     index: IdIndex = field(default_factory=IdIndex)
     lines: int = 0
     superseded: int = 0  # lines that a later line for the same id replaces
+    # the reviewed claims of each paper's latest line, for papers that have any (a person's work:
+    # small, whatever the table's size), so that a new record for the paper can take them over
+    reviews: dict[str, list[dict]] = field(default_factory=dict)
 
     def version(self, pid: str) -> Optional[int]:
         got = self.index.get(pid)
@@ -224,8 +227,23 @@ def read_done(path: str) -> Done:
         had = done.index.get(pid)
         if had is not None:
             done.superseded += 1
+        if had is None or v >= had[0]:
+            claims = reviewed_claims(rec)
+            if claims:
+                done.reviews[pid] = claims
+            else:
+                done.reviews.pop(pid, None)
         done.index.set(pid, max(v, had[0] if had else 0), int(rec.get("status") == "error"))
     return done
+
+
+def reviewed_claims(rec: dict) -> list[dict]:
+    """The claims of a record that carry a reviewer's decision, and those it holds for later (an
+    error record keeps the previous record's decisions as `pending_reviews`)."""
+    own = [
+        n for n in rec.get("headline_numbers") or [] if isinstance(n, dict) and (n.get("review") or {}).get("decision")
+    ]
+    return own + [n for n in rec.get("pending_reviews") or [] if isinstance(n, dict)]
 
 
 class TableWriter:

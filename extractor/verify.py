@@ -248,6 +248,7 @@ class _Said:
     kind: Kind
     metric: Optional[str]
     metric_class: Optional[str]
+    condition: Optional[str]
     baseline: Optional[str]
     problems: list[str]
 
@@ -278,6 +279,7 @@ def _read_draft(d: ClaimDraft) -> _Said:
         kind=cast(Kind, _word_map(d.kind, _KINDS, "result")),
         metric=_text(d.metric),
         metric_class=_text(d.metric_class),
+        condition=_text(d.condition),
         baseline=_text(d.baseline),
         problems=problems,
     )
@@ -597,6 +599,7 @@ def _unverified(said: _Said, d: ClaimDraft, why: str) -> HeadlineNumber:
         metric=said.metric,
         metric_class=cls.key,
         better=taxonomy.better(cls, said.direction, said.qualifier),
+        condition=said.condition,
         direction=said.direction,
         baseline=said.baseline,
         sentence=None,
@@ -679,6 +682,7 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
         metric=said.metric,
         metric_class=cls.key,
         better=taxonomy.better(cls, direction, qualifier),
+        condition=said.condition,
         direction=direction,
         baseline=said.baseline,
         sentence=_sentence_text(doc, q.start, q.end),

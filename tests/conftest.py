@@ -145,3 +145,16 @@ def private_user_dirs(tmp_path, monkeypatch):
     """Each test gets its own user cache and config directory (the LLM cache lives there)."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))
     monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+def positional_ids(table):
+    """{"<paper>#<n>": the stable id of that paper's n-th claim} for a table, so that tests can
+    name claims by position while sheets carry the ids (extractor.reviews)."""
+    from extractor.reviews import ensure_ids
+
+    out = {}
+    for rec in read_jsonl(table):
+        ensure_ids(rec)
+        for i, n in enumerate(rec.get("headline_numbers") or [], start=1):
+            out[f"{rec['id']}#{i}"] = n["id"]
+    return out

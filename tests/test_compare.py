@@ -11,7 +11,7 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
-from conftest import EXTRA, FIXTURE, ROOT, read_jsonl, run_cli
+from conftest import EXTRA, FIXTURE, ROOT, positional_ids, read_jsonl, run_cli
 from openpyxl import load_workbook
 
 from extractor import taxonomy
@@ -150,6 +150,7 @@ def test_every_respectively_list_in_the_labelled_set(labelled):
     # NecoFuzz: the items are platforms ("on Intel VT-x and AMD-V"); both numbers are code coverage
     neco = t["2512.08858"]
     assert claim(neco, "84.7%")["metric"] == claim(neco, "74.2%")["metric"] == "code coverage"
+    assert (claim(neco, "84.7%")["condition"], claim(neco, "74.2%")["condition"]) == ("on Intel VT-x", "on AMD-V")
     sentences = {
         (r["id"], n["sentence"])
         for r in t.values()
@@ -158,6 +159,15 @@ def test_every_respectively_list_in_the_labelled_set(labelled):
     }
     assert {pid for pid, _ in sentences} == {"2604.06682", "2508.20253", "2510.20269", "2512.08858"}
     assert len(sentences) == 5
+
+
+def test_a_list_pairs_with_as_many_conditions_in_parentheses(labelled):
+    """PTMT "improves performance by 30%, 26%, 21%, and 14%, on four memory tiering solutions
+    (TPP, UPM, Colloid, and AutoNUMA)": four claims, each with its own condition."""
+    ptmt = by_id(labelled)["2604.12165"]
+    got = [(claim(ptmt, x)["metric"], claim(ptmt, x)["condition"]) for x in ("30%", "26%", "21%", "14%")]
+    assert got == [("performance", f"on {s}") for s in ("TPP", "UPM", "Colloid", "AutoNUMA")]
+    assert claim(ptmt, "32%")["condition"] is None
 
 
 def test_another_systems_figure_is_context(labelled):
@@ -181,6 +191,8 @@ def test_claims_in_words(labelled):
         "over 3x lower boot time",
         "response time within 20% of a WASM-based, ecosystem-incompatible hypervisor",
         "2.7x more validated vulnerabilities than coverage-only fuzzing",
+        "30% higher performance on TPP than using the default configurations",
+        "84.7% code coverage on Intel VT-x",
     ):
         assert any(s.startswith(want.lower()) for s in said), want
     for bad in ("lower GPU save", "over 90% set", "higher It"):
@@ -266,10 +278,10 @@ def reviewed(tmp_path_factory):
     head = {c.value: i + 1 for i, c in enumerate(ws[1])}
     for r in range(2, ws.max_row + 1):
         cid = ws.cell(r, head["claim_id"]).value
-        if cid == "2309.14016#1":
+        if cid == positional_ids(table)["2309.14016#1"]:
             ws.cell(r, head["decision"]).value = "edit"
             ws.cell(r, head["corrected_value"]).value = "7.8"
-        if cid == "2309.14016#3":
+        if cid == positional_ids(table)["2309.14016#3"]:
             ws.cell(r, head["decision"]).value = "reject"
     wb.save(sheet)
     done = d / "reviewed.jsonl"
@@ -287,14 +299,16 @@ def compare_csv(path):
 
 def test_unverified_and_rejected_never_rank_and_edits_rank_corrected(reviewed):
     table, before, after = reviewed
-    b = {r["claim_id"]: r for r in compare_csv(before)}
-    a = {r["claim_id"]: r for r in compare_csv(after)}
+    pos = {v: k for k, v in positional_ids(table).items()}
+    b = {pos[r["claim_id"]]: r for r in compare_csv(before)}
+    a = {pos[r["claim_id"]]: r for r in compare_csv(after)}
     assert b["2309.14016#1"]["rank"] == "" and b["2309.14016#1"]["verified"] == "false"
     assert a["2309.14016#1"]["rank"] == "1" and a["2309.14016#1"]["value"] == "7.8"
     assert a["2309.14016#1"]["reviewed"] == "edit" and a["2309.14016#1"]["as_factor"] == "7.8x better"
     assert "2309.14016#3" in b and "2309.14016#3" not in a  # rejected: gone from the comparison
     md = export(table, table.parent / "t.md").read_text()
-    assert "7.8x lower victim tail latency (reviewed: edited)" in md  # the corrected value
+    # the corrected value, and the engine's own (unverified) value it replaced
+    assert "7.8x lower victim tail latency (edited; was: 8x lower victim tail latency)" in md
     assert "3X higher per-core efficiency" not in md
 
 

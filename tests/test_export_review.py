@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import FIXTURE, read_jsonl, run_cli
+from conftest import FIXTURE, positional_ids, read_jsonl, run_cli
 from openpyxl import load_workbook
 
 EVIL_ABSTRACT = (
@@ -112,7 +112,7 @@ def test_xlsx_sheets_columns_dropdown_and_marks(table, tmp_path):
     bad = [i for i, r in enumerate(rows, start=2) if r[ver] is False]
     assert len(bad) == 2 and claims.cell(bad[0], 1).fill.fgColor.rgb.endswith("F8CBAD")
     assert claims.cell(2, 1).fill.fgColor.rgb != claims.cell(bad[0], 1).fill.fgColor.rgb
-    assert rows[0][0] == "2604.06682#1" and rows[0][header.index("evidence")] == "over 25%"
+    assert rows[0][0] == positional_ids(table)["2604.06682#1"] and rows[0][header.index("evidence")] == "over 25%"
 
 
 def test_nothing_becomes_a_formula(table, tmp_path):
@@ -142,7 +142,11 @@ def test_csv_reads_in_pandas_shape(table, tmp_path):
     path = export(table, tmp_path / "claims.csv", "--rows", "claims")
     with open(path, encoding="utf-8-sig", newline="") as f:
         rows = list(csv.DictReader(f))
-    assert rows[0]["claim_id"] == "2604.06682#1" and rows[0]["value"] == "25" and rows[0]["verified"] == "true"
+    assert (
+        rows[0]["claim_id"] == positional_ids(table)["2604.06682#1"]
+        and rows[0]["value"] == "25"
+        and rows[0]["verified"] == "true"
+    )
 
 
 def test_markdown_and_html_are_inert(table, tmp_path):
@@ -238,6 +242,8 @@ def test_review_round_trip_xlsx(table, tmp_path):
     wb = load_workbook(xlsx)
     ws = wb["Claims"]
     header, row_of = sheet_rows(ws)
+    ids = positional_ids(table)
+    row_of = {pos: row_of[cid] for pos, cid in ids.items()}
     col = {h: i + 1 for i, h in enumerate(header)}
     ws.cell(row_of["2604.06682#3"], col["decision"]).value = "accept"
     ws.cell(row_of["2604.06682#3"], col["note"]).value = "checked against the paper"
@@ -289,6 +295,7 @@ def test_review_round_trip_xlsx(table, tmp_path):
     # exporting the reviewed table shows the decisions
     again = load_workbook(export(out, tmp_path / "again.xlsx"))["Claims"]
     h, rows = sheet_rows(again)
+    rows = {pos: rows[cid] for pos, cid in ids.items()}
     assert again.cell(rows["2604.06682#4"], h.index("decision") + 1).value == "reject"
     assert again.cell(rows["2604.06682#6"], h.index("corrected_value") + 1).value == "40"
     md = export(out, tmp_path / "again.md").read_text()

@@ -34,6 +34,7 @@ class ClaimDraft:
     kind: Any = "result"
     baseline: Any = None
     metric_class: Any = None  # the engine's class for the metric, if it gives one
+    condition: Any = None  # where the number holds, when a list pairs it with one ("on Intel VT-x")
     start: Optional[int] = None  # where the engine found it, when it knows (the offline engine does)
     answer: Optional[dict] = None  # the model's own answer, kept in the record as model_answer
 
@@ -46,6 +47,7 @@ class ClaimDraft:
         "qualifier",
         "metric",
         "metric_class",
+        "condition",
         "direction",
         "kind",
         "baseline",

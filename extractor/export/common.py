@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Optional
 from urllib.parse import quote, urlsplit
 
+from .. import reviews
 from ..text import plain
 from .bib import bib_fields
 
@@ -18,6 +19,7 @@ CLAIM_COLUMNS = [
     "system",
     "metric",
     "metric_class",
+    "condition",
     "value",
     "low",
     "high",
@@ -31,6 +33,7 @@ CLAIM_COLUMNS = [
     "sentence",
     "verified",
     "why",
+    "original",  # an edited claim as the engine gave it, in words
     # review columns, filled in by a person
     "decision",
     "corrected_value",
@@ -78,22 +81,18 @@ PAPER_COLUMNS = [
     "verified_claims",
     "unverified_claims",
     "reviewed_claims",
+    "original_of_edits",
     "status",
     "error",
     "url",
 ]
 
 
-def claim_id(paper_id: str, index: int) -> str:
-    """Stable within a table: the paper id and the claim's position in its record."""
-    return f"{paper_id}#{index + 1}"
-
-
-def split_claim_id(cid: str) -> tuple[str, int] | None:
-    pid, sep, n = cid.rpartition("#")
-    if not sep or not n.isdigit() or int(n) < 1:
-        return None
-    return pid, int(n) - 1
+def claim_id(rec: dict, index: int) -> str:
+    """The id of a record's claim: `<paper id>#<key>` from its evidence and occurrence, not its
+    position (`extractor.reviews.claim_key`); computed for records written before ids were stored."""
+    reviews.ensure_ids(rec)
+    return rec["headline_numbers"][index]["id"]
 
 
 def fmt_number(v: Optional[float]) -> str:
@@ -133,13 +132,18 @@ def _comparative(n: dict, metric: str) -> str:
     return "higher" if direction == "increase" else "lower"
 
 
+def _grouped(text: str) -> str:
+    """ "2200" -> "2,200", "20-100" stays: thousands grouped as abstracts write them."""
+    return re.sub(r"(?<![\d.])\d{4,}", lambda m: f"{int(m.group()):,}", text)
+
+
 def claim_text(n: dict) -> str:
     """The number as a person says it: the span, LaTeX-free ("$2.7\\times$" -> "2.7x"), or the
     reviewer's corrected value."""
     corrected = (review_of(n).get("corrected") or {}) if review_of(n).get("decision") == "edit" else {}
     if corrected.get("value_text") or corrected.get("unit"):
         unit = n.get("unit") or ""
-        return value_text(n) + ("" if unit in ("", "%", "x") else " ") + unit
+        return _grouped(value_text(n)) + ("" if unit in ("", "%", "x") else " ") + unit
     text = plain(n.get("text") or "") or value_text(n)
     m = _ORDER_OF_MAGNITUDE.match(text)
     if m:  # "order-of-magnitude" reads "an order of magnitude"
@@ -151,7 +155,7 @@ def describe(n: dict) -> str:
     """A claim in words, direction- and unit-aware, as every export shows it: "up to 44% lower
     node-level CPU consumption than the production baseline", "20-100x fewer host servers", "an
     order of magnitude lower start-up time", "3.7x faster than a traditional fork", "1.75x speedup
-    over Jemalloc", "response time within 20% of bare metal"."""
+    over Jemalloc", "response time within 20% of bare metal", "84.7% code coverage on Intel VT-x"."""
     text = claim_text(n)
     metric = n.get("metric") or ""
     base = n.get("baseline")
@@ -161,7 +165,7 @@ def describe(n: dict) -> str:
     word = "" if (n.get("unit") or "") == "" or _SAYS_DIRECTION.search(text) else _comparative(n, metric)
     if word in ("faster", "slower"):
         metric = ""  # "3.7x faster", not "3.7x faster speed"
-    s = " ".join(p for p in (text, word, metric) if p)
+    s = " ".join(p for p in (text, word, metric, n.get("condition") or "") if p)
     if base:
         if word:
             s += f" than {base}"
@@ -176,14 +180,42 @@ def review_of(n: dict) -> dict:
     return n.get("review") or {}
 
 
+def original_words(n: dict) -> str:
+    """An edited claim as the engine gave it, in words ("" for any other claim)."""
+    rv = review_of(n)
+    if rv.get("decision") != "edit" or not rv.get("original"):
+        return ""
+    o = {**{k: v for k, v in n.items() if k != "review"}, **rv["original"]}
+    if not rv["original"].get("verified"):  # the engine's own value, not the span's words
+        o["review"] = {"decision": "edit", "corrected": {"value_text": value_text(o)}}
+    return describe(o)
+
+
+def review_mark(n: dict, with_original: bool = True) -> str:
+    """What a reviewer did to a claim, as every export appends it to the claim's words."""
+    rv = review_of(n)
+    d = rv.get("decision")
+    if d == "edit":
+        was = original_words(n) if with_original else ""
+        override = "; reviewer override" if rv.get("override") else ""
+        return f" (edited{override}; was: {was})" if was else f" (edited{override})"
+    return {"accept": " (reviewed: accepted)", "add": " (added by a reviewer)", "reject": " (rejected)"}.get(
+        d or "", ""
+    )
+
+
+def stated(n: dict) -> bool:
+    """Whether a claim is shown as the paper's result: verified by the verifier, or accepted,
+    edited or added by a reviewer; never a rejected one, never context or setup."""
+    d = review_of(n).get("decision")
+    return n.get("kind") == "result" and d != "reject" and (bool(n.get("verified")) or d in ("accept", "edit", "add"))
+
+
 def headline_summary(rec: dict, limit: int = 3) -> str:
-    """The top verified result claims, in words; unverified claims are never presented as fact."""
-    nums = [
-        n
-        for n in rec.get("headline_numbers") or []
-        if n.get("verified") and n.get("kind") == "result" and review_of(n).get("decision") != "reject"
-    ]
-    return "; ".join(describe(n) for n in nums[:limit])
+    """The top result claims, in words, with what a reviewer did to them; unverified claims are
+    never presented as fact (a reviewer's decision is what makes one stand)."""
+    nums = [n for n in rec.get("headline_numbers") or [] if stated(n)]
+    return "; ".join(describe(n) + review_mark(n, with_original=False) for n in nums[:limit])
 
 
 def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
@@ -192,11 +224,12 @@ def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
             rv = review_of(n)
             corrected = rv.get("corrected") or {}
             yield {
-                "claim_id": claim_id(rec["id"], i),
+                "claim_id": claim_id(rec, i),
                 "paper_id": rec["id"],
                 "system": rec.get("system_name") or "",
                 "metric": n.get("metric") or "",
                 "metric_class": n.get("metric_class") or "",
+                "condition": n.get("condition") or "",
                 "value": n.get("value"),
                 "low": n.get("low"),
                 "high": n.get("high"),
@@ -210,6 +243,7 @@ def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
                 "sentence": n.get("sentence") or "",
                 "verified": bool(n.get("verified")),
                 "why": n.get("why") or "",
+                "original": original_words(n),
                 "decision": rv.get("decision") or "",
                 "corrected_value": corrected.get("value_text", ""),
                 "corrected_unit": corrected.get("unit", ""),
@@ -268,6 +302,9 @@ def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
             "verified_claims": sum(1 for n in nums if n.get("verified")),
             "unverified_claims": sum(1 for n in nums if not n.get("verified")),
             "reviewed_claims": sum(1 for n in nums if review_of(n).get("decision")),
+            "original_of_edits": "; ".join(
+                f"{describe(n)} was: {original_words(n)}" for n in nums if original_words(n)
+            ),
             "status": rec.get("status") or "",
             "error": rec.get("error") or "",
             "url": rec.get("url") or "",

@@ -29,7 +29,7 @@ from typing import Optional
 from .. import taxonomy
 from ..units import convert, dimension
 from .bib import bib_fields
-from .common import claim_id, describe, review_of
+from .common import claim_id, describe, original_words, review_mark, review_of
 
 _BASE_UNIT = {"time": "s", "size": "B"}
 
@@ -55,11 +55,16 @@ class Entry:
 
     @property
     def claim_id(self) -> str:
-        return claim_id(self.record["id"], self.index)
+        return claim_id(self.record, self.index)
 
     @property
     def words(self) -> str:
         return describe(self.claim)
+
+    @property
+    def marked_words(self) -> str:
+        """The claim in words with what a reviewer did to it (the original has its own column)."""
+        return describe(self.claim) + review_mark(self.claim, with_original=False)
 
     @property
     def scale_label(self) -> str:
@@ -229,9 +234,11 @@ COMPARE_COLUMNS = [
     "as_factor",
     "better",
     "metric",
+    "condition",
     "baseline",
     "verified",
     "reviewed",
+    "original",
     "claim_id",
     "paper_id",
     "title",
@@ -254,7 +261,7 @@ def compare_rows(records: Iterable[dict]) -> Iterable[dict]:
                 "rank": e.rank,
                 "ranked_as": e.scale_label,
                 "system": e.system,
-                "claim": e.words,
+                "claim": e.marked_words,
                 "value": n.get("value"),
                 "low": n.get("low"),
                 "high": n.get("high"),
@@ -262,9 +269,11 @@ def compare_rows(records: Iterable[dict]) -> Iterable[dict]:
                 "as_factor": e.factor_text,
                 "better": {True: "yes", False: "no", None: ""}[e.better],
                 "metric": n.get("metric") or "",
+                "condition": n.get("condition") or "",
                 "baseline": n.get("baseline") or "",
                 "verified": bool(n.get("verified")),
                 "reviewed": review_of(n).get("decision") or "",
+                "original": original_words(n),
                 "claim_id": e.claim_id,
                 "paper_id": rec["id"],
                 "title": rec.get("title") or "",

@@ -16,7 +16,7 @@ from typing import Optional
 
 import orjson
 
-from .. import taxonomy
+from .. import reviews
 from ..document import Document
 from ..engines.base import ClaimDraft
 from ..errors import InputError
@@ -29,7 +29,6 @@ from .common import (
     REVIEW_COLUMNS,
     UNCOVERED_DECISIONS,
     claim_id,
-    split_claim_id,
     split_uncovered_id,
     unsafe_text,
 )
@@ -145,49 +144,17 @@ def _check_columns(path: str, header: list[str], required: list[str]) -> None:
         )
 
 
-def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[float]] | None:
-    """A corrected value: "45", "4.07", "1,200", "20-100" (a range). Returns (value, low, high)."""
-    t = text.strip().replace(",", "")
-    try:
-        return float(t), None, None
-    except ValueError:
-        pass
-    if "-" in t[1:]:
-        a, _, b = t[1:].partition("-")
-        try:
-            return None, float(t[0] + a), float(b)
-        except ValueError:
-            return None
-    return None
-
-
-def _reverify(rec: dict, n: dict) -> dict:
-    """The claim `n` (its evidence span and its possibly corrected value, unit, metric) checked
-    by the verifier, as any engine's claim is."""
-    draft = ClaimDraft(
-        text=n.get("text") or "",
-        value=n.get("value"),
-        low=n.get("low"),
-        high=n.get("high"),
-        unit=n.get("unit") or "",
-        qualifier=n.get("qualifier") or "exact",
-        metric=n.get("metric"),
-        direction=n.get("direction") or "none",
-        kind=n.get("kind") or "result",
-        baseline=n.get("baseline"),
-        start=n.get("start"),
-    )
-    [checked] = verify_claims(Document(rec.get("abstract") or "", rec.get("title") or ""), [draft])
-    return checked.model_dump()
-
-
 def apply_review(
     table: list[dict],
     sheets: dict[str, list[tuple[int, dict]]] | list[tuple[int, dict]],
     sheet_name: str,
     now: Optional[str] = None,
 ) -> tuple[list[dict], dict]:
-    """Return (new records, counts). Raises ReviewError listing every bad row."""
+    """Return (new records, counts). Raises ReviewError listing every bad row.
+
+    Each row with a decision is one round for its claim (`extractor.reviews.decide`): a decision
+    the claim already holds changes nothing, so the same sheet applied twice gives the same table.
+    A row with no claim id, a paper id, evidence text and `add` is a reviewer's new claim."""
     if isinstance(sheets, list):
         sheets = {"claims": sheets, "uncovered": []}
     rows, urows = sheets.get("claims", []), sheets.get("uncovered", [])
@@ -195,7 +162,15 @@ def apply_review(
     by_id = {rec["id"]: i for i, rec in enumerate(table)}
     out = copy.deepcopy(table)
     problems: list[str] = []
-    counts = {"accept": 0, "reject": 0, "edit": 0, "add": 0, "override": 0, "rows": len(rows) + len(urows)}
+    counts = {
+        "accept": 0,
+        "reject": 0,
+        "edit": 0,
+        "add": 0,
+        "override": 0,
+        "unchanged": 0,
+        "rows": len(rows) + len(urows),
+    }
     seen: dict[str, int] = {}
     for rownum, row in rows:
         cid = (row.get("claim_id") or "").strip()
@@ -204,21 +179,18 @@ def apply_review(
         if "__problem__" in row:
             problems.append(f"{where}: {row['__problem__']}")
             continue
-        parsed = split_claim_id(cid)
-        if parsed is None or parsed[0] not in by_id:
+        if not cid and decision == "add":
+            _add_row(out, by_id, row, where, sheet_name, now, problems, counts)
+            continue
+        rec = out[by_id[cid.rpartition("#")[0]]] if cid.rpartition("#")[0] in by_id else None
+        n, nid = reviews.find_claim(rec, cid) if rec is not None else (None, cid)
+        if rec is None or n is None:
             problems.append(f"{where}: unknown claim id {cid!r}")
             continue
-        pid, idx = parsed
-        rec = out[by_id[pid]]
-        nums = rec.get("headline_numbers") or []
-        if idx >= len(nums):
-            problems.append(f"{where}: unknown claim id {cid!r}")
+        if nid in seen:
+            problems.append(f"{where}: claim {cid} appears twice (also row {seen[nid]})")
             continue
-        if cid in seen:
-            problems.append(f"{where}: claim {cid} appears twice (also row {seen[cid]})")
-            continue
-        seen[cid] = rownum
-        n = nums[idx]
+        seen[nid] = rownum
         evidence = (row.get("evidence") or "").strip()
         if evidence and evidence != (n.get("text") or "").strip():
             problems.append(
@@ -231,59 +203,117 @@ def apply_review(
         if decision not in DECISIONS:
             problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
             continue
-        original = {k: n.get(k) for k in ("value", "low", "high", "unit", "metric", "verified", "why")}
-        review = {
-            "decision": decision,
-            "time": now,
-            "source": sheet_name,
-            "original": original,
-            "note": (row.get("note") or "").strip() or None,
+        corrected = {
+            "value_text": (row.get("corrected_value") or "").strip(),
+            "unit": (row.get("corrected_unit") or "").strip(),
+            "metric": (row.get("corrected_metric") or "").strip(),
         }
-        if decision == "edit":
-            cv = (row.get("corrected_value") or "").strip()
-            cu = row.get("corrected_unit")
-            cm = (row.get("corrected_metric") or "").strip()
-            if not (cv or (cu or "").strip() or cm):
-                problems.append(f"{where}: decision 'edit' needs a corrected value, unit or metric")
-                continue
-            corrected: dict = {}
-            if cv:
-                pv = parse_value(cv)
-                if pv is None:
-                    problems.append(f"{where}: corrected value {cv!r} is not a number or a range like 20-100")
-                    continue
-                n["value"], n["low"], n["high"] = pv
-                corrected["value_text"] = cv
-            if cu is not None and cu.strip():
-                n["unit"] = canonical_unit(cu.strip())
-                corrected["unit"] = cu.strip()
-            if cm:
-                n["metric"] = cm
-                corrected["metric"] = cm
-            review["corrected"] = corrected
-            if cm or "unit" in corrected:  # a new metric or unit: its class and better direction follow
-                cls = taxonomy.classify(n.get("metric"), n.get("unit") or "")
-                n["metric_class"] = cls.key
-                n["better"] = taxonomy.better(cls, n.get("direction"), n.get("qualifier"))
-            # re-validated against the evidence by the verifier, as any claim is
-            checked = _reverify(rec, n) if n.get("start") is not None else {"verified": False}
-            if checked["verified"]:
-                n["verified"], n["why"] = True, None
-                review["override"] = False
-            else:
-                n["verified"] = False
-                n["why"] = "reviewer override: the corrected value or unit is not what the evidence says"
-                review["override"] = True
-                counts["override"] += 1
-        n["review"] = review
-        n["reviewed"] = True
+        note = (row.get("note") or "").strip() or None
+        try:
+            done = reviews.decide(rec, n, decision, corrected, note, sheet_name, now)
+        except reviews.DecisionError as e:
+            problems.append(f"{where}: {e}")
+            continue
+        if done is None:
+            counts["unchanged"] += 1
+            continue
+        n["id"] = nid
         counts[decision] += 1
+        counts["override"] += bool(n["review"].get("override"))
     _add_uncovered(out, by_id, urows, sheet_name, now, problems, counts)
     if problems:
         shown = problems[:50]
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise ReviewError(f"{sheet_name}: {len(problems)} problem(s), nothing written:\n  " + "\n  ".join(shown) + more)
     return out, counts
+
+
+def _new_claim(rec: dict, text: str, start: Optional[int], fields: dict) -> dict:
+    """A reviewer's claim on `text` (at `start`, or its first occurrence), verified like any claim:
+    the value is the span's own reading unless the reviewer typed one."""
+    doc = Document(rec.get("abstract") or "", rec.get("title") or "")
+    if start is None:
+        start = doc.text.find(text)
+    q = next((q for q in doc.quantities if q.start >= start and q.end <= start + len(text)), None)
+    draft = ClaimDraft(
+        text=text,
+        value=fields.get("value", q.value if q else None),
+        low=fields.get("low", q.low if q else None),
+        high=fields.get("high", q.high if q else None),
+        unit=fields.get("unit") or (q.unit if q else ""),
+        qualifier=fields.get("qualifier") or (q.qualifier if q else "exact"),
+        metric=fields.get("metric"),
+        direction=fields.get("direction") or "none",
+        kind=fields.get("kind") or "result",
+        baseline=fields.get("baseline"),
+        start=start,
+    )
+    [claim] = verify_claims(doc, [draft])
+    n = claim.model_dump()
+    n["id"] = reviews.claim_ids(rec["id"], doc.text, [n])[0]
+    return n
+
+
+def _add_row(
+    out: list[dict],
+    by_id: dict[str, int],
+    row: dict,
+    where: str,
+    sheet_name: str,
+    now: str,
+    problems: list[str],
+    counts: dict,
+) -> None:
+    """A new row of the Claims sheet: `add`, a paper id and evidence text of its abstract."""
+    pid = (row.get("paper_id") or "").strip()
+    evidence = (row.get("evidence") or "").strip()
+    if pid not in by_id:
+        problems.append(f"{where}: a new claim needs the paper_id of a paper in the table (got {pid!r})")
+        return
+    rec = out[by_id[pid]]
+    if not evidence or evidence not in (rec.get("abstract") or ""):
+        problems.append(f"{where}: the evidence of a new claim must be text of the paper's abstract (got {evidence!r})")
+        return
+    fields: dict = {
+        "metric": (row.get("corrected_metric") or row.get("metric") or "").strip() or None,
+        "direction": (row.get("direction") or "").strip() or None,
+        "kind": (row.get("kind") or "").strip() or None,
+        "baseline": (row.get("baseline") or "").strip() or None,
+    }
+    cv = (row.get("corrected_value") or "").strip()
+    if cv:
+        pv = reviews.parse_value(cv)
+        if pv is None:
+            problems.append(f"{where}: corrected value {cv!r} is not a number or a range like 20-100")
+            return
+        fields["value"], fields["low"], fields["high"] = pv
+    if (row.get("corrected_unit") or "").strip():
+        fields["unit"] = canonical_unit(row["corrected_unit"].strip())
+    if fields["direction"] not in (None, "increase", "decrease", "none"):
+        problems.append(f"{where}: direction must be increase, decrease or none")
+        return
+    if fields["kind"] not in (None, "result", "context", "setup"):
+        problems.append(f"{where}: kind must be result, context or setup")
+        return
+    n = _new_claim(rec, evidence, None, {k: v for k, v in fields.items() if v is not None})
+    nums = rec.setdefault("headline_numbers", [])
+    existing, _ = reviews.find_claim(rec, n["id"])
+    if existing is not None:
+        if (existing.get("review") or {}).get("added"):
+            counts["unchanged"] += 1  # this sheet's row, applied before
+            return
+        problems.append(f"{where}: {evidence!r} is already claim {n['id']}; review that row instead")
+        return
+    nums.append(reviews.add_claim(rec, n, (row.get("note") or "").strip() or None, sheet_name, now))
+    _drop_covered(rec, n)
+    counts["add"] += 1
+
+
+def _drop_covered(rec: dict, n: dict) -> None:
+    s, e = n.get("start"), n.get("end")
+    if s is None or e is None:
+        return
+    rec["uncovered_numbers"] = [u for u in rec.get("uncovered_numbers") or [] if not (u["start"] < e and s < u["end"])]
 
 
 def _add_uncovered(
@@ -295,7 +325,8 @@ def _add_uncovered(
     problems: list[str],
     counts: dict,
 ) -> None:
-    """`add` on an uncovered number makes it a claim, verified like any other."""
+    """`add` on an uncovered number makes it a claim, verified like any other; the same row applied
+    again finds its claim already added and changes nothing."""
     seen: set[str] = set()
     for rownum, row in rows:
         where = f"Uncovered row {rownum}"
@@ -314,34 +345,35 @@ def _add_uncovered(
         u = None
         if rec is not None and parsed is not None:
             u = next((x for x in rec.get("uncovered_numbers") or [] if x["start"] == parsed[1]), None)
+            if u is None and uid not in seen:
+                added = [
+                    n
+                    for n in rec.get("headline_numbers") or []
+                    if (n.get("review") or {}).get("added") and n.get("start") == parsed[1]
+                ]
+                if added:
+                    seen.add(uid)
+                    counts["unchanged"] += 1
+                    continue
         if rec is None or u is None or uid in seen:
             problems.append(f"{where}: unknown or repeated uncovered number {uid!r}")
             continue
         seen.add(uid)
-        draft = ClaimDraft(
-            text=u["text"],
-            value=u.get("value"),
-            low=u.get("low"),
-            high=u.get("high"),
-            unit=u.get("unit") or "",
-            qualifier=u.get("qualifier") or "exact",
-            metric=(row.get("metric") or "").strip() or None,
-            direction=(row.get("direction") or "none").strip() or "none",
-            kind=(row.get("kind") or "result").strip() or "result",
-            baseline=(row.get("baseline") or "").strip() or None,
-            start=u["start"],
-        )
-        [claim] = verify_claims(Document(rec["abstract"], rec.get("title") or ""), [draft])
-        n = claim.model_dump()
-        n["review"] = {
-            "decision": "add",
-            "time": now,
-            "source": sheet_name,
-            "original": None,
-            "note": (row.get("note") or "").strip() or None,
+        fields = {
+            "value": u.get("value"),
+            "low": u.get("low"),
+            "high": u.get("high"),
+            "unit": u.get("unit") or "",
+            "qualifier": u.get("qualifier") or "exact",
+            "metric": (row.get("metric") or "").strip() or None,
+            "direction": (row.get("direction") or "none").strip() or "none",
+            "kind": (row.get("kind") or "result").strip() or "result",
+            "baseline": (row.get("baseline") or "").strip() or None,
         }
-        n["reviewed"] = True
-        rec.setdefault("headline_numbers", []).append(n)
+        n = _new_claim(rec, u["text"], u["start"], fields)
+        rec.setdefault("headline_numbers", []).append(
+            reviews.add_claim(rec, n, (row.get("note") or "").strip() or None, sheet_name, now)
+        )
         rec["uncovered_numbers"] = [x for x in rec["uncovered_numbers"] if x is not u]
         counts["add"] += 1
 
@@ -353,3 +385,4 @@ def write_table(records: list[dict], path: str) -> None:
 
 
 __all__ = ["read_sheet", "apply_review", "write_table", "ReviewError", "claim_id"]
+parse_value = reviews.parse_value  # the importer's reading of a corrected value, for callers of this module

@@ -6,6 +6,7 @@ import base64
 import csv
 import hashlib
 import html
+from typing import Optional
 
 from .. import taxonomy
 from ..store import atomic_write
@@ -20,10 +21,13 @@ from .common import (
     claim_rows,
     describe,
     fmt_number,
+    original_words,
     paper_rows,
+    review_mark,
     review_of,
     safe_text,
     safe_url,
+    stated,
     uncovered_rows,
 )
 from .compare import COMPARE_COLUMNS, Entry, best_per_paper, compare_rows, comparison, groups, matrix
@@ -230,6 +234,7 @@ def _compare_sheet(ws, records, put, head_font, head_fill, bad_fill) -> None:
         "baseline",
         "verified",
         "reviewed",
+        "original",
         "year",
         "venue",
         "paper",
@@ -246,6 +251,7 @@ def _compare_sheet(ws, records, put, head_font, head_fill, bad_fill) -> None:
         "baseline": 28,
         "verified": 9,
         "reviewed": 10,
+        "original": 40,
         "year": 7,
         "venue": 22,
         "paper": 14,
@@ -277,7 +283,7 @@ def _compare_sheet(ws, records, put, head_font, head_fill, bad_fill) -> None:
                 "rank": e.rank,
                 "ranked_as": e.scale_label,
                 "system": e.system,
-                "claim": e.words,
+                "claim": e.marked_words,
                 "value": n.get("value"),
                 "low": n.get("low"),
                 "high": n.get("high"),
@@ -287,6 +293,7 @@ def _compare_sheet(ws, records, put, head_font, head_fill, bad_fill) -> None:
                 "baseline": n.get("baseline") or "",
                 "verified": "yes" if n.get("verified") else "no",
                 "reviewed": review_of(n).get("decision") or "",
+                "original": original_words(n),
                 "year": bib_fields(rec)["year"],
                 "venue": rec.get("journal_ref") or "",
                 "paper": rec["id"],
@@ -343,8 +350,17 @@ def _csv_value(v):
 
 
 def _review_tag(n: dict) -> str:
-    d = review_of(n).get("decision")
-    return {"accept": " (reviewed: accepted)", "edit": " (reviewed: edited)"}.get(d or "", "")
+    return review_mark(n)
+
+
+def _claim_html(n: dict, words: Optional[str] = None) -> str:
+    """A claim in words for HTML; an edited one is marked, with the engine's original on hover."""
+    e = html.escape
+    words = describe(n) if words is None else words
+    was = original_words(n)
+    if was:
+        return f'<span class="edited" title="{e("original: " + was, quote=True)}">{e(words + review_mark(n, with_original=False))}</span>'
+    return e(words + review_mark(n))
 
 
 # --- Markdown ------------------------------------------------------------------------------------
@@ -370,8 +386,8 @@ def write_markdown(records: list[dict], path: str) -> None:
         for n in rec.get("headline_numbers") or []:
             if review_of(n).get("decision") == "reject" or n.get("kind") != "result":
                 continue  # the comparison table carries the papers' own results
-            text = _md(describe(n)) + _review_tag(n)
-            claims.append(text if n.get("verified") else f"{text} (unverified)")
+            text = _md(describe(n) + _review_tag(n))
+            claims.append(text if stated(n) else f"{text} (unverified)")
         status = "" if rec.get("status") == "ok" else f" (error: {_md(rec.get('error'))})"
         lines.append(
             f"| {paper} | {system} | {_md(rec.get('problem'))} | {_md(rec.get('technique'))} | "
@@ -410,7 +426,7 @@ def _leaderboards_md(records: list[dict]) -> list[str]:
                 paper = f"[{ref}](<{link}>)" if link else ref
                 out.append(
                     f"| {e.rank if e.rank is not None else '—'} | {_md(e.system)} | "
-                    f"{_md(e.words)}{_review_tag(e.claim)} | {_md(e.factor_text) or '—'} | {paper} |"
+                    f"{_md(e.words + _review_tag(e.claim))} | {_md(e.factor_text) or '—'} | {paper} |"
                 )
     return out
 
@@ -447,7 +463,7 @@ th{background:#f6f8fa;cursor:pointer;user-select:none;position:sticky;top:0}th[a
 th[aria-sort=descending]::after{content:" ▼"}tr:nth-child(even) td{background:#fbfbfc}
 mark.ok{background:#c6efce;border-bottom:2px solid #2e7d32}mark.bad{background:#ffd7b5;border-bottom:2px dashed #c0392b}
 .legend mark{padding:0 .3rem}.abstract{background:#fff;border-left:3px solid #d0d7de;padding:.2rem .8rem}
-.muted{color:#656d76}.bad-text{color:#c0392b}.paper{margin-bottom:1.2rem}ul{margin:.3rem 0}
+.muted{color:#656d76}.bad-text{color:#c0392b}.edited{border-bottom:1px dotted #9a6700;cursor:help}.paper{margin-bottom:1.2rem}ul{margin:.3rem 0}
 .scroll{overflow-x:auto;max-width:100%}table.matrix{width:auto}table.matrix td{min-width:10rem;max-width:16rem;font-size:13px}
 table.matrix td:first-child,table.matrix th:first-child{position:sticky;left:0;background:#f6f8fa;z-index:1;min-width:8rem}table.leaderboard{margin:.4rem 0 1rem;font-size:13px}
 section.metric-class{margin-top:1.2rem}svg.chart{display:block;margin:.4rem 0;max-width:100%;height:auto}
@@ -488,7 +504,7 @@ def _highlight(rec: dict, abstract: str, nums: list[dict]) -> str:
 
 def _claim_link(e: Entry) -> str:
     h = html.escape
-    words = h(e.words + _review_tag(e.claim))
+    words = _claim_html(e.claim, e.words)
     factor = f' <span class="muted">({h(e.factor_text)})</span>' if e.factor_text else ""
     return f'<a href="#{h(_anchor(e.record, e.index), quote=True)}">{words}</a>{factor}'
 
@@ -556,15 +572,15 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
     for i, rec in enumerate(records):
         nums = rec.get("headline_numbers") or []
         results = [n for n in nums if n.get("kind") == "result" and review_of(n).get("decision") != "reject"]
-        good = [n for n in results if n.get("verified")]
-        bad = [n for n in results if not n.get("verified")]
+        good = [n for n in results if stated(n)]
+        bad = [n for n in results if not stated(n)]
         href = safe_url(rec.get("url"))
         link = f'<a href="{e(href, quote=True)}">{e(rec["id"])}</a>' if href else e(rec["id"])
         system = e(rec.get("system_name") or "—")
         if rec.get("system_name") and rec.get("system_name_verified") is False:
             system += ' <span class="bad-text">(unverified)</span>'
-        claims = "".join(f"<li>{e(describe(n) + _review_tag(n))}</li>" for n in good)
-        claims += "".join(f'<li class="bad-text">{e(describe(n) + _review_tag(n))} (unverified)</li>' for n in bad)
+        claims = "".join(f"<li>{_claim_html(n)}</li>" for n in good)
+        claims += "".join(f'<li class="bad-text">{_claim_html(n)} (unverified)</li>' for n in bad)
         bib = bib_fields(rec)
         authors = rec.get("authors") or []
         shown_authors = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")

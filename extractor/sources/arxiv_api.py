@@ -66,6 +66,7 @@ class ArxivClient:
         self.log = log
         self.timeout = timeout
         self._last = 0.0
+        self.requests = 0  # GET requests sent, retries included
         self._http = httpx.Client(timeout=timeout, headers={"User-Agent": "extractor (arXiv abstracts tool)"})
 
     def close(self) -> None:
@@ -78,6 +79,7 @@ class ArxivClient:
 
     def _get_once(self, params: dict) -> bytes:
         self._polite_wait()
+        self.requests += 1
         try:
             resp, body = self._read(params)
         except httpx.TransportError as e:
@@ -137,9 +139,11 @@ class ArxivClient:
         page_size: int = 100,
         sort_by: str | None = None,
         sort_order: str | None = None,
+        empty_ok: bool = False,
     ) -> Iterator[tuple[str, ET.Element]]:
         """Yield raw Atom entry elements across pages until max_results, the end of results, or a
-        page that holds only entries already seen (arXiv at times serves a page twice)."""
+        page that holds only entries already seen (arXiv at times serves a page twice). No result
+        at all is an error unless `empty_ok` (a watch with nothing new)."""
         got = 0
         seen: set[str] = set()
         while got < max_results:
@@ -168,7 +172,7 @@ class ArxivClient:
                 break
             if n == 0 or (total is not None and got >= total):
                 break
-        if got == 0:
+        if got == 0 and not empty_ok:
             raise InputError(f"arXiv API: no results for query {query!r}")
 
 

@@ -1,0 +1,466 @@
+"""Review decisions that are never lost: stable claim ids, a review's history, and decisions
+carried to a new version of a paper or to a re-extraction.
+
+- A claim's id does not depend on its position in the record: it is `<paper id>#<key>`, the key
+  made from the claim's evidence text and which occurrence of that text in the abstract it is
+  (`claim_key`). Re-extracting a paper, with any engine, gives a claim on the same span the same id.
+- A claim's `review` holds the current decision and `original`: the engine's claim as it was
+  before any review, written once and never replaced. Every round that changes something adds an
+  entry to `review.history` (decision, time, source sheet, values before and after); a round that
+  changes nothing adds nothing, so applying one sheet twice is a no-op.
+- `carry()` moves the reviewed claims of a paper's previous record onto its new record when the
+  claim still stands in the new abstract (the same evidence text with the same value); every one
+  that cannot be carried is returned with the reason, for the run's output and a sidecar file.
+
+Both the sheet importer (`extractor.export.review`) and the pipeline call this module; nothing
+else edits a review.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Optional
+
+import orjson
+
+from . import taxonomy
+from .document import Document
+from .engines.base import ClaimDraft
+from .store import dumps, reviewed_claims
+from .units import canonical_unit
+from .verify import verify_claims
+
+KEY_LEN = 8
+# what a review remembers of a claim, before and after each round
+SNAPSHOT = ("value", "low", "high", "unit", "metric", "metric_class", "better", "verified", "why")
+
+
+# -- claim ids ----------------------------------------------------------------------------------
+def claim_key(abstract: str, text: str, start: Optional[int]) -> str:
+    """A key from the evidence text and its occurrence: the n-th time that text appears in the
+    abstract (counted up to the claim's start). A claim the verifier could not place has no
+    occurrence and is keyed by its text alone."""
+    norm = " ".join((text or "").split())
+    occurrence = abstract.count(text, 0, start) if start is not None and text else -1
+    return hashlib.sha1(f"{norm}\x1f{occurrence}".encode()).hexdigest()[:KEY_LEN]
+
+
+def claim_ids(paper_id: str, abstract: str, claims: list) -> list[str]:
+    """Ids for a record's claims (dicts or HeadlineNumbers), in order; two claims on the same span
+    (a model that repeats itself) get `-2`, `-3` after the key."""
+    ids: list[str] = []
+    seen: dict[str, int] = {}
+    for n in claims:
+        get = n.get if isinstance(n, dict) else lambda k, n=n: getattr(n, k, None)
+        key = claim_key(abstract, get("text") or "", get("start"))
+        seen[key] = seen.get(key, 0) + 1
+        ids.append(f"{paper_id}#{key}" + (f"-{seen[key]}" if seen[key] > 1 else ""))
+    return ids
+
+
+def ensure_ids(rec: dict) -> None:
+    """Give every claim of a record dict its id (records written before schema 1.3 have none)."""
+    nums = rec.get("headline_numbers") or []
+    if all(n.get("id") for n in nums):
+        return
+    for n, cid in zip(nums, claim_ids(rec["id"], rec.get("abstract") or "", nums)):
+        n.setdefault("id", cid)
+        if not n["id"]:
+            n["id"] = cid
+
+
+def find_claim(rec: dict, cid: str) -> tuple[Optional[dict], str]:
+    """(the claim of `rec` with id `cid`, its id), or (None, cid). An id of the old positional form
+    (`<paper>#3`, from sheets exported before ids were stable) is the claim at that position. The
+    record is not changed: a claim stored without an id gets it when a decision is applied."""
+    nums = rec.get("headline_numbers") or []
+    ids = [n.get("id") or c for n, c in zip(nums, claim_ids(rec["id"], rec.get("abstract") or "", nums))]
+    for n, i in zip(nums, ids):
+        if i == cid:
+            return n, i
+    _, _, tail = cid.rpartition("#")
+    if tail.isdigit() and len(tail) < KEY_LEN and 1 <= int(tail) <= len(nums):
+        return nums[int(tail) - 1], ids[int(tail) - 1]
+    return None, cid
+
+
+# -- one review round ---------------------------------------------------------------------------
+class DecisionError(ValueError):
+    """A decision a sheet asks for that cannot be applied (the message says why)."""
+
+
+def snapshot(n: dict) -> dict:
+    return {k: n.get(k) for k in SNAPSHOT}
+
+
+def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[float]] | None:
+    """A corrected value: "45", "4.07", "1,200", "20-100" (a range). Returns (value, low, high)."""
+    t = text.strip().replace(",", "")
+    try:
+        return float(t), None, None
+    except ValueError:
+        pass
+    if "-" in t[1:]:
+        a, _, b = t[1:].partition("-")
+        try:
+            return None, float(t[0] + a), float(b)
+        except ValueError:
+            return None
+    return None
+
+
+def _reverify(rec: dict, n: dict) -> dict:
+    """The claim `n` (its evidence span and its possibly corrected value, unit, metric) checked by
+    the verifier, as any engine's claim is."""
+    [checked] = verify_claims(Document(rec.get("abstract") or "", rec.get("title") or ""), [draft_of(n)])
+    return checked.model_dump()
+
+
+def draft_of(n: dict, start: Optional[int] = None) -> ClaimDraft:
+    return ClaimDraft(
+        text=n.get("text") or "",
+        value=n.get("value"),
+        low=n.get("low"),
+        high=n.get("high"),
+        unit=n.get("unit") or "",
+        qualifier=n.get("qualifier") or "exact",
+        metric=n.get("metric"),
+        metric_class=n.get("metric_class"),
+        condition=n.get("condition"),
+        direction=n.get("direction") or "none",
+        kind=n.get("kind") or "result",
+        baseline=n.get("baseline"),
+        start=n.get("start") if start is None else start,
+    )
+
+
+def _apply_corrections(rec: dict, n: dict, corrected: dict) -> bool:
+    """Put a reviewer's corrected value / unit / metric on `n` and verify it against its evidence.
+    Returns True when the verifier does not confirm it (a reviewer override)."""
+    if corrected.get("value_text"):
+        pv = parse_value(corrected["value_text"])
+        if pv is None:
+            raise DecisionError(f"corrected value {corrected['value_text']!r} is not a number or a range like 20-100")
+        n["value"], n["low"], n["high"] = pv
+    if corrected.get("unit"):
+        n["unit"] = canonical_unit(corrected["unit"])
+    if corrected.get("metric"):
+        n["metric"] = corrected["metric"]
+    if corrected.get("metric") or corrected.get("unit"):  # its class and better direction follow
+        cls = taxonomy.classify(n.get("metric"), n.get("unit") or "")
+        n["metric_class"] = cls.key
+        n["better"] = taxonomy.better(cls, n.get("direction"), n.get("qualifier"))
+    checked = _reverify(rec, n) if n.get("start") is not None else {"verified": False}
+    if checked["verified"]:
+        n["verified"], n["why"] = True, None
+        return False
+    n["verified"] = False
+    n["why"] = "reviewer override: the corrected value or unit is not what the evidence says"
+    return True
+
+
+def _same_round(rv: dict, decision: str, corrected: dict, note: Optional[str]) -> bool:
+    return rv.get("decision") == decision and (rv.get("corrected") or {}) == corrected and rv.get("note") == note
+
+
+def _legacy_history(rv: dict) -> list[dict]:
+    """A review written before history existed (schema 1.2) counts as its first round."""
+    if rv.get("history") is not None or not rv.get("decision"):
+        return list(rv.get("history") or [])
+    return [
+        {
+            "decision": rv["decision"],
+            "time": rv.get("time"),
+            "source": rv.get("source"),
+            "before": None,
+            "after": None,
+            "note": rv.get("note"),
+        }
+    ]
+
+
+def decide(
+    rec: dict, n: dict, decision: str, corrected: dict, note: Optional[str], source: str, now: str
+) -> Optional[str]:
+    """Apply one reviewer decision (accept / reject / edit) to claim `n` of `rec`, in place.
+    Returns None when the decision is already what the claim holds (nothing changes), else the
+    decision applied; raises DecisionError for a correction that cannot be read.
+
+    Values are always recomputed from the engine's original: an edit in round 3 corrects the
+    engine's claim, not round 2's edit, and an `accept` after an `edit` restores the original."""
+    rv = n.get("review") or {}
+    corrected = {k: v for k, v in corrected.items() if v} if decision == "edit" else {}
+    if decision == "edit" and not corrected:
+        raise DecisionError("decision 'edit' needs a corrected value, unit or metric")
+    if rv and _same_round(rv, decision, corrected, note):
+        return None
+    original = rv["original"] if rv.get("original") is not None else snapshot(n)
+    before = {**snapshot(n), "decision": rv.get("decision")}
+    trial = copy.deepcopy(n)
+    trial.update(original)
+    override = _apply_corrections(rec, trial, corrected) if decision == "edit" else None
+    n.clear()
+    n.update(trial)
+    history = _legacy_history(rv)
+    history.append(
+        {"decision": decision, "time": now, "source": source, "before": before, "after": snapshot(n), "note": note}
+    )
+    review = {
+        "decision": decision,
+        "time": now,
+        "source": source,
+        "original": original,
+        "note": note,
+        "history": history,
+    }
+    if rv.get("added"):
+        review["added"] = True
+    if decision == "edit":
+        review["corrected"] = corrected
+        review["override"] = override
+    n["review"] = review
+    n["reviewed"] = True
+    return decision
+
+
+def add_claim(rec: dict, n: dict, note: Optional[str], source: str, now: str) -> dict:
+    """A reviewer's new claim (already verified by the caller, like any claim): its review says
+    `add` and `added: true`, and the claim as added stands in for the engine's original."""
+    n["review"] = {
+        "decision": "add",
+        "time": now,
+        "source": source,
+        "original": snapshot(n),
+        "added": True,
+        "note": note,
+        "history": [
+            {"decision": "add", "time": now, "source": source, "before": None, "after": snapshot(n), "note": note}
+        ],
+    }
+    n["reviewed"] = True
+    ensure_ids(rec)
+    return n
+
+
+# -- carrying decisions to a new record ------------------------------------------------------------
+@dataclass
+class Uncarried:
+    """A reviewed claim of a paper's previous record that the new record cannot take over."""
+
+    paper: str
+    claim_id: str
+    evidence: str
+    decision: str
+    why: str
+    claim: dict  # the whole reviewed claim, so that nothing of the decision is lost
+
+    def line(self) -> str:
+        return f"{self.paper}: review of claim {self.claim_id} ({self.decision}, {self.evidence!r}) not carried: {self.why}"
+
+    def as_dict(self) -> dict:
+        return {
+            "paper": self.paper,
+            "claim_id": self.claim_id,
+            "evidence": self.evidence,
+            "decision": self.decision,
+            "why": self.why,
+            "claim": self.claim,
+        }
+
+
+def _engine_values(n: dict) -> tuple:
+    """What the evidence said when the claim was reviewed: the engine's (or the adder's) value."""
+    rv = n.get("review") or {}
+    base = rv.get("original") or n
+    return (base.get("value"), base.get("low"), base.get("high"))
+
+
+def _same_value(a: tuple, b: tuple) -> bool:
+    def close(x, y):
+        return (x is None and y is None) or (x is not None and y is not None and abs(x - y) <= 1e-9 * max(1, abs(x)))
+
+    return all(close(x, y) for x, y in zip(a, b))
+
+
+def _carried_review(old: dict, how: str, source: str, now: str) -> dict:
+    rv = copy.deepcopy(old["review"])
+    rv["history"] = _legacy_history(rv) + [
+        {
+            "decision": "carried",
+            "time": now,
+            "source": source,
+            "before": None,
+            "after": None,
+            "note": f"{how} (claim {old.get('id')})",
+        }
+    ]
+    return rv
+
+
+def carry(old_claims: list[dict], new: dict, source: str, now: str) -> tuple[int, list[Uncarried]]:
+    """Move the reviewed `old_claims` of a paper onto its new record dict `new`, in place.
+
+    A decision carries when its claim still stands: a claim of the new record on the same evidence
+    text with the same value (its id, the same occurrence, preferred); else the evidence text is
+    still in the new abstract and reads the same value there, and the reviewed claim is added back
+    to the record, verified again. An edit is applied again on top of the new claim. Everything
+    else is returned as Uncarried. Returns (carried, uncarried)."""
+    ensure_ids(new)
+    if new.get("status") == "error":
+        new["pending_reviews"] = [copy.deepcopy(o) for o in old_claims]
+        return 0, []
+    nums = new.setdefault("headline_numbers", [])
+    taken: set[int] = {i for i, n in enumerate(nums) if (n.get("review") or {}).get("decision")}
+    doc = Document(new.get("abstract") or "", new.get("title") or "")
+    carried, lost = 0, []
+    for old in old_claims:
+        rv = old.get("review") or {}
+        text = old.get("text") or ""
+        want = _engine_values(old)
+        same_text = [
+            i
+            for i, n in enumerate(nums)
+            if i not in taken and " ".join((n.get("text") or "").split()) == " ".join(text.split())
+        ]
+        match = [
+            i for i in same_text if _same_value((nums[i].get("value"), nums[i].get("low"), nums[i].get("high")), want)
+        ]
+        match.sort(key=lambda i: nums[i].get("id") != old.get("id"))
+        if match:
+            target = nums[match[0]]
+            how = "carried to the new claim"
+        else:
+            target = _re_add(doc, new, old, want)
+            if target is None:
+                lost.append(_why_not(new, old, same_text, nums))
+                continue
+            nums.append(target)
+            how = "added back (the new extraction did not give this claim)"
+        taken.add(nums.index(target))
+        target["review"] = _carried_review(old, how, source, now)
+        target["reviewed"] = True
+        if rv.get("decision") == "edit":
+            try:
+                rv_new = target["review"]
+                rv_new["override"] = _apply_corrections(new, target, rv.get("corrected") or {})
+            except DecisionError:
+                pass
+        carried += 1
+    if carried:
+        new["headline_numbers"] = nums
+        ensure_ids(new)
+        starts = [(n.get("start"), n.get("end")) for n in nums if n.get("start") is not None]
+        new["uncovered_numbers"] = [
+            u
+            for u in new.get("uncovered_numbers") or []
+            if not any(s is not None and e is not None and u["start"] < e and s < u["end"] for s, e in starts)
+        ]
+    return carried, lost
+
+
+def _re_add(doc: Document, new: dict, old: dict, want: tuple) -> Optional[dict]:
+    """The reviewed claim on its evidence in the new abstract, verified, if it reads the same value
+    there; the claim as the engine first gave it (an edit is applied again by the caller)."""
+    text = old.get("text") or ""
+    if not text or text not in doc.text:
+        return None
+    base = dict(old)
+    base.update((old.get("review") or {}).get("original") or {})
+    [checked] = verify_claims(doc, [draft_of(base, start=doc.text.find(text))])
+    n = checked.model_dump()
+    if n.get("start") is None or not _same_value((n.get("value"), n.get("low"), n.get("high")), want):
+        return None
+    n["id"] = claim_ids(new["id"], doc.text, [n])[0]
+    return n
+
+
+def _why_not(new: dict, old: dict, same_text: list[int], nums: list[dict]) -> Uncarried:
+    text = old.get("text") or ""
+    rv = old.get("review") or {}
+    if text and text in (new.get("abstract") or ""):
+        said = [nums[i] for i in same_text]
+        got = ", ".join(
+            str(n.get("value") if n.get("value") is not None else f"{n.get('low')}-{n.get('high')}") for n in said
+        )
+        why = (
+            f"the evidence {text!r} now reads a different value ({got})"
+            if said
+            else "the evidence no longer reads the same value"
+        )
+    else:
+        why = f"the evidence {text!r} is no longer in the abstract"
+    return Uncarried(
+        paper=new["id"],
+        claim_id=old.get("id") or "",
+        evidence=text,
+        decision=rv.get("decision") or "",
+        why=why,
+        claim=copy.deepcopy(old),
+    )
+
+
+def uncarried_path(table: str) -> str:
+    """The sidecar beside a table that lists every decision a run could not carry."""
+    return table + ".uncarried.jsonl"
+
+
+class Carrier:
+    """Carries a table's review decisions onto the records a run writes for the same papers, and
+    lists what it cannot carry (in the run's output and in `uncarried_path(table)`, appended)."""
+
+    def __init__(self, table: str, reviewed: dict[str, list[dict]], warn: Callable[[str], None] = lambda s: None):
+        self.table = table
+        self.reviewed = reviewed
+        self.warn = warn
+        self.carried = 0
+        self.uncarried = 0
+
+    def wants(self, pid: str) -> bool:
+        return pid in self.reviewed
+
+    def line(self, pid: str, rec) -> bytes:
+        """A record (a Record, or its JSON line) as the JSON line to write, with the decisions of
+        the paper's previous record carried over; most papers have none and pass through."""
+        line = rec if isinstance(rec, bytes) else dumps(rec)
+        if not self.wants(pid):
+            return line
+        from .records import now_iso  # here: records imports this module
+
+        return orjson.dumps(self.apply(orjson.loads(line), now_iso()))
+
+    def apply(self, rec: dict, now: str) -> dict:
+        """`rec` (a new record dict) with the decisions of the paper's previous record carried."""
+        old = self.reviewed.get(rec["id"])
+        if not old:
+            return rec
+        source = f"re-extraction ({(rec.get('provenance') or {}).get('engine')}, {rec.get('version') or 'no version'})"
+        carried, lost = carry(old, rec, source, now)
+        self.carried += carried
+        if lost:
+            self._list(lost, rec, now)
+        claims = reviewed_claims(rec)
+        if claims:
+            self.reviewed[rec["id"]] = claims  # a later line of this run for the paper carries from here
+        else:
+            self.reviewed.pop(rec["id"], None)
+        return rec
+
+    def _list(self, lost: list[Uncarried], rec: dict, now: str) -> None:
+        self.uncarried += len(lost)
+        lines = []
+        for u in lost:
+            self.warn(f"warning: {u.line()}")
+            lines.append(orjson.dumps({"time": now, "table": self.table, "version": rec.get("version"), **u.as_dict()}))
+        try:
+            with open(uncarried_path(self.table), "ab") as f:
+                f.write(b"\n".join(lines) + b"\n")
+                f.flush()
+                os.fsync(f.fileno())
+        except OSError as e:
+            self.warn(
+                f"warning: {uncarried_path(self.table)}: cannot write ({e.strerror}); the decisions above are listed only here"
+            )
