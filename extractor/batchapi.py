@@ -88,7 +88,7 @@ def prepare(
                             "paper": paper.model_dump(),
                             "model": protocol.model,
                             "mode": mode,
-                            "prompt_hash": protocol.prompts.hash,
+                            "prompt_hash": protocol.prompt_hash,
                         }
                     )
                     + b"\n"

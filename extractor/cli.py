@@ -132,6 +132,12 @@ def extract(
     workers: int = typer.Option(
         0, "--workers", min=0, help="processes for the offline engine (0: one per core); output order is kept"
     ),
+    fields_file: Optional[str] = typer.Option(
+        None, "--fields", help="TOML file declaring your own fields (default: [fields] of ./extractor.toml)"
+    ),
+    field: list[str] = typer.Option(
+        [], "--field", help="one more field, inline: 'name: description' or 'name type: description' (repeatable)"
+    ),
 ) -> None:
     """Extract a comparison table from abstracts (resumable: re-run the same command to continue)."""
     from .costs import load_prices, price_for
@@ -153,6 +159,9 @@ def extract(
         reask_uncovered=reask_uncovered,
     )
     try:
+        from .fields import declare
+
+        options.fields = declare(fields_file, field)
         eng = make_engine(engine, options, quiet)
         price = price_for(eng.model, load_prices(prices)) if eng.capabilities.priced else (0.0, 0.0, 0.0)
     except ExtractorError as e:
@@ -303,10 +312,19 @@ def _dry_run(pipe, eng, price) -> None:
         return
     c = cost(total, price)
     money = f"~${c:.4f}" if c is not None else "unknown cost (no price for this model; see --prices)"
+    fields_note = ""
+    if eng.fields:
+        from .fields import prompt_tokens
+
+        ft = prompt_tokens(eng.fields)
+        fc = cost(Usage(prompt_tokens=ft * n), price)
+        fields_note = f"; the {len(eng.fields)} fields add {ft:,} prompt tokens per paper" + (
+            f" (~${fc:.4f} of it)" if fc is not None else ""
+        )
     print(
         f"dry run: {n} papers would be extracted with {eng.model}{skipped}; about {total.prompt_tokens:,} prompt "
         f"+ {total.completion_tokens:,} completion tokens ({overhead} prompt tokens of overhead per paper); "
-        f"{money} before re-asks and cache hits"
+        f"{money} before re-asks and cache hits{fields_note}"
     )
 
 
@@ -352,6 +370,10 @@ def watch(
     ),
     max_results: int = typer.Option(1000, "--max", min=1, help="papers to fetch at most per run"),
     delay: float = typer.Option(3.0, "--delay", min=0.0, help="seconds between arXiv requests (arXiv asks for 3)"),
+    fields_file: Optional[str] = typer.Option(
+        None, "--fields", help="TOML file declaring your own fields (default: [fields] of ./extractor.toml)"
+    ),
+    field: list[str] = typer.Option([], "--field", help="one more field, inline: 'name: description' (repeatable)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no notes"),
 ) -> None:
     """Fetch what is new or updated for a query since the table's newest paper, extract it, append it."""
@@ -375,7 +397,10 @@ def watch(
             raise InputError(f"{digest}: a digest is .md or .html")
         st = w.load_state(output)
         w.check_query(output, query, st, query_changed)
-        eng = make_engine(engine, EngineOptions(model=model, base_url=base_url), quiet)
+        from .fields import declare
+
+        specs = declare(fields_file, field)
+        eng = make_engine(engine, EngineOptions(model=model, base_url=base_url, fields=specs), quiet)
         since = w.newest_updated(output)
         client = ArxivClient(base_url=arxiv_url, delay=delay, log=note)
         try:
@@ -432,7 +457,7 @@ def export(
     rows: str = typer.Option(
         "papers",
         "--rows",
-        help="for CSV: papers (one row per paper), claims, uncovered numbers, or compare (claims by metric class, ranked)",
+        help="for CSV: papers (one row per paper), claims, uncovered numbers, compare (claims by metric class, ranked), or fields (your own fields, for review)",
     ),
 ) -> None:
     """Export the table: a spreadsheet (Papers, Compare, Claims sheets), CSV, Markdown with
@@ -445,8 +470,8 @@ def export(
     fmt = (fmt or {"markdown": "md", "htm": "html", "bibtex": "bib"}.get(suffix, suffix)).lower()
     if fmt not in FORMATS:
         _fail(f"{output}: cannot tell the format; use a .xlsx/.csv/.md/.html/.bib name or --format")
-    if rows not in ("papers", "claims", "uncovered", "compare"):
-        _fail("--rows must be papers, claims, uncovered or compare")
+    if rows not in ("papers", "claims", "uncovered", "compare", "fields"):
+        _fail("--rows must be papers, claims, uncovered, compare or fields")
     try:
         records = load_records(table)
         do_export(records, output, fmt, rows)

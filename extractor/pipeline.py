@@ -166,6 +166,7 @@ def _cached_result(value: dict) -> EngineResult:
         usage=Usage(),  # nothing spent this time
         reasks=value.get("reasks", 0),
         mode=value.get("mode"),
+        fields=value.get("fields"),
     )
 
 
@@ -178,6 +179,7 @@ def _cache_value(result: EngineResult) -> dict:
         "numbers": [n.as_answer() for n in result.numbers],
         "reasks": result.reasks,
         "mode": result.mode,
+        "fields": result.fields,
         "usage": result.usage.model_dump() if result.usage else None,
     }
 
@@ -187,7 +189,7 @@ CHUNK = 256  # papers sent to a worker process at a time
 _WORKER: dict = {}
 
 
-def _worker_start(engine_name: str, lock_fd: Optional[int]) -> None:
+def _worker_start(engine_name: str, lock_fd: Optional[int], fields: Optional[list] = None) -> None:
     """In each worker process: the engine, once; Ctrl-C is the parent's to handle. The table's
     lock came along with the fork: the worker closes its copy (the parent's still holds the lock),
     so that a worker outliving a killed parent never keeps the table locked."""
@@ -197,7 +199,9 @@ def _worker_start(engine_name: str, lock_fd: Optional[int]) -> None:
         os.close(lock_fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    _WORKER["engine"] = registry.create(engine_name, registry.EngineOptions())
+    from .fields import from_dicts
+
+    _WORKER["engine"] = registry.create(engine_name, registry.EngineOptions(fields=from_dicts(fields or [])))
     _WORKER["pipe"] = Pipeline(_WORKER["engine"], RunOptions(inputs=[], output=""))
 
 
@@ -380,7 +384,9 @@ class Pipeline:
             return
         workers = self.opts.workers
         pending: deque = deque()
-        init = (self.engine.name, lock.fd)
+        from .fields import to_dicts
+
+        init = (self.engine.name, lock.fd, to_dicts(self.engine.fields))
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=init) as pool:
             try:
                 for chunk in chain([first], _chunks(papers, CHUNK)):

@@ -63,7 +63,9 @@ class Prompts:
             h.update(b"\0")
         return "sha256:" + h.hexdigest()[:16]
 
-    def messages(self, title: str, abstract: str, schema_in_prompt: bool = False) -> list[dict]:
+    def messages(
+        self, title: str, abstract: str, schema_in_prompt: bool = False, schema: Optional[dict] = None
+    ) -> list[dict]:
         msgs = [{"role": "system", "content": self.system}]
         for ex in self.examples:
             msgs.append({"role": "user", "content": self.render_user(ex["title"], ex["abstract"])})
@@ -73,7 +75,7 @@ class Prompts:
         user = self.render_user(title, abstract)
         if schema_in_prompt:
             user += "\n\nReply with one JSON object that matches this JSON schema:\n" + json.dumps(
-                strict_schema(), separators=(",", ":")
+                schema or strict_schema(), separators=(",", ":")
             )
         msgs.append({"role": "user", "content": user})
         return msgs

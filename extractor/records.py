@@ -10,6 +10,7 @@ from typing import Optional
 from . import __version__
 from .document import Document
 from .engines.base import EngineResult
+from .fields import fields_hash, verify_fields
 from .lexicon import LEADING_CONNECTIVES, LEADING_PURPOSE
 from .limits import MAX_SENTENCE
 from .reviews import claim_ids
@@ -36,7 +37,9 @@ def _paper_fields(paper: Paper) -> dict:
 
 
 def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None) -> Provenance:
+    specs = getattr(engine, "fields", None) or []
     return Provenance(
+        fields_hash=fields_hash(specs),
         engine=engine.name,
         model=engine.model,
         prompt_hash=engine.prompt_hash,
@@ -103,11 +106,20 @@ def build_record(doc: Document, result: EngineResult, engine) -> Record:
         technique=_sentence_field(result.technique),
         headline_numbers=numbers,
         uncovered_numbers=uncovered_numbers(doc, numbers),
+        fields=_fields(doc, engine, result),
         status="ok",
         error=None,
         usage=result.usage,
         provenance=provenance(engine, paper, result.reasks, result.mode),
     )
+
+
+def _fields(doc: Document, engine, result: EngineResult) -> Optional[dict]:
+    specs = getattr(engine, "fields", None) or []
+    if not specs:
+        return None
+    checked = verify_fields(doc.title, doc.text, specs, result.fields)
+    return {name: fv.model_dump() for name, fv in checked.items()}
 
 
 def error_record(paper: Paper, engine, message: str, usage: Optional[Usage] = None, reasks: int = 0) -> Record:

@@ -246,6 +246,74 @@ def add_claim(rec: dict, n: dict, note: Optional[str], source: str, now: str) ->
     return n
 
 
+# -- a user field's review round ----------------------------------------------------------------
+FIELD_SNAPSHOT = ("value", "evidence", "start", "end", "verified", "why")
+
+
+def decide_field(
+    rec: dict, name: str, decision: str, corrected_text: str, note: Optional[str], source: str, now: str
+) -> Optional[str]:
+    """One reviewer decision on the user field `name` of `rec`, with the same rules as a claim's:
+    the original written once, a history entry per round that changes something, edits applied to
+    the original. An edited value is read as the field's type; a number must be what its evidence
+    says, or it is a reviewer override."""
+    from .fields import FieldSpec, read_bool, verify_field
+    from .verify import read_number
+
+    fv = rec["fields"][name]
+    rv = fv.get("review") or {}
+    corrected = {"value_text": corrected_text.strip()} if decision == "edit" and corrected_text.strip() else {}
+    if decision == "edit" and not corrected:
+        raise DecisionError("decision 'edit' needs a corrected value")
+    if rv and _same_round(rv, decision, corrected, note):
+        return None
+    original = rv["original"] if rv.get("original") is not None else {k: fv.get(k) for k in FIELD_SNAPSHOT}
+    before = {**{k: fv.get(k) for k in FIELD_SNAPSHOT}, "decision": rv.get("decision")}
+    new = {**fv, **original}
+    override = None
+    if decision == "edit":
+        ftype = fv.get("type") or "text"
+        text = corrected["value_text"]
+        value: object = text
+        if ftype == "number":
+            value, _, problem = read_number(text)
+            if problem or value is None:
+                raise DecisionError(f"corrected value {text!r} is not a number")
+        elif ftype == "boolean":
+            value = read_bool(text)
+            if value is None:
+                raise DecisionError(f"corrected value {text!r} is not true or false (yes / no)")
+        elif ftype == "list":
+            value = [x.strip() for x in text.split(";") if x.strip()]
+        # a choice or a text is the reviewer's word; its evidence and a number's reading are checked
+        spec = FieldSpec(name, "text" if ftype == "choice" else ftype, evidence=False)
+        answer = {"value": value, "evidence": original.get("evidence")}
+        checked = verify_field(rec.get("title") or "", rec.get("abstract") or "", spec, answer)
+        new["value"] = checked.value
+        override = not checked.verified
+        new["verified"] = bool(checked.verified)
+        new["why"] = f"reviewer override: {checked.why}" if override else None
+    history = _legacy_history(rv)
+    after = {k: new.get(k) for k in FIELD_SNAPSHOT}
+    history.append(
+        {"decision": decision, "time": now, "source": source, "before": before, "after": after, "note": note}
+    )
+    review = {
+        "decision": decision,
+        "time": now,
+        "source": source,
+        "original": original,
+        "note": note,
+        "history": history,
+    }
+    if decision == "edit":
+        review["corrected"] = corrected
+        review["override"] = override
+    new["review"] = review
+    rec["fields"][name] = new
+    return decision
+
+
 # -- carrying decisions to a new record ------------------------------------------------------------
 @dataclass
 class Uncarried:
@@ -295,7 +363,7 @@ def _carried_review(old: dict, how: str, source: str, now: str) -> dict:
             "source": source,
             "before": None,
             "after": None,
-            "note": f"{how} (claim {old.get('id')})",
+            "note": f"{how} ({'field ' + old['field_name'] if 'field_name' in old else 'claim ' + str(old.get('id'))})",
         }
     ]
     return rv
@@ -313,6 +381,9 @@ def carry(old_claims: list[dict], new: dict, source: str, now: str) -> tuple[int
     if new.get("status") == "error":
         new["pending_reviews"] = [copy.deepcopy(o) for o in old_claims]
         return 0, []
+    old_fields = [o for o in old_claims if "field_name" in o]
+    old_claims = [o for o in old_claims if "field_name" not in o]
+    carried_fields, lost_fields = _carry_fields(old_fields, new, source, now)
     nums = new.setdefault("headline_numbers", [])
     taken: set[int] = {i for i, n in enumerate(nums) if (n.get("review") or {}).get("decision")}
     doc = Document(new.get("abstract") or "", new.get("title") or "")
@@ -359,6 +430,43 @@ def carry(old_claims: list[dict], new: dict, source: str, now: str) -> tuple[int
             for u in new.get("uncovered_numbers") or []
             if not any(s is not None and e is not None and u["start"] < e and s < u["end"] for s, e in starts)
         ]
+    return carried + carried_fields, lost + lost_fields
+
+
+def _carry_fields(old_fields: list[dict], new: dict, source: str, now: str) -> tuple[int, list[Uncarried]]:
+    """A user field's decision carries when the new record's field says what the reviewed one did
+    before review (the same value on the same evidence); the reviewed field then replaces it."""
+    carried, lost = 0, []
+    fields = new.get("fields") or {}
+    for old in old_fields:
+        name = old["field_name"]
+        rv = old.get("review") or {}
+        base = rv.get("original") or old
+        cur = fields.get(name)
+        why = None
+        if cur is None:
+            why = f"the field {name!r} is not declared for the new record"
+        elif (cur.get("evidence") or "") != (base.get("evidence") or "") or cur.get("value") != base.get("value"):  # type: ignore[union-attr]
+            why = f"the field now reads {cur.get('value')!r} on {cur.get('evidence')!r} (was {base.get('value')!r})"
+        if why is not None:
+            lost.append(
+                Uncarried(
+                    new["id"],
+                    f"{new['id']}:{name}",
+                    base.get("evidence") or "",
+                    rv.get("decision") or "",
+                    why,
+                    copy.deepcopy(old),
+                )
+            )
+            continue
+        kept = {k: v for k, v in old.items() if k != "field_name"}
+        assert cur is not None
+        kept["start"], kept["end"] = cur.get("start"), cur.get("end")  # offsets of the new abstract
+        kept["model_answer"] = cur.get("model_answer")
+        kept["review"] = _carried_review(old, "carried to the new record's field", source, now)
+        fields[name] = kept
+        carried += 1
     return carried, lost
 
 

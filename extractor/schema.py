@@ -13,7 +13,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from .limits import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_ID, MAX_TITLE
 from .text import clean_text
 
-SCHEMA_VERSION = "1.3"
+SCHEMA_VERSION = "1.4"
 
 Kind = Literal["result", "context", "setup"]
 Direction = Literal["increase", "decrease", "none"]
@@ -160,6 +160,7 @@ class Provenance(BaseModel):
     source: Optional[str] = None
     reasks: int = 0
     mode: Optional[str] = None
+    fields_hash: Optional[str] = None  # the user's field declarations (extractor.fields), when any
 
 
 class Record(BaseModel):
@@ -190,6 +191,7 @@ class Record(BaseModel):
     technique: Optional[str] = None
     headline_numbers: list[HeadlineNumber] = Field(default_factory=list)
     uncovered_numbers: list[UncoveredNumber] = Field(default_factory=list)
+    fields: Optional[dict[str, dict]] = None  # the user's own fields, verified (extractor.fields.FieldValue)
     status: Literal["ok", "error"] = "ok"
     error: Optional[str] = None
     usage: Optional[Usage] = None

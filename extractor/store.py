@@ -243,6 +243,12 @@ def reviewed_claims(rec: dict) -> list[dict]:
     own = [
         n for n in rec.get("headline_numbers") or [] if isinstance(n, dict) and (n.get("review") or {}).get("decision")
     ]
+    fields: dict = rec["fields"] if isinstance(rec.get("fields"), dict) else {}
+    own += [
+        {"field_name": name, **fv}  # a reviewed user field, told apart from claims by field_name
+        for name, fv in fields.items()
+        if isinstance(fv, dict) and (fv.get("review") or {}).get("decision")
+    ]
     return own + [n for n in rec.get("pending_reviews") or [] if isinstance(n, dict)]
 
 

@@ -73,6 +73,7 @@ class EngineResult:
     reasks: int = 0
     mode: Optional[str] = None
     notes: list[str] = field(default_factory=list)
+    fields: Any = None  # the user fields' answers, {name: {"value", "evidence"}}, as the engine gave them
 
 
 class EngineFailure(Exception):
@@ -101,6 +102,7 @@ class Engine:
     model: Optional[str] = None
     prompt_hash: Optional[str] = None
     capabilities = Capabilities()
+    fields: list = []  # the user's field declarations (extractor.fields.FieldSpec) the engine answers
 
     def extract(self, doc: Document) -> EngineResult:
         raise NotImplementedError

@@ -7,7 +7,7 @@ from __future__ import annotations
 import importlib
 import os
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from ..errors import ConfigError
@@ -35,6 +35,7 @@ class EngineOptions:
     rpm: Optional[float] = None
     tpm: Optional[float] = None
     reask_uncovered: bool = False
+    fields: list = field(default_factory=list)  # user field declarations (extractor.fields.FieldSpec)
 
 
 def register(name: str, target: str) -> None:

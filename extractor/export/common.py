@@ -88,6 +88,63 @@ PAPER_COLUMNS = [
 ]
 
 
+FIELD_COLUMNS = [
+    "field_id",
+    "paper_id",
+    "system",
+    "field",
+    "type",
+    "value",
+    "evidence",
+    "verified",
+    "why",
+    "original",
+    # review columns, filled in by a person
+    "decision",
+    "corrected_value",
+    "note",
+]
+
+
+def field_names(records: Iterable[dict]) -> list[str]:
+    """The user fields of a table, in the order they first appear."""
+    seen: dict[str, None] = {}
+    for rec in records:
+        for name in rec.get("fields") or {}:
+            seen.setdefault(name, None)
+    return list(seen)
+
+
+def paper_columns(records: list[dict]) -> list[str]:
+    """The Papers columns: the built-in ones, then one per user field after the headline numbers."""
+    at = PAPER_COLUMNS.index("headline_numbers") + 1
+    return PAPER_COLUMNS[:at] + field_names(records) + PAPER_COLUMNS[at:]
+
+
+def field_rows(records: Iterable[dict]) -> Iterable[dict]:
+    from ..fields import shown
+
+    for rec in records:
+        for name, fv in (rec.get("fields") or {}).items():
+            rv = fv.get("review") or {}
+            original = rv.get("original") if rv.get("decision") == "edit" else None
+            yield {
+                "field_id": f"{rec['id']}:{name}",
+                "paper_id": rec["id"],
+                "system": rec.get("system_name") or "",
+                "field": name,
+                "type": fv.get("type") or "",
+                "value": shown({k: v for k, v in fv.items() if k != "review"}).removesuffix(" (unverified)"),
+                "evidence": fv.get("evidence") or "",
+                "verified": {True: "yes", False: "no", None: ""}[fv.get("verified")],
+                "why": fv.get("why") or "",
+                "original": shown(original).removesuffix(" (unverified)") if original else "",
+                "decision": rv.get("decision") or "",
+                "corrected_value": (rv.get("corrected") or {}).get("value_text", ""),
+                "note": rv.get("note") or "",
+            }
+
+
 def claim_id(rec: dict, index: int) -> str:
     """The id of a record's claim: `<paper id>#<key>` from its evidence and occurrence, not its
     position (`extractor.reviews.claim_key`); computed for records written before ids were stored."""
@@ -288,9 +345,12 @@ def uncovered_rows(records: Iterable[dict]) -> Iterable[dict]:
 
 
 def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
+    from ..fields import shown
+
     for rec in records:
         nums = rec.get("headline_numbers") or []
         yield {
+            **{name: shown(fv) for name, fv in (rec.get("fields") or {}).items()},
             "paper_id": rec["id"],
             "title": rec.get("title") or "",
             **bib_fields(rec),

@@ -34,6 +34,7 @@ from .common import (
 )
 
 REQUIRED = ["claim_id", "evidence", *REVIEW_COLUMNS]
+REQUIRED_FIELDS = ["field_id", "evidence", "decision", "corrected_value", "note"]
 REQUIRED_UNCOVERED = ["uncovered_id", "evidence", "decision", "metric", "direction", "kind", "baseline", "note"]
 
 
@@ -63,6 +64,8 @@ def read_sheet(path: str) -> dict[str, list[tuple[int, dict]]]:
             out = {"claims": _xlsx_rows(wb["Claims"], path, REQUIRED), "uncovered": []}
             if "Uncovered" in wb.sheetnames:
                 out["uncovered"] = _xlsx_rows(wb["Uncovered"], path, REQUIRED_UNCOVERED)
+            if "Fields" in wb.sheetnames:
+                out["fields"] = _xlsx_rows(wb["Fields"], path, REQUIRED_FIELDS)
         except ReviewError:
             raise
         except Exception as e:  # a damaged sheet inside a valid zip
@@ -75,14 +78,20 @@ def read_sheet(path: str) -> dict[str, list[tuple[int, dict]]]:
             with open(path, encoding="utf-8-sig", newline="") as f:
                 reader = csv.reader(f)
                 header = [h.strip() for h in next(reader, [])]
-                kind = "uncovered" if "uncovered_id" in header and "claim_id" not in header else "claims"
-                _check_columns(path, header, REQUIRED if kind == "claims" else REQUIRED_UNCOVERED)
+                kind = "claims"
+                if "uncovered_id" in header and "claim_id" not in header:
+                    kind = "uncovered"
+                elif "field_id" in header and "claim_id" not in header:
+                    kind = "fields"
+                _check_columns(
+                    path, header, {"claims": REQUIRED, "uncovered": REQUIRED_UNCOVERED, "fields": REQUIRED_FIELDS}[kind]
+                )
                 rows = []
                 for vals in reader:
                     if not any(v.strip() for v in vals):
                         continue
                     rows.append((reader.line_num, {h: unsafe_text(v) for h, v in zip(header, vals) if h}))
-                return {"claims": rows if kind == "claims" else [], "uncovered": rows if kind == "uncovered" else []}
+                return {k: rows if kind == k else [] for k in ("claims", "uncovered", "fields")}
         except UnicodeDecodeError:
             raise ReviewError(f"{path}: not UTF-8 text") from None
     raise ReviewError(f"{path}: expected a .xlsx or .csv file exported by 'extractor export'")
@@ -157,7 +166,7 @@ def apply_review(
     A row with no claim id, a paper id, evidence text and `add` is a reviewer's new claim."""
     if isinstance(sheets, list):
         sheets = {"claims": sheets, "uncovered": []}
-    rows, urows = sheets.get("claims", []), sheets.get("uncovered", [])
+    rows, urows, frows = sheets.get("claims", []), sheets.get("uncovered", []), sheets.get("fields", [])
     now = now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
     by_id = {rec["id"]: i for i, rec in enumerate(table)}
     out = copy.deepcopy(table)
@@ -169,7 +178,7 @@ def apply_review(
         "add": 0,
         "override": 0,
         "unchanged": 0,
-        "rows": len(rows) + len(urows),
+        "rows": len(rows) + len(urows) + len(frows),
     }
     seen: dict[str, int] = {}
     for rownum, row in rows:
@@ -221,11 +230,61 @@ def apply_review(
         counts[decision] += 1
         counts["override"] += bool(n["review"].get("override"))
     _add_uncovered(out, by_id, urows, sheet_name, now, problems, counts)
+    _review_fields(out, by_id, frows, sheet_name, now, problems, counts)
     if problems:
         shown = problems[:50]
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise ReviewError(f"{sheet_name}: {len(problems)} problem(s), nothing written:\n  " + "\n  ".join(shown) + more)
     return out, counts
+
+
+def _review_fields(
+    out: list[dict],
+    by_id: dict[str, int],
+    rows: list[tuple[int, dict]],
+    sheet_name: str,
+    now: str,
+    problems: list[str],
+    counts: dict,
+) -> None:
+    """Decisions on the user fields (the Fields sheet), by field id `<paper id>:<field>`."""
+    seen: set[str] = set()
+    for rownum, row in rows:
+        where = f"Fields row {rownum}"
+        if "__problem__" in row:
+            problems.append(f"{where}: {row['__problem__']}")
+            continue
+        fid = (row.get("field_id") or "").strip()
+        decision = (row.get("decision") or "").strip().lower()
+        pid, _, name = fid.rpartition(":")
+        rec = out[by_id[pid]] if pid in by_id else None
+        if rec is None or name not in (rec.get("fields") or {}):
+            problems.append(f"{where}: unknown field id {fid!r}")
+            continue
+        if fid in seen:
+            problems.append(f"{where}: field {fid} appears twice")
+            continue
+        seen.add(fid)
+        evidence = (row.get("evidence") or "").strip()
+        if evidence and evidence != (rec["fields"][name].get("evidence") or "").strip():
+            problems.append(f"{where}: evidence {evidence!r} does not match field {fid}; was the table re-extracted?")
+            continue
+        if not decision:
+            continue
+        if decision not in DECISIONS:
+            problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
+            continue
+        note = (row.get("note") or "").strip() or None
+        try:
+            done = reviews.decide_field(rec, name, decision, row.get("corrected_value") or "", note, sheet_name, now)
+        except reviews.DecisionError as e:
+            problems.append(f"{where}: {e}")
+            continue
+        if done is None:
+            counts["unchanged"] += 1
+            continue
+        counts[decision] += 1
+        counts["override"] += bool(rec["fields"][name]["review"].get("override"))
 
 
 def _new_claim(rec: dict, text: str, start: Optional[int], fields: dict) -> dict:

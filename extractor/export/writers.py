@@ -14,14 +14,18 @@ from .bib import bib_fields, write_bibtex
 from .common import (
     CLAIM_COLUMNS,
     DECISIONS,
+    FIELD_COLUMNS,
     FORMULA_START,
     PAPER_COLUMNS,
     UNCOVERED_COLUMNS,
     UNCOVERED_DECISIONS,
     claim_rows,
     describe,
+    field_names,
+    field_rows,
     fmt_number,
     original_words,
+    paper_columns,
     paper_rows,
     review_mark,
     review_of,
@@ -105,9 +109,13 @@ def write_xlsx(records: list[dict], path: str) -> None:
     ws = wb.active
     ws.title = "Papers"
     prows = list(paper_rows(records))
+    pcols = paper_columns(records)
+    for row in prows:
+        for name in pcols:
+            row.setdefault(name, "")
     last = sheet(
         ws,
-        PAPER_COLUMNS,
+        pcols,
         prows,
         {
             "paper_id": 13,
@@ -127,9 +135,12 @@ def write_xlsx(records: list[dict], path: str) -> None:
             ws.cell(row=r, column=1).hyperlink = link
             ws.cell(row=r, column=1).font = Font(color="0563C1", underline="single")
         if row["unverified_claims"]:
-            ws.cell(row=r, column=PAPER_COLUMNS.index("unverified_claims") + 1).fill = bad_fill
+            ws.cell(row=r, column=pcols.index("unverified_claims") + 1).fill = bad_fill
         if row["system"] and row["system_verified"] is False:
-            ws.cell(row=r, column=PAPER_COLUMNS.index("system") + 1).fill = bad_fill
+            ws.cell(row=r, column=pcols.index("system") + 1).fill = bad_fill
+        for name in field_names(records):
+            if str(row.get(name) or "").endswith("(unverified)"):
+                ws.cell(row=r, column=pcols.index(name) + 1).fill = bad_fill
 
     _compare_sheet(wb.create_sheet("Compare"), records, put, head_font, head_fill, bad_fill)
 
@@ -175,6 +186,31 @@ def write_xlsx(records: list[dict], path: str) -> None:
     col = get_column_letter(first_review)
     dv.add(f"{col}2:{col}{max(last, 2) + 1000}")
     wc.add_data_validation(dv)
+
+    # the user's own fields, reviewable like claims
+    frows = list(field_rows(records))
+    if frows:
+        wf = wb.create_sheet("Fields")
+        flast = sheet(
+            wf,
+            FIELD_COLUMNS,
+            frows,
+            {"field_id": 22, "evidence": 40, "why": 30, "value": 24, "original": 20, "note": 30, "decision": 11},
+            {"evidence", "why", "note"},
+        )
+        for r, row in enumerate(frows, start=2):
+            if row["verified"] == "no":
+                for c in range(1, FIELD_COLUMNS.index("why") + 2):
+                    wf.cell(row=r, column=c).fill = bad_fill
+        first_f = FIELD_COLUMNS.index("decision") + 1
+        for c in range(first_f, len(FIELD_COLUMNS) + 1):
+            wf.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
+            for r in range(2, flast + 1):
+                wf.cell(row=r, column=c).fill = review_fill
+        fdv = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True)
+        letter = get_column_letter(first_f)
+        fdv.add(f"{letter}2:{letter}{max(flast, 2) + 1000}")
+        wf.add_data_validation(fdv)
 
     # numbers of the abstracts that no claim covers: a reviewer can `add` one as a claim
     urows = list(uncovered_rows(records))
@@ -322,6 +358,7 @@ def _compare_sheet(ws, records, put, head_font, head_fill, bad_fill) -> None:
 
 ROWS = {
     "papers": (PAPER_COLUMNS, paper_rows),
+    "fields": (FIELD_COLUMNS, field_rows),
     "claims": (CLAIM_COLUMNS, claim_rows),
     "uncovered": (UNCOVERED_COLUMNS, uncovered_rows),
     "compare": (COMPARE_COLUMNS, compare_rows),
@@ -330,13 +367,15 @@ ROWS = {
 
 def write_csv(records: list[dict], path: str, rows: str = "papers") -> None:
     columns, make = ROWS[rows]
+    if rows == "papers":
+        columns = paper_columns(records)
     data = make(records)
     # UTF-8 with BOM so that Excel reads the encoding; pandas reads it with encoding="utf-8-sig"
     with atomic_write(path, "w", encoding="utf-8-sig", newline="") as f:
         w = csv.writer(f)
         w.writerow(columns)
         for row in data:
-            w.writerow([safe_text(_csv_value(row[c])) for c in columns])
+            w.writerow([safe_text(_csv_value(row.get(c))) for c in columns])
 
 
 def _csv_value(v):
@@ -374,7 +413,14 @@ def _md(s: object) -> str:
 
 
 def write_markdown(records: list[dict], path: str) -> None:
-    lines = ["| Paper | System | Problem | Technique | Headline numbers |", "| --- | --- | --- | --- | --- |"]
+    from ..fields import shown
+
+    user_fields = field_names(records)
+    extra = "".join(f" {_md(n)} |" for n in user_fields)
+    lines = [
+        f"| Paper | System | Problem | Technique | Headline numbers |{extra}",
+        "| --- | --- | --- | --- | --- |" + " --- |" * len(user_fields),
+    ]
     for rec in records:
         title = _md(rec.get("title"))
         link = safe_url(rec.get("url"))
@@ -392,6 +438,7 @@ def write_markdown(records: list[dict], path: str) -> None:
         lines.append(
             f"| {paper} | {system} | {_md(rec.get('problem'))} | {_md(rec.get('technique'))} | "
             f"{'<br>'.join(claims) or '—'}{status} |"
+            + "".join(f" {_md(shown((rec.get('fields') or {}).get(n) or {})) or '—'} |" for n in user_fields)
         )
     lines += _leaderboards_md(records)
     with atomic_write(path, "w", encoding="utf-8") as f:
@@ -463,7 +510,7 @@ th{background:#f6f8fa;cursor:pointer;user-select:none;position:sticky;top:0}th[a
 th[aria-sort=descending]::after{content:" ▼"}tr:nth-child(even) td{background:#fbfbfc}
 mark.ok{background:#c6efce;border-bottom:2px solid #2e7d32}mark.bad{background:#ffd7b5;border-bottom:2px dashed #c0392b}
 .legend mark{padding:0 .3rem}.abstract{background:#fff;border-left:3px solid #d0d7de;padding:.2rem .8rem}
-.muted{color:#656d76}.bad-text{color:#c0392b}.edited{border-bottom:1px dotted #9a6700;cursor:help}.paper{margin-bottom:1.2rem}ul{margin:.3rem 0}
+.muted{color:#656d76}.bad-text{color:#c0392b}.edited{border-bottom:1px dotted #9a6700;cursor:help}mark.field{background:#dbeafe}.paper{margin-bottom:1.2rem}ul{margin:.3rem 0}
 .scroll{overflow-x:auto;max-width:100%}table.matrix{width:auto}table.matrix td{min-width:10rem;max-width:16rem;font-size:13px}
 table.matrix td:first-child,table.matrix th:first-child{position:sticky;left:0;background:#f6f8fa;z-index:1;min-width:8rem}table.leaderboard{margin:.4rem 0 1rem;font-size:13px}
 section.metric-class{margin-top:1.2rem}svg.chart{display:block;margin:.4rem 0;max-width:100%;height:auto}
@@ -477,8 +524,17 @@ def _anchor(rec: dict, i: int) -> str:
     return f"c-{rec['id']}-{i + 1}"
 
 
+def _field_anchor(rec: dict, name: str) -> str:
+    return f"f-{rec['id']}-{name}"
+
+
 def _highlight(rec: dict, abstract: str, nums: list[dict]) -> str:
-    spans = sorted(
+    """The abstract with each claim's span marked (verified or not) and each user field's evidence
+    marked too; a field's evidence that overlaps a claim's span gets an anchor where it starts
+    instead (marks do not overlap)."""
+    from ..fields import shown
+
+    claims = sorted(
         (
             (n["start"], n["end"], i, n)
             for i, n in enumerate(nums)
@@ -486,17 +542,44 @@ def _highlight(rec: dict, abstract: str, nums: list[dict]) -> str:
         ),
         key=lambda t: t[0],
     )
-    out, pos = [], 0
-    for s, e, i, n in spans:
-        if s < pos:
-            continue  # overlapping spans: keep the first
-        out.append(html.escape(abstract[pos:s]))
+    kept, pos = [], 0
+    for span in claims:
+        if span[0] >= pos:  # overlapping spans: keep the first
+            kept.append(span)
+            pos = span[1]
+    fields = [
+        (fv["start"], fv["end"], name, fv)
+        for name, fv in (rec.get("fields") or {}).items()
+        if fv.get("start") is not None and fv.get("end") is not None
+    ]
+    marks: list[tuple[int, int, str]] = []  # (start, end, opening tag); end == start: an anchor
+    for s, e, i, n in kept:
         cls = "ok" if n.get("verified") else "bad"
         title = describe(n) if n.get("verified") else f"unverified: {n.get('why') or ''}"
-        out.append(
-            f'<mark class="{cls}" id="{html.escape(_anchor(rec, i), quote=True)}" '
-            f'title="{html.escape(title, quote=True)}">{html.escape(abstract[s:e])}</mark>'
+        marks.append(
+            (
+                s,
+                e,
+                f'<mark class="{cls}" id="{html.escape(_anchor(rec, i), quote=True)}" title="{html.escape(title, quote=True)}">',
+            )
         )
+    for s, e, name, fv in sorted(fields, key=lambda t: t[0]):
+        attrs = f'id="{html.escape(_field_anchor(rec, name), quote=True)}" title="{html.escape(f"{name}: {shown(fv)}", quote=True)}"'
+        inside = [m for m in marks if m[0] < e and s < m[1]]
+        if not inside:
+            marks.append((s, e, f'<mark class="field" {attrs}>'))
+        else:
+            at = min([s] + [m[0] for m in inside if m[0] <= s < m[1]] or [s])
+            marks.append((at, at, f'<span class="field-at" {attrs}></span>'))
+    marks.sort(key=lambda m: (m[0], m[1] != m[0]))
+    out, pos = [], 0
+    for s, e, tag in marks:
+        out.append(html.escape(abstract[pos:s]))
+        if e == s:
+            out.append(tag)
+            pos = s
+            continue
+        out.append(f"{tag}{html.escape(abstract[s:e])}</mark>")
         pos = e
     out.append(html.escape(abstract[pos:]))
     return "".join(out)
@@ -560,6 +643,23 @@ def _classes_html(records: list[dict]) -> str:
     return "".join(out)
 
 
+def _field_cell(rec: dict, name: str) -> str:
+    """A user field's value, linked to its highlighted evidence; unverified ones flagged."""
+    from ..fields import shown
+
+    e = html.escape
+    fv = (rec.get("fields") or {}).get(name)
+    if not fv or fv.get("value") is None:
+        why = (fv or {}).get("why") or ""
+        return f'<td class="muted" title="{e(why, quote=True)}">—</td>'
+    text = e(shown(fv))
+    cls = ' class="bad-text"' if fv.get("verified") is False else ""
+    tip = e(f"evidence: {fv.get('evidence') or ''}" + (f"; {fv['why']}" if fv.get("why") else ""), quote=True)
+    if fv.get("start") is not None:
+        text = f'<a href="#{e(_field_anchor(rec, name), quote=True)}">{text}</a>'
+    return f'<td{cls} title="{tip}">{text}</td>'
+
+
 def write_html(records: list[dict], path: str, title: str = "Comparison table") -> None:
     e = html.escape
     script_hash = base64.b64encode(hashlib.sha256(_SCRIPT.encode()).digest()).decode()
@@ -569,6 +669,7 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
             if en.scale == "factor" and en.score is not None:
                 best_factor[en.record["id"]] = max(best_factor.get(en.record["id"], 0.0), en.score)
     rows = []
+    user_fields = field_names(records)
     for i, rec in enumerate(records):
         nums = rec.get("headline_numbers") or []
         results = [n for n in nums if n.get("kind") == "result" and review_of(n).get("decision") != "reject"]
@@ -584,11 +685,12 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
         bib = bib_fields(rec)
         authors = rec.get("authors") or []
         shown_authors = ", ".join(authors[:3]) + (" et al." if len(authors) > 3 else "")
+        user_cells = "".join(_field_cell(rec, name) for name in user_fields)
         rows.append(
             f'<tr><td data-sort="{i}">{link}</td><td>{system}</td><td>{e(rec.get("title") or "")}</td>'
             f"<td>{e(shown_authors)}</td><td>{e(bib['year'])}</td><td>{e(bib['venue'])}</td>"
             f"<td>{e(rec.get('problem') or '')}</td><td>{e(rec.get('technique') or '')}</td>"
-            f'<td data-sort="{best_factor.get(rec["id"], 0):.6g}"><ul>{claims}</ul></td>'
+            f'<td data-sort="{best_factor.get(rec["id"], 0):.6g}"><ul>{claims}</ul></td>{user_cells}'
             f"<td>{e(rec.get('status') or '')}{(': ' + e(rec.get('error') or '')) if rec.get('error') else ''}</td></tr>"
         )
     papers = []
@@ -610,7 +712,7 @@ def write_html(records: list[dict], path: str, title: str = "Comparison table") 
 Click a column header to sort; "Headline numbers" sorts by each paper's best improvement factor.</p>
 <p class="legend"><mark class="ok">verified span</mark> <mark class="bad">unverified claim</mark></p>
 <table class="sortable papers"><thead><tr><th>Paper</th><th>System</th><th>Title</th><th>Authors</th><th>Year</th>
-<th>Venue</th><th>Problem</th><th>Technique</th><th>Headline numbers</th><th>Status</th></tr></thead><tbody>
+<th>Venue</th><th>Problem</th><th>Technique</th><th>Headline numbers</th>{"".join(f"<th>{e(n)}</th>" for n in user_fields)}<th>Status</th></tr></thead><tbody>
 {"".join(rows)}
 </tbody></table>
 <h1 id="comparison">Comparison</h1>

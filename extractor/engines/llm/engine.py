@@ -85,6 +85,7 @@ class OpenAIEngine(Engine):
             rpm=o.rpm,
             tpm=o.tpm,
             reask_uncovered=o.reask_uncovered,
+            fields=o.fields,
         )
 
     def stats(self) -> dict:
@@ -106,12 +107,14 @@ class OpenAIEngine(Engine):
         rpm: Optional[float] = None,
         tpm: Optional[float] = None,
         reask_uncovered: bool = False,
+        fields: Optional[list] = None,
     ):
         if mode != "auto" and mode not in MODES:
             raise ValueError(f"unknown mode {mode!r}")
         self.model = model
-        self.protocol = Protocol(load_prompts(prompts_dir), model, max_tokens)
-        self.prompt_hash = self.protocol.prompts.hash
+        self.fields = list(fields or [])
+        self.protocol = Protocol(load_prompts(prompts_dir), model, max_tokens, self.fields)
+        self.prompt_hash = self.protocol.prompt_hash
         self.max_reasks = max_reasks
         self.reask_uncovered = reask_uncovered
         self.limiter = AdaptiveLimiter(max_connections, rpm, tpm)
@@ -165,6 +168,7 @@ class OpenAIEngine(Engine):
                     usage=usage,
                     reasks=attempt,
                     mode=mode,
+                    fields=a.fields,
                 )
             asked_uncovered = asked_uncovered or "in no claim" in problem
             reask = Reask(reply, problem)

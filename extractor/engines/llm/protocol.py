@@ -27,6 +27,7 @@ class Answer:
     problem: Any
     technique: Any
     numbers: list[ClaimDraft] = field(default_factory=list)
+    fields: Any = None  # the user fields' answers, when fields are declared
 
 
 @dataclass
@@ -83,7 +84,7 @@ def read_answer(data: Any) -> tuple[Optional[Answer], Optional[str]]:
             drafts.append(ClaimDraft(text=n, answer={"text": n}))  # a bare "44%"
         else:
             return None, f"the JSON does not match the schema: headline_numbers.{i}: not an object"
-    return Answer(data.get("system_name"), data.get("problem"), data.get("technique"), drafts), None
+    return Answer(data.get("system_name"), data.get("problem"), data.get("technique"), drafts, data.get("fields")), None
 
 
 def read_reply(completion: Any, mode: str) -> Reply:
@@ -142,11 +143,21 @@ def usage_of(completion: Any) -> Usage:
 class Protocol:
     """Request bodies and re-ask messages for one model, prompt set and schema."""
 
-    def __init__(self, prompts: Prompts, model: str, max_tokens: int = 2048):
+    def __init__(self, prompts: Prompts, model: str, max_tokens: int = 2048, fields: Optional[list] = None):
         self.prompts = prompts
         self.model = model
         self.max_tokens = max_tokens
-        self.schema = strict_schema()
+        self.fields = list(fields or [])
+        if self.fields:
+            from ...fields import answer_model, fields_hash, prompt_section
+
+            self.schema = strict_schema(answer_model(self.fields))
+            self.system = prompts.system + prompt_section(self.fields)
+            self.prompt_hash = _hash(prompts.hash, fields_hash(self.fields) or "")
+        else:
+            self.schema = strict_schema()
+            self.system = prompts.system
+            self.prompt_hash = prompts.hash
 
     def request_body(self, messages: list[dict], mode: str) -> dict:
         """The chat-completions request, as sent online and as written into Batch API files."""
@@ -167,13 +178,20 @@ class Protocol:
         return body
 
     def messages(self, title: str, abstract: str, mode: str, reask: Optional[Reask] = None) -> list[dict]:
-        msgs = self.prompts.messages(title, abstract, schema_in_prompt=(mode == "json_object"))
+        msgs = self.prompts.messages(title, abstract, schema_in_prompt=(mode == "json_object"), schema=self.schema)
+        msgs[0] = {"role": "system", "content": self.system}
         if reask is not None:
             msgs.extend(reask_messages(reask, mode))
         return msgs
 
     def body(self, title: str, abstract: str, mode: str, reask: Optional[Reask] = None) -> dict:
         return self.request_body(self.messages(title, abstract, mode, reask), mode)
+
+
+def _hash(*parts: str) -> str:
+    import hashlib
+
+    return "sha256:" + hashlib.sha256("\0".join(parts).encode()).hexdigest()[:16]
 
 
 def reask_messages(reask: Reask, mode: str) -> list[dict]:

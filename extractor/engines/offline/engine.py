@@ -80,9 +80,17 @@ class OfflineEngine(Engine):
     prompt_hash = None
     capabilities = Capabilities(parallel=True)
 
+    def __init__(self, fields: Optional[list] = None):
+        self.fields = list(fields or [])
+
     @classmethod
     def from_options(cls, options) -> OfflineEngine:
-        return cls()
+        return cls(getattr(options, "fields", None))
 
     def extract(self, doc: Document) -> EngineResult:
-        return extract_offline(doc)
+        result = extract_offline(doc)
+        if self.fields:
+            from ...fields import offline_answers
+
+            result.fields = offline_answers(doc.title, doc.text, self.fields)
+        return result
