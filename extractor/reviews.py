@@ -183,6 +183,18 @@ def _legacy_history(rv: dict) -> list[dict]:
     ]
 
 
+def _round(
+    rv: dict, decision: str, now: str, source: str, original: dict, note: Optional[str], before: dict, after: dict
+) -> dict:
+    """The review after one round that changed something: the decision, the original kept, and the
+    round added to the history (claims and user fields alike)."""
+    history = _legacy_history(rv)
+    history.append(
+        {"decision": decision, "time": now, "source": source, "before": before, "after": after, "note": note}
+    )
+    return {"decision": decision, "time": now, "source": source, "original": original, "note": note, "history": history}
+
+
 def decide(
     rec: dict, n: dict, decision: str, corrected: dict, note: Optional[str], source: str, now: str
 ) -> Optional[str]:
@@ -205,18 +217,7 @@ def decide(
     override = _apply_corrections(rec, trial, corrected) if decision == "edit" else None
     n.clear()
     n.update(trial)
-    history = _legacy_history(rv)
-    history.append(
-        {"decision": decision, "time": now, "source": source, "before": before, "after": snapshot(n), "note": note}
-    )
-    review = {
-        "decision": decision,
-        "time": now,
-        "source": source,
-        "original": original,
-        "note": note,
-        "history": history,
-    }
+    review = _round(rv, decision, now, source, original, note, before, snapshot(n))
     if rv.get("added"):
         review["added"] = True
     if decision == "edit":
@@ -293,19 +294,7 @@ def decide_field(
         override = not checked.verified
         new["verified"] = bool(checked.verified)
         new["why"] = f"reviewer override: {checked.why}" if override else None
-    history = _legacy_history(rv)
-    after = {k: new.get(k) for k in FIELD_SNAPSHOT}
-    history.append(
-        {"decision": decision, "time": now, "source": source, "before": before, "after": after, "note": note}
-    )
-    review = {
-        "decision": decision,
-        "time": now,
-        "source": source,
-        "original": original,
-        "note": note,
-        "history": history,
-    }
+    review = _round(rv, decision, now, source, original, note, before, {k: new.get(k) for k in FIELD_SNAPSHOT})
     if decision == "edit":
         review["corrected"] = corrected
         review["override"] = override

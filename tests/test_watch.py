@@ -11,13 +11,8 @@ from urllib.parse import parse_qs, urlparse
 import pytest
 from conftest import FIXTURE, read_jsonl, run_cli
 from openpyxl import load_workbook
+from test_arxiv_fetch import ENTRIES, HEAD
 
-ENTRIES = re.findall(r"<entry>.*?</entry>", FIXTURE.read_text(), re.S)
-HEAD = (
-    '<?xml version="1.0" encoding="UTF-8"?>\n<feed xmlns="http://www.w3.org/2005/Atom" '
-    'xmlns:opensearch="http://a9.com/-/spec/opensearch/1.1/" xmlns:arxiv="http://arxiv.org/schemas/atom">'
-    "<title>arXiv Query Results</title><opensearch:totalResults>{total}</opensearch:totalResults>"
-)
 ERROR_FEED = (
     HEAD.format(total=1) + "<entry><id>http://arxiv.org/api/errors#bad_query</id>"
     "<title>Error</title><summary>malformed query</summary></entry></feed>"

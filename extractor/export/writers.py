@@ -106,6 +106,26 @@ def write_xlsx(records: list[dict], path: str) -> None:
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         return r
 
+    def review_columns(ws, columns: list[str], last: int, choices: dict[str, tuple]) -> None:
+        """The columns from `decision` on are the reviewer's: shaded, with drop-downs for `choices`."""
+        first = columns.index("decision") + 1
+        for c in range(first, len(columns) + 1):
+            ws.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
+            for r in range(2, last + 1):
+                ws.cell(row=r, column=c).fill = review_fill
+        for name, options in choices.items():
+            dv = DataValidation(
+                type="list",
+                formula1='"' + ",".join(options) + '"',
+                allow_blank=True,
+                showErrorMessage=True,
+                errorTitle=name.capitalize(),
+                error=f"Choose {', '.join(options)}.",
+            )
+            letter = get_column_letter(columns.index(name) + 1)
+            dv.add(f"{letter}2:{letter}{max(last, 2) + 1000}")
+            ws.add_data_validation(dv)
+
     ws = wb.active
     ws.title = "Papers"
     prows = list(paper_rows(records))
@@ -170,22 +190,7 @@ def write_xlsx(records: list[dict], path: str) -> None:
         if not row["verified"]:
             for c in range(1, CLAIM_COLUMNS.index("why") + 2):
                 wc.cell(row=r, column=c).fill = bad_fill
-    first_review = CLAIM_COLUMNS.index("decision") + 1
-    for c in range(first_review, len(CLAIM_COLUMNS) + 1):
-        wc.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
-        for r in range(2, last + 1):
-            wc.cell(row=r, column=c).fill = review_fill
-    dv = DataValidation(
-        type="list",
-        formula1='"' + ",".join(DECISIONS) + '"',
-        allow_blank=True,
-        showErrorMessage=True,
-        errorTitle="Decision",
-        error="Choose accept, reject or edit.",
-    )
-    col = get_column_letter(first_review)
-    dv.add(f"{col}2:{col}{max(last, 2) + 1000}")
-    wc.add_data_validation(dv)
+    review_columns(wc, CLAIM_COLUMNS, last, {"decision": DECISIONS})
 
     # the user's own fields, reviewable like claims
     frows = list(field_rows(records))
@@ -202,15 +207,7 @@ def write_xlsx(records: list[dict], path: str) -> None:
             if row["verified"] == "no":
                 for c in range(1, FIELD_COLUMNS.index("why") + 2):
                     wf.cell(row=r, column=c).fill = bad_fill
-        first_f = FIELD_COLUMNS.index("decision") + 1
-        for c in range(first_f, len(FIELD_COLUMNS) + 1):
-            wf.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
-            for r in range(2, flast + 1):
-                wf.cell(row=r, column=c).fill = review_fill
-        fdv = DataValidation(type="list", formula1='"' + ",".join(DECISIONS) + '"', allow_blank=True)
-        letter = get_column_letter(first_f)
-        fdv.add(f"{letter}2:{letter}{max(flast, 2) + 1000}")
-        wf.add_data_validation(fdv)
+        review_columns(wf, FIELD_COLUMNS, flast, {"decision": DECISIONS})
 
     # numbers of the abstracts that no claim covers: a reviewer can `add` one as a claim
     urows = list(uncovered_rows(records))
@@ -232,20 +229,16 @@ def write_xlsx(records: list[dict], path: str) -> None:
             },
             {"sentence", "metric", "baseline", "note"},
         )
-        first_u = UNCOVERED_COLUMNS.index("decision") + 1
-        for c in range(first_u, len(UNCOVERED_COLUMNS) + 1):
-            wu.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
-            for r in range(2, ulast + 1):
-                wu.cell(row=r, column=c).fill = review_fill
-        for name, choices in (
-            ("decision", UNCOVERED_DECISIONS),
-            ("direction", ("increase", "decrease", "none")),
-            ("kind", ("result", "context", "setup")),
-        ):
-            v = DataValidation(type="list", formula1='"' + ",".join(choices) + '"', allow_blank=True)
-            letter = get_column_letter(UNCOVERED_COLUMNS.index(name) + 1)
-            v.add(f"{letter}2:{letter}{max(ulast, 2) + 1000}")
-            wu.add_data_validation(v)
+        review_columns(
+            wu,
+            UNCOVERED_COLUMNS,
+            ulast,
+            {
+                "decision": UNCOVERED_DECISIONS,
+                "direction": ("increase", "decrease", "none"),
+                "kind": ("result", "context", "setup"),
+            },
+        )
     with atomic_write(path, "wb") as f:
         wb.save(f)
 
