@@ -23,6 +23,7 @@ from .document import Document
 from .engines.base import EngineResult
 from .engines.llm.protocol import Protocol, read_reply, usage_of
 from .errors import InputError, redact
+from .fields import from_dicts, to_dicts
 from .pipeline import Summary
 from .records import build_record, error_record
 from .reviews import Carrier
@@ -89,6 +90,7 @@ def prepare(
                             "model": protocol.model,
                             "mode": mode,
                             "prompt_hash": protocol.prompt_hash,
+                            "fields": to_dicts(protocol.fields),  # ingest verifies the answers against these
                         }
                     )
                     + b"\n"
@@ -112,9 +114,10 @@ class _BatchEngineInfo:
 
     name = "openai-batch"
 
-    def __init__(self, model: Optional[str], prompt_hash: Optional[str]):
+    def __init__(self, model: Optional[str], prompt_hash: Optional[str], fields: Optional[list] = None):
         self.model = model
         self.prompt_hash = prompt_hash
+        self.fields = fields or []
 
 
 def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
@@ -196,7 +199,7 @@ def ingest(
 
 
 def _result_to_record(res: dict, paper: Paper, side: dict):
-    info = _BatchEngineInfo(side.get("model"), side.get("prompt_hash"))
+    info = _BatchEngineInfo(side.get("model"), side.get("prompt_hash"), from_dicts(side.get("fields") or []))
     mode = side.get("mode") or "json_schema"
     usage = Usage(requests=1)
     err = res.get("error")
@@ -225,6 +228,7 @@ def _result_to_record(res: dict, paper: Paper, side: dict):
         usage=usage,
         reasks=0,
         mode=mode,
+        fields=a.fields,
     )
     return build_record(Document.of(paper), result, info)
 

@@ -533,6 +533,10 @@ def batch_prepare(
     max_requests: int = typer.Option(50_000, "--max-requests", min=1, help="requests per file"),
     max_mb: float = typer.Option(200, "--max-mb", help="size per file in MB"),
     category: list[str] = typer.Option([], "--category", help="keep papers in this category (repeatable)"),
+    fields_file: Optional[str] = typer.Option(
+        None, "--fields", help="TOML file declaring your own fields (default: [fields] of ./extractor.toml)"
+    ),
+    field: list[str] = typer.Option([], "--field", help="one more field, inline: 'name: description' (repeatable)"),
 ) -> None:
     """Write Batch API request files (custom_id = paper id) and a papers sidecar for ingest."""
     from .batchapi import prepare
@@ -547,7 +551,9 @@ def batch_prepare(
         _fail(f"--mode must be one of {', '.join(MODES)}")
     _check_writable(output)
     try:
-        protocol = Protocol(load_prompts(prompts), str(model), max_tokens)
+        from .fields import declare
+
+        protocol = Protocol(load_prompts(prompts), str(model), max_tokens, declare(fields_file, field))
         # the same input selection as extract: normalisation, dedup, category filter
         counts = Counts()
         papers = select(read_inputs(inputs, counts, lambda m: _note(m)), None, counts, category)

@@ -315,3 +315,21 @@ def test_the_html_with_fields_renders_in_chromium(with_fields, tmp_path):
     assert 'data-ready="15"' in dom  # the page's script ran and counted the rows
     assert dom.count('<mark class="field"') >= 10 and 'class="field-at"' in dom
     assert "Uncaught" not in r.stderr and "Refused to execute" not in r.stderr
+
+
+def test_batch_files_carry_the_fields_to_ingest(tmp_path, papers):
+    (tmp_path / "fields.toml").write_text(FIELDS)
+    req = tmp_path / "r.jsonl"
+    r = run_cli("batch", "prepare", papers, "-o", req, "--model", "m", "--fields", tmp_path / "fields.toml")
+    assert r.returncode == 0, r.stderr
+    [line] = read_jsonl(req)
+    assert "fields" in line["body"]["response_format"]["json_schema"]["schema"]["properties"]
+    body = json.loads(ok(fields_answer())[2])
+    res = tmp_path / "res.jsonl"
+    res.write_text(json.dumps({"custom_id": "2604.06682", "response": {"status_code": 200, "body": body}}) + "\n")
+    table = tmp_path / "t.jsonl"
+    r = run_cli("batch", "ingest", res, "--papers", tmp_path / "r.papers.jsonl", "-o", table)
+    assert r.returncode == 0, r.stderr
+    [rec] = read_jsonl(table)
+    assert rec["fields"]["density_gain"]["verified"] is True and rec["fields"]["deployment"]["verified"] is False
+    assert rec["provenance"]["fields_hash"].startswith("sha256:")
