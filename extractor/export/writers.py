@@ -106,8 +106,14 @@ def write_xlsx(records: list[dict], path: str) -> None:
         ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
         return r
 
-    def review_columns(ws, columns: list[str], last: int, choices: dict[str, tuple]) -> None:
-        """The columns from `decision` on are the reviewer's: shaded, with drop-downs for `choices`."""
+    def review_columns(
+        ws, columns: list[str], last: int, choices: dict[str, tuple], bad_rows: Optional[list[int]] = None
+    ) -> None:
+        """The columns from `decision` on are the reviewer's: shaded, with drop-downs for `choices`;
+        `bad_rows` (unverified) are shaded red up to their `why`."""
+        for r in bad_rows or []:
+            for c in range(1, columns.index("why") + 2):
+                ws.cell(row=r, column=c).fill = bad_fill
         first = columns.index("decision") + 1
         for c in range(first, len(columns) + 1):
             ws.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
@@ -186,11 +192,8 @@ def write_xlsx(records: list[dict], path: str) -> None:
         },
         {"metric", "baseline", "sentence", "why", "note"},
     )
-    for r, row in enumerate(crows, start=2):
-        if not row["verified"]:
-            for c in range(1, CLAIM_COLUMNS.index("why") + 2):
-                wc.cell(row=r, column=c).fill = bad_fill
-    review_columns(wc, CLAIM_COLUMNS, last, {"decision": DECISIONS})
+    bad = [r for r, row in enumerate(crows, start=2) if not row["verified"]]
+    review_columns(wc, CLAIM_COLUMNS, last, {"decision": DECISIONS}, bad)
 
     # the user's own fields, reviewable like claims
     frows = list(field_rows(records))
@@ -203,11 +206,8 @@ def write_xlsx(records: list[dict], path: str) -> None:
             {"field_id": 22, "evidence": 40, "why": 30, "value": 24, "original": 20, "note": 30, "decision": 11},
             {"evidence", "why", "note"},
         )
-        for r, row in enumerate(frows, start=2):
-            if row["verified"] == "no":
-                for c in range(1, FIELD_COLUMNS.index("why") + 2):
-                    wf.cell(row=r, column=c).fill = bad_fill
-        review_columns(wf, FIELD_COLUMNS, flast, {"decision": DECISIONS})
+        bad = [r for r, row in enumerate(frows, start=2) if row["verified"] == "no"]
+        review_columns(wf, FIELD_COLUMNS, flast, {"decision": DECISIONS}, bad)
 
     # numbers of the abstracts that no claim covers: a reviewer can `add` one as a claim
     urows = list(uncovered_rows(records))
