@@ -73,7 +73,7 @@ def test_the_llm_fills_fields_and_each_answer_is_verified(tmp_path, server, pape
     (tmp_path / "fields.toml").write_text(FIELDS)
     s = server(lambda req: ok(fields_answer()))
     out = tmp_path / "t.jsonl"
-    r = llm(s, papers, out, "--fields", tmp_path / "fields.toml", "--no-cache")
+    r = llm(s, papers, out, "--fields", tmp_path / "fields.toml", "--no-cache", "--max-reasks", "0")
     assert r.returncode == 0, r.stderr
     [body] = bodies(s)
     schema = body["response_format"]["json_schema"]["schema"]
@@ -101,7 +101,9 @@ def test_the_llm_fills_fields_and_each_answer_is_verified(tmp_path, server, pape
     bad["fields"]["density_gain"] = {"value": 73, "evidence": "increases deployment density by 37%"}
     s2 = server(lambda req: ok(bad))
     out2 = tmp_path / "t2.jsonl"
-    assert llm(s2, papers, out2, "--fields", tmp_path / "fields.toml", "--no-cache").returncode == 0
+    assert (
+        llm(s2, papers, out2, "--fields", tmp_path / "fields.toml", "--no-cache", "--max-reasks", "0").returncode == 0
+    )
     g = read_jsonl(out2)[0]["fields"]["density_gain"]
     assert g["verified"] is False and "not what the evidence says (37)" in g["why"]
 
@@ -112,7 +114,10 @@ def test_a_changed_field_is_asked_again_never_served_stale(tmp_path, server, pap
     (tmp_path / "a.toml").write_text(FIELDS)
     (tmp_path / "b.toml").write_text(FIELDS.replace("Where it is meant to run", "Where it runs"))
     for i, decl in enumerate(("a", "a", "b")):
-        r = llm(s, papers, tmp_path / f"t{i}.jsonl", "--fields", tmp_path / f"{decl}.toml", "--cache", cache)
+        r = llm(
+            s, papers, tmp_path / f"t{i}.jsonl", "--fields", tmp_path / f"{decl}.toml", "--cache", cache,
+            "--max-reasks", "0",
+        )  # fmt: skip
         assert r.returncode == 0, r.stderr
     assert len(s.requests) == 2  # the same declarations: from the cache; a changed one: asked again
     hashes = [read_jsonl(tmp_path / f"t{i}.jsonl")[0]["provenance"]["fields_hash"] for i in range(3)]
@@ -333,3 +338,22 @@ def test_batch_files_carry_the_fields_to_ingest(tmp_path, papers):
     [rec] = read_jsonl(table)
     assert rec["fields"]["density_gain"]["verified"] is True and rec["fields"]["deployment"]["verified"] is False
     assert rec["provenance"]["fields_hash"].startswith("sha256:")
+
+
+def test_a_field_that_does_not_hold_up_is_re_asked_once_with_what_is_wrong(tmp_path, server, papers):
+    (tmp_path / "fields.toml").write_text(FIELDS)
+    fixed = fields_answer()
+    fixed["fields"]["deployment"] = {"value": "cloud", "evidence": "serverless-native hypervisor"}
+    fixed["fields"]["compared_against"] = {"value": "the production baseline", "evidence": "the production baseline"}
+    replies = [ok(fields_answer()), ok(fixed)]
+    s = server(lambda req: replies.pop(0))
+    out = tmp_path / "t.jsonl"
+    r = llm(s, papers, out, "--fields", tmp_path / "fields.toml", "--no-cache")
+    assert r.returncode == 0, r.stderr
+    first, second = bodies(s)
+    reask = second["messages"][-1]["content"]
+    assert "these fields do not hold up" in reask and "deployment: 'on-prem' is not one of: cloud, edge, HPC" in reask
+    assert "compared_against: evidence" in reask
+    [rec] = read_jsonl(out)
+    assert rec["fields"]["deployment"]["verified"] is True and rec["fields"]["compared_against"]["verified"] is True
+    assert rec["provenance"]["reasks"] == 1

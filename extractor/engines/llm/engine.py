@@ -27,11 +27,12 @@ from .transport import Transport, _short, describe
 __all__ = ["OpenAIEngine", "MODES", "describe"]
 
 
-def problems_with(doc: Document, answer: Answer, uncovered: str = "no") -> Optional[str]:
+def problems_with(doc: Document, answer: Answer, uncovered: str = "no", fields: Optional[list] = None) -> Optional[str]:
     """What to tell the model about an answer that reads but does not hold up, or None.
 
     `uncovered`: whether to name the abstract's numbers that no claim covers: "no", "with" (only
-    beside another problem) or "alone" (a reason to re-ask by itself)."""
+    beside another problem) or "alone" (a reason to re-ask by itself). `fields`: the user's field
+    declarations, whose answers are checked as the record will check them."""
     numbers = verify_claims(doc, answer.numbers)
     parts = []
     bad = reask_problems(numbers)
@@ -42,6 +43,17 @@ def problems_with(doc: Document, answer: Answer, uncovered: str = "no") -> Optio
             + ". Copy each claim's text exactly from the abstract (one number per text), with the "
             "value and unit the text states, or drop the claim."
         )
+    if fields:
+        from ...fields import verify_fields
+
+        checked = verify_fields(doc.title, doc.text, fields, answer.fields)
+        wrong = [f"{name}: {fv.why}" for name, fv in checked.items() if fv.verified is False]
+        if wrong:
+            parts.append(
+                "these fields do not hold up: "
+                + "; ".join(wrong[:10])
+                + ". Quote the abstract's own words as evidence, use one of the listed choices, or give null."
+            )
     name = answer.system_name
     if isinstance(name, str) and name.strip() and generic_name(name):
         parts.append(
@@ -157,7 +169,7 @@ class OpenAIEngine(Engine):
                 continue
             # the abstract's numbers that no claim covers are named in one re-ask at most
             uncovered = "no" if asked_uncovered else ("alone" if self.reask_uncovered else "with")
-            problem = None if attempt >= self.max_reasks else problems_with(doc, reply.answer, uncovered)
+            problem = None if attempt >= self.max_reasks else problems_with(doc, reply.answer, uncovered, self.fields)
             if problem is None:
                 a = reply.answer
                 return EngineResult(
