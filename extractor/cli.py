@@ -133,7 +133,7 @@ def extract(
         0, "--workers", min=0, help="processes for the offline engine (0: one per core); output order is kept"
     ),
     fields_file: Optional[str] = typer.Option(
-        None, "--fields", help="TOML file declaring your own fields (default: [fields] of ./extractor.toml)"
+        None, "--fields", help="TOML file declaring your own fields (default: the fields section of ./extractor.toml)"
     ),
     field: list[str] = typer.Option(
         [], "--field", help="one more field, inline: 'name: description' or 'name type: description' (repeatable)"
@@ -371,7 +371,7 @@ def watch(
     max_results: int = typer.Option(1000, "--max", min=1, help="papers to fetch at most per run"),
     delay: float = typer.Option(3.0, "--delay", min=0.0, help="seconds between arXiv requests (arXiv asks for 3)"),
     fields_file: Optional[str] = typer.Option(
-        None, "--fields", help="TOML file declaring your own fields (default: [fields] of ./extractor.toml)"
+        None, "--fields", help="TOML file declaring your own fields (default: the fields section of ./extractor.toml)"
     ),
     field: list[str] = typer.Option([], "--field", help="one more field, inline: 'name: description' (repeatable)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no notes"),
@@ -534,7 +534,7 @@ def batch_prepare(
     max_mb: float = typer.Option(200, "--max-mb", help="size per file in MB"),
     category: list[str] = typer.Option([], "--category", help="keep papers in this category (repeatable)"),
     fields_file: Optional[str] = typer.Option(
-        None, "--fields", help="TOML file declaring your own fields (default: [fields] of ./extractor.toml)"
+        None, "--fields", help="TOML file declaring your own fields (default: the fields section of ./extractor.toml)"
     ),
     field: list[str] = typer.Option([], "--field", help="one more field, inline: 'name: description' (repeatable)"),
 ) -> None:
