@@ -61,6 +61,9 @@ def year(rec: dict) -> str:
     return ("20" + m.group(1)) if m else ""
 
 
+BIB_COLUMNS = ["authors", "year", "venue", "arxiv_id"]  # the columns bib_fields() fills, in order
+
+
 def bib_fields(rec: dict) -> dict:
     """Authors, year, venue and arXiv id as the exports show them."""
     return {

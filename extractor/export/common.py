@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 
 from .. import reviews
 from ..text import plain
-from .bib import bib_fields
+from .bib import BIB_COLUMNS, bib_fields
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -69,10 +69,7 @@ UNCOVERED_DECISIONS = ("add",)
 PAPER_COLUMNS = [
     "paper_id",
     "title",
-    "authors",
-    "year",
-    "venue",
-    "arxiv_id",
+    *BIB_COLUMNS,
     "system",
     "system_verified",
     "problem",

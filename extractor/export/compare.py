@@ -28,7 +28,7 @@ from typing import Optional
 
 from .. import taxonomy
 from ..units import convert, dimension
-from .bib import bib_fields
+from .bib import BIB_COLUMNS, bib_fields
 from .common import claim_id, describe, original_words, review_mark, review_of
 
 _BASE_UNIT = {"time": "s", "size": "B"}
@@ -242,41 +242,42 @@ COMPARE_COLUMNS = [
     "claim_id",
     "paper_id",
     "title",
-    "authors",
-    "year",
-    "venue",
-    "arxiv_id",
+    *BIB_COLUMNS,
     "url",
 ]
+
+
+def entry_row(key: str, e: Entry) -> dict:
+    """One ranked (or listed) claim as a flat row: the CSV `--rows compare` and the Compare sheet."""
+    n, rec = e.claim, e.record
+    return {
+        "metric_class": key,
+        "class_label": taxonomy.label(key),
+        "rank": e.rank,
+        "ranked_as": e.scale_label,
+        "system": e.system,
+        "claim": e.marked_words,
+        "value": n.get("value"),
+        "low": n.get("low"),
+        "high": n.get("high"),
+        "unit": n.get("unit") or "",
+        "as_factor": e.factor_text,
+        "better": {True: "yes", False: "no", None: ""}[e.better],
+        "metric": n.get("metric") or "",
+        "condition": n.get("condition") or "",
+        "baseline": n.get("baseline") or "",
+        "verified": bool(n.get("verified")),
+        "reviewed": review_of(n).get("decision") or "",
+        "original": original_words(n),
+        "claim_id": e.claim_id,
+        "paper_id": rec["id"],
+        "title": rec.get("title") or "",
+        **bib_fields(rec),
+        "url": rec.get("url") or "",
+    }
 
 
 def compare_rows(records: Iterable[dict]) -> Iterable[dict]:
     for key, entries in comparison(list(records)).items():
         for e in entries:
-            n, rec = e.claim, e.record
-            bib = bib_fields(rec)
-            yield {
-                "metric_class": key,
-                "class_label": taxonomy.label(key),
-                "rank": e.rank,
-                "ranked_as": e.scale_label,
-                "system": e.system,
-                "claim": e.marked_words,
-                "value": n.get("value"),
-                "low": n.get("low"),
-                "high": n.get("high"),
-                "unit": n.get("unit") or "",
-                "as_factor": e.factor_text,
-                "better": {True: "yes", False: "no", None: ""}[e.better],
-                "metric": n.get("metric") or "",
-                "condition": n.get("condition") or "",
-                "baseline": n.get("baseline") or "",
-                "verified": bool(n.get("verified")),
-                "reviewed": review_of(n).get("decision") or "",
-                "original": original_words(n),
-                "claim_id": e.claim_id,
-                "paper_id": rec["id"],
-                "title": rec.get("title") or "",
-                **bib,
-                "url": rec.get("url") or "",
-            }
+            yield entry_row(key, e)

@@ -34,7 +34,7 @@ from .common import (
     stated,
     uncovered_rows,
 )
-from .compare import COMPARE_COLUMNS, Entry, best_per_paper, compare_rows, comparison, groups, matrix
+from .compare import COMPARE_COLUMNS, Entry, best_per_paper, compare_rows, comparison, entry_row, groups, matrix
 from .svg import Bar, bar_chart
 
 FORMATS = ("xlsx", "csv", "md", "html", "bib")
@@ -308,26 +308,7 @@ def _compare_sheet(ws, records, put, head_font, head_fill, bad_fill) -> None:
         r += 1
         for e in entries:
             n, rec = e.claim, e.record
-            row = {
-                "rank": e.rank,
-                "ranked_as": e.scale_label,
-                "system": e.system,
-                "claim": e.marked_words,
-                "value": n.get("value"),
-                "low": n.get("low"),
-                "high": n.get("high"),
-                "unit": n.get("unit") or "",
-                "as_factor": e.factor_text,
-                "better": {True: "yes", False: "no", None: ""}[e.better],
-                "baseline": n.get("baseline") or "",
-                "verified": "yes" if n.get("verified") else "no",
-                "reviewed": review_of(n).get("decision") or "",
-                "original": original_words(n),
-                "year": bib_fields(rec)["year"],
-                "venue": rec.get("journal_ref") or "",
-                "paper": rec["id"],
-                "claim_id": e.claim_id,
-            }
+            row = {**entry_row(key, e), "verified": "yes" if n.get("verified") else "no", "paper": rec["id"]}
             for c, name in enumerate(cols, start=1):
                 cell = put(ws, r, c, row[name])
                 if name in ("claim", "baseline"):
