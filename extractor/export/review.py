@@ -11,7 +11,10 @@ import copy
 import csv
 import os
 import zipfile
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from typing import Optional
 
 import orjson
@@ -153,6 +156,38 @@ def _check_columns(path: str, header: list[str], required: list[str]) -> None:
         )
 
 
+@dataclass
+class _Round:
+    """One sheet being applied: the records (a copy), where each paper is, and what was found."""
+
+    out: list[dict]
+    by_id: dict[str, int]
+    sheet_name: str
+    now: str
+    problems: list[str] = field(default_factory=list)
+    counts: dict = field(
+        default_factory=lambda: dict.fromkeys(("accept", "reject", "edit", "add", "override", "unchanged"), 0)
+    )
+
+    def record(self, pid: str) -> Optional[dict]:
+        return self.out[self.by_id[pid]] if pid in self.by_id else None
+
+    def tally(self, where: str, decide: Callable[[], Optional[str]], review_of: Callable[[], dict]) -> bool:
+        """Run one decision (claim or field) and count it: a bad correction is a problem of its row,
+        a decision already held counts as unchanged. True when the decision changed something."""
+        try:
+            done = decide()
+        except reviews.DecisionError as e:
+            self.problems.append(f"{where}: {e}")
+            return False
+        if done is None:
+            self.counts["unchanged"] += 1
+            return False
+        self.counts[done] += 1
+        self.counts["override"] += bool(review_of().get("override"))
+        return True
+
+
 def apply_review(
     table: list[dict],
     sheets: dict[str, list[tuple[int, dict]]] | list[tuple[int, dict]],
@@ -168,18 +203,8 @@ def apply_review(
         sheets = {"claims": sheets, "uncovered": []}
     rows, urows, frows = sheets.get("claims", []), sheets.get("uncovered", []), sheets.get("fields", [])
     now = now or datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-    by_id = {rec["id"]: i for i, rec in enumerate(table)}
-    out = copy.deepcopy(table)
-    problems: list[str] = []
-    counts = {
-        "accept": 0,
-        "reject": 0,
-        "edit": 0,
-        "add": 0,
-        "override": 0,
-        "unchanged": 0,
-        "rows": len(rows) + len(urows) + len(frows),
-    }
+    rd = _Round(copy.deepcopy(table), {rec["id"]: i for i, rec in enumerate(table)}, sheet_name, now)
+    problems = rd.problems
     seen: dict[str, int] = {}
     for rownum, row in rows:
         cid = (row.get("claim_id") or "").strip()
@@ -189,9 +214,9 @@ def apply_review(
             problems.append(f"{where}: {row['__problem__']}")
             continue
         if not cid and decision == "add":
-            _add_row(out, by_id, row, where, sheet_name, now, problems, counts)
+            _add_row(rd, row, where)
             continue
-        rec = out[by_id[cid.rpartition("#")[0]]] if cid.rpartition("#")[0] in by_id else None
+        rec = rd.record(cid.rpartition("#")[0])
         n, nid = reviews.find_claim(rec, cid) if rec is not None else (None, cid)
         if rec is None or n is None:
             problems.append(f"{where}: unknown claim id {cid!r}")
@@ -218,36 +243,25 @@ def apply_review(
             "metric": (row.get("corrected_metric") or "").strip(),
         }
         note = (row.get("note") or "").strip() or None
-        try:
-            done = reviews.decide(rec, n, decision, corrected, note, sheet_name, now)
-        except reviews.DecisionError as e:
-            problems.append(f"{where}: {e}")
-            continue
-        if done is None:
-            counts["unchanged"] += 1
-            continue
-        n["id"] = nid
-        counts[decision] += 1
-        counts["override"] += bool(n["review"].get("override"))
-    _add_uncovered(out, by_id, urows, sheet_name, now, problems, counts)
-    _review_fields(out, by_id, frows, sheet_name, now, problems, counts)
+        decided = rd.tally(
+            where,
+            partial(reviews.decide, rec, n, decision, corrected, note, sheet_name, now),
+            lambda: n["review"],  # noqa: B023 (called at once, in tally)
+        )
+        if decided:
+            n["id"] = nid  # a claim stored without an id gets it once decided
+    _add_uncovered(rd, urows)
+    _review_fields(rd, frows)
     if problems:
         shown = problems[:50]
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise ReviewError(f"{sheet_name}: {len(problems)} problem(s), nothing written:\n  " + "\n  ".join(shown) + more)
-    return out, counts
+    return rd.out, {**rd.counts, "rows": len(rows) + len(urows) + len(frows)}
 
 
-def _review_fields(
-    out: list[dict],
-    by_id: dict[str, int],
-    rows: list[tuple[int, dict]],
-    sheet_name: str,
-    now: str,
-    problems: list[str],
-    counts: dict,
-) -> None:
+def _review_fields(rd: _Round, rows: list[tuple[int, dict]]) -> None:
     """Decisions on the user fields (the Fields sheet), by field id `<paper id>:<field>`."""
+    problems = rd.problems
     seen: set[str] = set()
     for rownum, row in rows:
         where = f"Fields row {rownum}"
@@ -257,7 +271,7 @@ def _review_fields(
         fid = (row.get("field_id") or "").strip()
         decision = (row.get("decision") or "").strip().lower()
         pid, _, name = fid.rpartition(":")
-        rec = out[by_id[pid]] if pid in by_id else None
+        rec = rd.record(pid)
         if rec is None or name not in (rec.get("fields") or {}):
             problems.append(f"{where}: unknown field id {fid!r}")
             continue
@@ -275,16 +289,12 @@ def _review_fields(
             problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
             continue
         note = (row.get("note") or "").strip() or None
-        try:
-            done = reviews.decide_field(rec, name, decision, row.get("corrected_value") or "", note, sheet_name, now)
-        except reviews.DecisionError as e:
-            problems.append(f"{where}: {e}")
-            continue
-        if done is None:
-            counts["unchanged"] += 1
-            continue
-        counts[decision] += 1
-        counts["override"] += bool(rec["fields"][name]["review"].get("override"))
+        cv = row.get("corrected_value") or ""
+        rd.tally(
+            where,
+            partial(reviews.decide_field, rec, name, decision, cv, note, rd.sheet_name, rd.now),
+            lambda: rec["fields"][name]["review"],  # noqa: B023 (called at once, in tally)
+        )
 
 
 def _new_claim(rec: dict, text: str, start: Optional[int], fields: dict) -> dict:
@@ -313,23 +323,15 @@ def _new_claim(rec: dict, text: str, start: Optional[int], fields: dict) -> dict
     return n
 
 
-def _add_row(
-    out: list[dict],
-    by_id: dict[str, int],
-    row: dict,
-    where: str,
-    sheet_name: str,
-    now: str,
-    problems: list[str],
-    counts: dict,
-) -> None:
+def _add_row(rd: _Round, row: dict, where: str) -> None:
     """A new row of the Claims sheet: `add`, a paper id and evidence text of its abstract."""
     pid = (row.get("paper_id") or "").strip()
     evidence = (row.get("evidence") or "").strip()
-    if pid not in by_id:
+    problems, counts = rd.problems, rd.counts
+    rec = rd.record(pid)
+    if rec is None:
         problems.append(f"{where}: a new claim needs the paper_id of a paper in the table (got {pid!r})")
         return
-    rec = out[by_id[pid]]
     if not evidence or evidence not in (rec.get("abstract") or ""):
         problems.append(f"{where}: the evidence of a new claim must be text of the paper's abstract (got {evidence!r})")
         return
@@ -363,7 +365,7 @@ def _add_row(
             return
         problems.append(f"{where}: {evidence!r} is already claim {n['id']}; review that row instead")
         return
-    nums.append(reviews.add_claim(rec, n, (row.get("note") or "").strip() or None, sheet_name, now))
+    nums.append(reviews.add_claim(rec, n, (row.get("note") or "").strip() or None, rd.sheet_name, rd.now))
     _drop_covered(rec, n)
     counts["add"] += 1
 
@@ -375,17 +377,10 @@ def _drop_covered(rec: dict, n: dict) -> None:
     rec["uncovered_numbers"] = [u for u in rec.get("uncovered_numbers") or [] if not (u["start"] < e and s < u["end"])]
 
 
-def _add_uncovered(
-    out: list[dict],
-    by_id: dict[str, int],
-    rows: list[tuple[int, dict]],
-    sheet_name: str,
-    now: str,
-    problems: list[str],
-    counts: dict,
-) -> None:
+def _add_uncovered(rd: _Round, rows: list[tuple[int, dict]]) -> None:
     """`add` on an uncovered number makes it a claim, verified like any other; the same row applied
     again finds its claim already added and changes nothing."""
+    problems, counts = rd.problems, rd.counts
     seen: set[str] = set()
     for rownum, row in rows:
         where = f"Uncovered row {rownum}"
@@ -400,7 +395,7 @@ def _add_uncovered(
             problems.append(f"{where}: invalid decision {decision!r} (use add)")
             continue
         parsed = split_uncovered_id(uid)
-        rec = out[by_id[parsed[0]]] if parsed and parsed[0] in by_id else None
+        rec = rd.record(parsed[0]) if parsed else None
         u = None
         if rec is not None and parsed is not None:
             u = next((x for x in rec.get("uncovered_numbers") or [] if x["start"] == parsed[1]), None)
@@ -431,7 +426,7 @@ def _add_uncovered(
         }
         n = _new_claim(rec, u["text"], u["start"], fields)
         rec.setdefault("headline_numbers", []).append(
-            reviews.add_claim(rec, n, (row.get("note") or "").strip() or None, sheet_name, now)
+            reviews.add_claim(rec, n, (row.get("note") or "").strip() or None, rd.sheet_name, rd.now)
         )
         rec["uncovered_numbers"] = [x for x in rec["uncovered_numbers"] if x is not u]
         counts["add"] += 1
@@ -444,4 +439,3 @@ def write_table(records: list[dict], path: str) -> None:
 
 
 __all__ = ["read_sheet", "apply_review", "write_table", "ReviewError", "claim_id"]
-parse_value = reviews.parse_value  # the importer's reading of a corrected value, for callers of this module
