@@ -31,7 +31,7 @@ from . import taxonomy
 from .document import Document
 from .engines.base import ClaimDraft
 from .store import dumps, reviewed_claims
-from .units import canonical_unit
+from .units import canonical_unit, values_agree
 from .verify import verify_claims
 
 KEY_LEN = 8
@@ -337,10 +337,8 @@ def _engine_values(n: dict) -> tuple:
 
 
 def _same_value(a: tuple, b: tuple) -> bool:
-    def close(x, y):
-        return (x is None and y is None) or (x is not None and y is not None and abs(x - y) <= 1e-9 * max(1, abs(x)))
-
-    return all(close(x, y) for x, y in zip(a, b))
+    """(value, low, high) against (value, low, high), with the project's one tolerance."""
+    return all(values_agree(x, y) for x, y in zip(a, b))
 
 
 def _carried_review(old: dict, how: str, source: str, now: str) -> dict:
@@ -405,21 +403,22 @@ def carry(old_claims: list[dict], new: dict, source: str, now: str) -> tuple[int
         target["reviewed"] = True
         if rv.get("decision") == "edit":
             try:
-                rv_new = target["review"]
-                rv_new["override"] = _apply_corrections(new, target, rv.get("corrected") or {})
+                target["review"]["override"] = _apply_corrections(new, target, rv.get("corrected") or {})
             except DecisionError:
-                pass
+                pass  # a correction that no longer reads (a hand-edited table): the claim keeps the engine's values
         carried += 1
-    if carried:
-        new["headline_numbers"] = nums
-        ensure_ids(new)
-        starts = [(n.get("start"), n.get("end")) for n in nums if n.get("start") is not None]
-        new["uncovered_numbers"] = [
-            u
-            for u in new.get("uncovered_numbers") or []
-            if not any(s is not None and e is not None and u["start"] < e and s < u["end"] for s, e in starts)
-        ]
+    if carried:  # a claim added back covers its number now
+        for n in nums:
+            drop_covered(new, n)
     return carried + carried_fields, lost + lost_fields
+
+
+def drop_covered(rec: dict, n: dict) -> None:
+    """Remove from `rec`'s uncovered numbers the ones claim `n`'s span overlaps."""
+    s, e = n.get("start"), n.get("end")
+    if s is None or e is None or not rec.get("uncovered_numbers"):
+        return
+    rec["uncovered_numbers"] = [u for u in rec["uncovered_numbers"] if not (u["start"] < e and s < u["end"])]
 
 
 def _carry_fields(old_fields: list[dict], new: dict, source: str, now: str) -> tuple[int, list[Uncarried]]:
@@ -432,30 +431,22 @@ def _carry_fields(old_fields: list[dict], new: dict, source: str, now: str) -> t
         rv = old.get("review") or {}
         base = rv.get("original") or old
         cur = fields.get(name)
-        why = None
         if cur is None:
             why = f"the field {name!r} is not declared for the new record"
-        elif (cur.get("evidence") or "") != (base.get("evidence") or "") or cur.get("value") != base.get("value"):  # type: ignore[union-attr]
+        elif (cur.get("evidence") or "") != (base.get("evidence") or "") or cur.get("value") != base.get("value"):
             why = f"the field now reads {cur.get('value')!r} on {cur.get('evidence')!r} (was {base.get('value')!r})"
-        if why is not None:
-            lost.append(
-                Uncarried(
-                    new["id"],
-                    f"{new['id']}:{name}",
-                    base.get("evidence") or "",
-                    rv.get("decision") or "",
-                    why,
-                    copy.deepcopy(old),
-                )
-            )
+        else:
+            kept = {k: v for k, v in old.items() if k != "field_name"}
+            kept["start"], kept["end"] = cur.get("start"), cur.get("end")  # offsets of the new abstract
+            kept["model_answer"] = cur.get("model_answer")
+            kept["review"] = _carried_review(old, "carried to the new record's field", source, now)
+            fields[name] = kept
+            carried += 1
             continue
-        kept = {k: v for k, v in old.items() if k != "field_name"}
-        assert cur is not None
-        kept["start"], kept["end"] = cur.get("start"), cur.get("end")  # offsets of the new abstract
-        kept["model_answer"] = cur.get("model_answer")
-        kept["review"] = _carried_review(old, "carried to the new record's field", source, now)
-        fields[name] = kept
-        carried += 1
+        evidence = base.get("evidence") or ""
+        lost.append(
+            Uncarried(new["id"], f"{new['id']}:{name}", evidence, rv.get("decision") or "", why, copy.deepcopy(old))
+        )
     return carried, lost
 
 

@@ -366,15 +366,8 @@ def _add_row(rd: _Round, row: dict, where: str) -> None:
         problems.append(f"{where}: {evidence!r} is already claim {n['id']}; review that row instead")
         return
     nums.append(reviews.add_claim(rec, n, (row.get("note") or "").strip() or None, rd.sheet_name, rd.now))
-    _drop_covered(rec, n)
+    reviews.drop_covered(rec, n)
     counts["add"] += 1
-
-
-def _drop_covered(rec: dict, n: dict) -> None:
-    s, e = n.get("start"), n.get("end")
-    if s is None or e is None:
-        return
-    rec["uncovered_numbers"] = [u for u in rec.get("uncovered_numbers") or [] if not (u["start"] < e and s < u["end"])]
 
 
 def _add_uncovered(rd: _Round, rows: list[tuple[int, dict]]) -> None:
