@@ -20,7 +20,7 @@ from typing import Optional
 import orjson
 
 from .document import Document
-from .engines.base import EngineResult
+from .engines.base import Engine, EngineResult
 from .engines.llm.protocol import Protocol, read_reply, usage_of
 from .errors import InputError, redact
 from .fields import from_dicts, to_dicts
@@ -109,7 +109,7 @@ def prepare(
     return Prepared(files, total, sidecar_path(out))
 
 
-class _BatchEngineInfo:
+class _BatchEngineInfo(Engine):
     """What provenance records for ingested results."""
 
     name = "openai-batch"

@@ -36,7 +36,10 @@ from typing import Any, Optional
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .errors import ConfigError
+from .quantities import scan
 from .schema import LLMExtraction, Record
+from .units import values_agree
+from .verify import read_number
 
 TYPES = ("text", "number", "boolean", "choice", "list")
 ALIASES = {
@@ -381,9 +384,6 @@ def read_bool(v: Any) -> Optional[bool]:
 
 
 def verify_field(title: str, abstract: str, spec: FieldSpec, answer: Any) -> FieldValue:
-    from .quantities import scan
-    from .verify import read_number, values_agree
-
     if not isinstance(answer, dict):  # a bare value
         answer = {"value": answer, "evidence": None}
     raw_value, evidence = answer.get("value"), answer.get("evidence")

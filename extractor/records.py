@@ -10,7 +10,7 @@ from typing import Optional
 from . import __version__
 from .document import Document
 from .engines.base import EngineResult
-from .fields import fields_hash, verify_fields
+from .fields import verify_fields
 from .lexicon import LEADING_CONNECTIVES, LEADING_PURPOSE
 from .limits import MAX_SENTENCE
 from .reviews import claim_ids
@@ -37,9 +37,8 @@ def _paper_fields(paper: Paper) -> dict:
 
 
 def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None) -> Provenance:
-    specs = getattr(engine, "fields", None) or []
     return Provenance(
-        fields_hash=fields_hash(specs),
+        fields_hash=engine.fields_hash,
         engine=engine.name,
         model=engine.model,
         prompt_hash=engine.prompt_hash,

@@ -30,9 +30,10 @@ import orjson
 from . import taxonomy
 from .document import Document
 from .engines.base import ClaimDraft
+from .fields import FieldSpec, read_bool, verify_field
 from .store import dumps, reviewed_claims
 from .units import canonical_unit, values_agree
-from .verify import verify_claims
+from .verify import read_number, verify_claims
 
 KEY_LEN = 8
 # what a review remembers of a claim, before and after each round
@@ -258,8 +259,6 @@ def decide_field(
     the original written once, a history entry per round that changes something, edits applied to
     the original. An edited value is read as the field's type; a number must be what its evidence
     says, or it is a reviewer override."""
-    from .fields import FieldSpec, read_bool, verify_field
-    from .verify import read_number
 
     fv = rec["fields"][name]
     rv = fv.get("review") or {}

@@ -9,6 +9,7 @@ pipeline, the CLI, dry runs and batch files ask those, never which engine they h
 from __future__ import annotations
 
 import asyncio
+import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
@@ -103,6 +104,13 @@ class Engine:
     prompt_hash: Optional[str] = None
     capabilities = Capabilities()
     fields: list = []  # the user's field declarations (extractor.fields.FieldSpec) the engine answers
+
+    @functools.cached_property
+    def fields_hash(self) -> Optional[str]:
+        """The declarations' hash, for every record's provenance: computed once per engine."""
+        from ..fields import fields_hash
+
+        return fields_hash(self.fields)
 
     def extract(self, doc: Document) -> EngineResult:
         raise NotImplementedError

@@ -8,6 +8,7 @@ from typing import Optional
 from urllib.parse import quote, urlsplit
 
 from .. import reviews
+from ..fields import shown
 from ..text import plain
 from .bib import BIB_COLUMNS, bib_fields
 
@@ -119,8 +120,6 @@ def paper_columns(records: list[dict]) -> list[str]:
 
 
 def field_rows(records: Iterable[dict]) -> Iterable[dict]:
-    from ..fields import shown
-
     for rec in records:
         for name, fv in (rec.get("fields") or {}).items():
             rv = fv.get("review") or {}
@@ -342,8 +341,6 @@ def uncovered_rows(records: Iterable[dict]) -> Iterable[dict]:
 
 
 def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
-    from ..fields import shown
-
     for rec in records:
         nums = rec.get("headline_numbers") or []
         yield {

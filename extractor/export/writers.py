@@ -9,6 +9,7 @@ import html
 from typing import Optional
 
 from .. import taxonomy
+from ..fields import shown
 from ..store import atomic_write
 from .bib import bib_fields, write_bibtex
 from .common import (
@@ -387,8 +388,6 @@ def _md(s: object) -> str:
 
 
 def write_markdown(records: list[dict], path: str) -> None:
-    from ..fields import shown
-
     user_fields = field_names(records)
     extra = "".join(f" {_md(n)} |" for n in user_fields)
     lines = [
@@ -506,8 +505,6 @@ def _highlight(rec: dict, abstract: str, nums: list[dict]) -> str:
     """The abstract with each claim's span marked (verified or not) and each user field's evidence
     marked too; a field's evidence that overlaps a claim's span gets an anchor where it starts
     instead (marks do not overlap)."""
-    from ..fields import shown
-
     claims = sorted(
         (
             (n["start"], n["end"], i, n)
@@ -619,8 +616,6 @@ def _classes_html(records: list[dict]) -> str:
 
 def _field_cell(rec: dict, name: str) -> str:
     """A user field's value, linked to its highlighted evidence; unverified ones flagged."""
-    from ..fields import shown
-
     e = html.escape
     fv = (rec.get("fields") or {}).get(name)
     if not fv or fv.get("value") is None:
