@@ -1,5 +1,6 @@
 import json
 import os
+import shutil
 import subprocess
 import sys
 import threading
@@ -158,3 +159,26 @@ def positional_ids(table):
         for i, n in enumerate(rec.get("headline_numbers") or [], start=1):
             out[f"{rec['id']}#{i}"] = n["id"]
     return out
+
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+NO_CHROMIUM = "Debian package chromium is not installed (.ci/run installs it)"
+
+
+def run_chromium(tmp_path, *args, timeout=120):
+    """Headless Chromium as this machine allows it (no background networking, a fresh profile),
+    logging to stderr so that script errors and CSP refusals show there."""
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+        "--enable-logging=stderr",
+        "--v=0",
+    ]
+    return subprocess.run([CHROMIUM, *flags, *map(str, args)], capture_output=True, text=True, timeout=timeout)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import bibtexparser
 import pytest
-from conftest import EXTRA, FIXTURE, ROOT, positional_ids, read_jsonl, run_cli
+from conftest import CHROMIUM, EXTRA, FIXTURE, NO_CHROMIUM, ROOT, positional_ids, read_jsonl, run_chromium, run_cli
 from openpyxl import load_workbook
 
 from extractor import taxonomy
@@ -21,7 +21,6 @@ from extractor.records import drop_connective
 from extractor.schema import Paper
 from extractor.verify import verify_claims
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SOFFICE = shutil.which("soffice")
 
 
@@ -398,25 +397,13 @@ def test_bibtex(labelled, tmp_path):
     assert first["author"].startswith("JooYoung Park and Kevin Nguetchouang")
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="Debian package chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(not CHROMIUM, reason=NO_CHROMIUM)
 def test_html_matrix_and_charts_render_in_chromium(labelled, tmp_path):
     page = export(labelled, tmp_path / "t.html")
     rows = compare_csv(export(labelled, tmp_path / "c.csv", "--rows", "compare"))
     # a chart per class with a change for the better (a factor below 1 has no bar)
     classes_with_changes = {r["metric_class"] for r in rows if r["ranked_as"] == "change" and r["better"] == "yes"}
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    r = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    r = run_chromium(tmp_path, "--dump-dom", page.as_uri())
     dom = r.stdout
     assert 'data-ready="60"' in dom  # the page's script ran
     assert f'data-charts="{len(classes_with_changes)}"' in dom and len(classes_with_changes) >= 8

@@ -8,7 +8,7 @@ import shutil
 import subprocess
 
 import pytest
-from conftest import FIXTURE, positional_ids, read_jsonl, run_cli
+from conftest import CHROMIUM, FIXTURE, NO_CHROMIUM, positional_ids, read_jsonl, run_chromium, run_cli
 from openpyxl import load_workbook
 
 EVIL_ABSTRACT = (
@@ -163,27 +163,13 @@ def test_markdown_and_html_are_inert(table, tmp_path):
     assert '<mark class="ok"' in html_text
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 SOFFICE = shutil.which("soffice")
 
 
-@pytest.mark.skipif(not CHROMIUM, reason="Debian package chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(not CHROMIUM, reason=NO_CHROMIUM)
 def test_html_report_renders_in_chromium(table, tmp_path):
     page = export(table, tmp_path / "t.html")
-    flags = [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}",
-        "--enable-logging=stderr",
-        "--v=0",
-    ]
-    r = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    r = run_chromium(tmp_path, "--dump-dom", page.as_uri())
     dom = r.stdout
     assert 'data-ready="18"' in dom  # the page's script ran and counted the table rows
     assert dom.count('<mark class="ok"') >= 50
@@ -191,12 +177,7 @@ def test_html_report_renders_in_chromium(table, tmp_path):
     assert "alert(1)" in dom and "<script>alert" not in dom
     assert "Uncaught" not in r.stderr and "Refused to execute" not in r.stderr
     shot = tmp_path / "shot.png"
-    r = subprocess.run(
-        [CHROMIUM, *flags, f"--screenshot={shot}", "--window-size=1280,900", page.as_uri()],
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    r = run_chromium(tmp_path, f"--screenshot={shot}", "--window-size=1280,900", page.as_uri())
     assert shot.exists() and shot.stat().st_size > 10_000
 
 

@@ -5,11 +5,9 @@ serving a stale answer, exports with the columns, and a lossless review round of
 
 import csv
 import json
-import shutil
-import subprocess
 
 import pytest
-from conftest import FIXTURE, ROOT, read_jsonl, run_cli
+from conftest import CHROMIUM, FIXTURE, NO_CHROMIUM, ROOT, read_jsonl, run_chromium, run_cli
 from openai_fake import PAPERS, answer, bodies, ok, paper_message
 from openpyxl import load_workbook
 
@@ -304,18 +302,10 @@ def test_field_decisions_carry_to_a_re_extraction_and_a_new_version(with_fields,
     assert f2["deployment"]["review"]["decision"] == "edit"
 
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-
-
-@pytest.mark.skipif(not CHROMIUM, reason="Debian package chromium is not installed (.ci/run installs it)")
+@pytest.mark.skipif(not CHROMIUM, reason=NO_CHROMIUM)
 def test_the_html_with_fields_renders_in_chromium(with_fields, tmp_path):
     page = run_export(with_fields, tmp_path / "t.html")
-    flags = [
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        f"--user-data-dir={tmp_path / 'profile'}", "--enable-logging=stderr", "--v=0",
-    ]  # fmt: skip
-    r = subprocess.run([CHROMIUM, *flags, "--dump-dom", page.as_uri()], capture_output=True, text=True, timeout=120)
+    r = run_chromium(tmp_path, "--dump-dom", page.as_uri())
     dom = r.stdout
     assert 'data-ready="15"' in dom  # the page's script ran and counted the rows
     assert dom.count('<mark class="field"') >= 10 and 'class="field-at"' in dom
