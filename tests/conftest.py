@@ -1,3 +1,4 @@
+import csv
 import json
 import os
 import shutil
@@ -182,3 +183,26 @@ def run_chromium(tmp_path, *args, timeout=120):
         "--v=0",
     ]
     return subprocess.run([CHROMIUM, *flags, *map(str, args)], capture_output=True, text=True, timeout=timeout)
+
+
+SOFFICE = shutil.which("soffice")
+NO_SOFFICE = "Debian package libreoffice-calc is not installed (.ci/run installs it)"
+
+
+def soffice_to_csv(tmp_path, xlsx, sheet=None):
+    """LibreOffice (headless, a fresh profile) reads `xlsx` and writes one sheet as UTF-8 CSV (the
+    first, or the `sheet`-th, 1-based); returns (the CSV's rows or None, LibreOffice's stderr)."""
+    filt = "csv:Text - txt - csv (StarCalc):44,34,76,1"  # UTF-8: author names are not ASCII
+    if sheet is not None:  # the 12th filter option is the sheet to export
+        filt += f",,0,false,true,false,false,false,{sheet}"
+    out = tmp_path / "lo-out"
+    r = subprocess.run(
+        [SOFFICE, f"-env:UserInstallation=file://{tmp_path / 'lo'}", "--headless", "--convert-to", filt,
+         "--outdir", str(out), str(xlsx)],
+        capture_output=True, text=True, timeout=180,
+    )  # fmt: skip
+    found = next(out.glob("*.csv"), None) if out.exists() else None
+    if found is None:
+        return None, r.stderr
+    with open(found, encoding="utf-8", newline="") as f:
+        return list(csv.reader(f)), r.stderr

@@ -5,13 +5,24 @@ matrix and charts, BibTeX), through the real CLI, openpyxl, LibreOffice and Chro
 import csv
 import json
 import math
-import shutil
-import subprocess
 from pathlib import Path
 
 import bibtexparser
 import pytest
-from conftest import CHROMIUM, EXTRA, FIXTURE, NO_CHROMIUM, ROOT, positional_ids, read_jsonl, run_chromium, run_cli
+from conftest import (
+    CHROMIUM,
+    EXTRA,
+    FIXTURE,
+    NO_CHROMIUM,
+    NO_SOFFICE,
+    ROOT,
+    SOFFICE,
+    positional_ids,
+    read_jsonl,
+    run_chromium,
+    run_cli,
+    soffice_to_csv,
+)
 from openpyxl import load_workbook
 
 from extractor import taxonomy
@@ -20,8 +31,6 @@ from extractor.engines.base import ClaimDraft
 from extractor.records import drop_connective
 from extractor.schema import Paper
 from extractor.verify import verify_claims
-
-SOFFICE = shutil.which("soffice")
 
 
 @pytest.fixture(scope="module")
@@ -337,30 +346,11 @@ def test_xlsx_compare_sheet(labelled, tmp_path):
     assert nexus["year"] == "2026" and nexus["arxiv_id"] == "2604.06682" and "JooYoung Park" in nexus["authors"]
 
 
-@pytest.mark.skipif(not SOFFICE, reason="Debian package libreoffice-calc is not installed (.ci/run installs it)")
+@pytest.mark.skipif(not SOFFICE, reason=NO_SOFFICE)
 def test_libreoffice_reads_the_compare_sheet(labelled, tmp_path):
     xlsx = export(labelled, tmp_path / "t.xlsx")
-    # CSV filter options; the 12th field is the sheet to export (2 = Compare)
-    filt = "csv:Text - txt - csv (StarCalc):44,34,76,1,,0,false,true,false,false,false,2"
-    r = subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation=file://{tmp_path / 'lo'}",
-            "--headless",
-            "--convert-to",
-            filt,
-            "--outdir",
-            str(tmp_path / "out"),
-            str(xlsx),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    out = next((tmp_path / "out").glob("*.csv"), None)
-    assert out is not None, r.stderr
-    with open(out, encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
+    rows, err = soffice_to_csv(tmp_path, xlsx, sheet=2)  # 2 = Compare
+    assert rows is not None, err
     assert rows[2][0] == "Tail latency (lower is better)"
     assert rows[3][:4] == ["rank", "ranked_as", "system", "claim"]
     assert rows[4][:3] == ["1", "change", "Virtuoso"] and rows[4][3] == "7.8X lower victim tail latency"

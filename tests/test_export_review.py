@@ -4,11 +4,20 @@ a real spreadsheet program (LibreOffice) and a real browser (Chromium)."""
 import csv
 import json
 import random
-import shutil
-import subprocess
 
 import pytest
-from conftest import CHROMIUM, FIXTURE, NO_CHROMIUM, positional_ids, read_jsonl, run_chromium, run_cli
+from conftest import (
+    CHROMIUM,
+    FIXTURE,
+    NO_CHROMIUM,
+    NO_SOFFICE,
+    SOFFICE,
+    positional_ids,
+    read_jsonl,
+    run_chromium,
+    run_cli,
+    soffice_to_csv,
+)
 from openpyxl import load_workbook
 
 EVIL_ABSTRACT = (
@@ -163,9 +172,6 @@ def test_markdown_and_html_are_inert(table, tmp_path):
     assert '<mark class="ok"' in html_text
 
 
-SOFFICE = shutil.which("soffice")
-
-
 @pytest.mark.skipif(not CHROMIUM, reason=NO_CHROMIUM)
 def test_html_report_renders_in_chromium(table, tmp_path):
     page = export(table, tmp_path / "t.html")
@@ -181,28 +187,11 @@ def test_html_report_renders_in_chromium(table, tmp_path):
     assert shot.exists() and shot.stat().st_size > 10_000
 
 
-@pytest.mark.skipif(not SOFFICE, reason="Debian package libreoffice-calc is not installed (.ci/run installs it)")
+@pytest.mark.skipif(not SOFFICE, reason=NO_SOFFICE)
 def test_libreoffice_reads_the_xlsx(table, tmp_path):
     xlsx = export(table, tmp_path / "t.xlsx")
-    r = subprocess.run(
-        [
-            SOFFICE,
-            f"-env:UserInstallation=file://{tmp_path / 'lo'}",
-            "--headless",
-            "--convert-to",
-            "csv:Text - txt - csv (StarCalc):44,34,76,1",  # UTF-8: author names are not ASCII
-            "--outdir",
-            str(tmp_path / "out"),
-            str(xlsx),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=180,
-    )
-    out = tmp_path / "out" / "t.csv"
-    assert out.exists(), r.stderr
-    with open(out, encoding="utf-8", newline="") as f:
-        rows = list(csv.reader(f))
+    rows, err = soffice_to_csv(tmp_path, xlsx)
+    assert rows is not None, err
     assert rows[0][:3] == ["paper_id", "title", "authors"] and len(rows) == 19
     system = rows[0].index("system")
     assert rows[1][0] == "2604.06682" and rows[1][system] == "Nexus" and rows[1][rows[0].index("year")] == "2026"

@@ -7,7 +7,18 @@ import csv
 import json
 
 import pytest
-from conftest import CHROMIUM, FIXTURE, NO_CHROMIUM, ROOT, read_jsonl, run_chromium, run_cli
+from conftest import (
+    CHROMIUM,
+    FIXTURE,
+    NO_CHROMIUM,
+    NO_SOFFICE,
+    ROOT,
+    SOFFICE,
+    read_jsonl,
+    run_chromium,
+    run_cli,
+    soffice_to_csv,
+)
 from openai_fake import PAPERS, answer, bodies, ok, paper_message
 from openpyxl import load_workbook
 
@@ -347,3 +358,13 @@ def test_a_field_that_does_not_hold_up_is_re_asked_once_with_what_is_wrong(tmp_p
     [rec] = read_jsonl(out)
     assert rec["fields"]["deployment"]["verified"] is True and rec["fields"]["compared_against"]["verified"] is True
     assert rec["provenance"]["reasks"] == 1
+
+
+@pytest.mark.skipif(not SOFFICE, reason=NO_SOFFICE)
+def test_libreoffice_reads_the_fields_sheet(with_fields, tmp_path):
+    xlsx = run_export(with_fields, tmp_path / "t.xlsx")
+    rows, err = soffice_to_csv(tmp_path, xlsx, sheet=4)  # Papers, Compare, Claims, Fields
+    assert rows is not None, err
+    assert rows[0][:4] == ["field_id", "paper_id", "system", "field"]
+    gpus = next(r for r in rows if r[0] == f"{VALVE}:gpus_deployed")
+    assert gpus[rows[0].index("value")] == "8,054" and gpus[rows[0].index("evidence")] == "8,054 GPUs"
