@@ -381,8 +381,7 @@ def watch(
 
     from . import watch as w
     from .engines.registry import EngineOptions
-    from .errors import InputError
-    from .export.digest import write_digest
+    from .export.digest import digest_format, write_digest
     from .pipeline import Pipeline, RunOptions
     from .sources.arxiv_api import ArxivClient
     from .store import iter_table, load_records
@@ -393,8 +392,8 @@ def watch(
         if path is not None:
             _check_writable(path)
     try:
-        if digest and not digest.lower().endswith((".md", ".markdown", ".html", ".htm")):
-            raise InputError(f"{digest}: a digest is .md or .html")
+        if digest:
+            digest_format(digest)  # refused before any request
         st = w.load_state(output)
         w.check_query(output, query, st, query_changed)
         from .fields import declare
@@ -418,25 +417,9 @@ def watch(
     except ExtractorError as e:
         _fail(str(e))
     _note_uncarried(summary, output)
-    if st is None or st.query != query:
-        previous = list(st.previous) if st else []
-        if st is not None:
-            previous.append({"query": st.query, "since": st.since, "until": started})
-        st = w.WatchState(query=query, since=started, previous=previous, runs=list(st.runs) if st else [])
-    st.runs.append(
-        {
-            "time": started,
-            "since": since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None,
-            "fetched": len(got.papers),
-            "written": summary.papers,
-            "requests": got.requests,
-            "carried": summary.carried,
-            "uncarried": summary.uncarried,
-        }
-    )
     try:
         if not summary.interrupted:
-            w.save_state(output, st)
+            w.save_state(output, w.record_run(st, query, started, since, got, summary))
         if digest:
             new_ids = set(pipe.written)
             has_rows = os.path.exists(output) and next(iter_table(output), None) is not None

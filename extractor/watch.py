@@ -20,7 +20,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
-from typing import Optional
+from typing import Any, Optional
 
 from .errors import InputError
 from .schema import Paper
@@ -80,6 +80,30 @@ def save_state(table: str, st: WatchState) -> None:
     st.runs = st.runs[-KEEP_RUNS:]
     with atomic_write(state_path(table), "w", encoding="utf-8") as f:
         f.write(json.dumps(asdict(st), indent=2, ensure_ascii=False) + "\n")
+
+
+def record_run(
+    st: Optional[WatchState], query: str, started: str, since: Optional[datetime], got: Fetched, summary: Any
+) -> WatchState:
+    """The watch file after a run: a new query (or none yet) starts a new state, the queries
+    watched before kept; the run is appended."""
+    if st is None or st.query != query:
+        previous = list(st.previous) if st else []
+        if st is not None:
+            previous.append({"query": st.query, "since": st.since, "until": started})
+        st = WatchState(query=query, since=started, previous=previous, runs=list(st.runs) if st else [])
+    st.runs.append(
+        {
+            "time": started,
+            "since": since.strftime("%Y-%m-%dT%H:%M:%SZ") if since else None,
+            "fetched": len(got.papers),
+            "written": summary.papers,
+            "requests": got.requests,
+            "carried": summary.carried,
+            "uncarried": summary.uncarried,
+        }
+    )
+    return st
 
 
 def when(text: Optional[str]) -> Optional[datetime]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .. import taxonomy
+from ..errors import InputError
 from ..store import atomic_write
 from .common import describe, review_mark, safe_url, stated
 from .compare import Entry, comparison
@@ -126,15 +127,20 @@ def html_page(records: list[dict], new_ids: set[str], query: str, when: str) -> 
     return "\n".join(parts)
 
 
-def write_digest(records: list[dict], new_ids: set[str], path: str, query: str, when: str) -> None:
+def digest_format(path: str) -> str:
+    """ "html" or "md" by the path's suffix; anything else is an InputError."""
     low = path.lower()
     if low.endswith((".html", ".htm")):
-        text = html_page(records, new_ids, query, when)
-    elif low.endswith((".md", ".markdown")):
-        text = markdown(records, new_ids, query, when)
-    else:
-        from ..errors import InputError
+        return "html"
+    if low.endswith((".md", ".markdown")):
+        return "md"
+    raise InputError(f"{path}: a digest is .md or .html")
 
-        raise InputError(f"{path}: a digest is .md or .html")
+
+def write_digest(records: list[dict], new_ids: set[str], path: str, query: str, when: str) -> None:
+    if digest_format(path) == "html":
+        text = html_page(records, new_ids, query, when)
+    else:
+        text = markdown(records, new_ids, query, when)
     with atomic_write(path, "w", encoding="utf-8") as f:
         f.write(text)
