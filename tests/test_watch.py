@@ -242,3 +242,9 @@ def test_an_rss_feed_url_is_watched_too(tmp_path, server):
     before = table.read_bytes()
     r = run_cli("watch", s.url + "/feed.atom", "-o", table, "-q")
     assert r.returncode == 0 and table.read_bytes() == before and len(s.requests) == 2
+
+
+def test_a_digest_of_another_format_is_refused_before_any_request(tmp_path, server):
+    arxiv = FakeArxiv(server)
+    r = watch(arxiv, tmp_path / "t.jsonl", "--digest", tmp_path / "d.txt")
+    assert r.returncode == 2 and "a digest is .md or .html" in r.stderr and arxiv.log == []
