@@ -10,7 +10,7 @@ from typing import Optional
 
 from .quantities import Quantity, scan
 from .schema import Paper
-from .text import Normalized, Sentence, lower_same_length, normalize_with_map, split_sentences
+from .text import Normalized, Sentence, has_markup, lower_same_length, normalize_with_map, split_sentences
 
 
 class Document:
@@ -61,10 +61,16 @@ class Document:
         return normalize_with_map(self.text, spaces=False)
 
     @cached_property
+    def display(self) -> Normalized:
+        """LaTeX, entities and typography resolved, case kept (what the scanner reads when the
+        abstract has markup, and where the name search looks in a LaTeX abstract)."""
+        return normalize_with_map(self.text, casefold=False)
+
+    @cached_property
     def quantities(self) -> list[Quantity]:
         """Every quantity claim in the abstract, with the context rules (no years, versions, model
         names or citation markers)."""
-        return scan(self.text)
+        return scan(self.text, display=self.display if has_markup(self.text) else None)
 
     @cached_property
     def all_quantities(self) -> list[Quantity]:

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from .text import has_markup, lower_same_length, normalize_with_map
+from .text import Normalized, has_markup, lower_same_length, normalize_with_map
 from .units import SCANNER_NOT_FOLLOWED, SCANNER_UNITS, convert
 
 # --- numbers ------------------------------------------------------------------------------------------
@@ -438,14 +438,16 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
     return found
 
 
-def scan(text: str, context: bool = True) -> list[Quantity]:
-    """All quantity claims in `text`, in order, with offsets into `text`."""
+def scan(text: str, context: bool = True, display: Optional[Normalized] = None) -> list[Quantity]:
+    """All quantity claims in `text`, in order, with offsets into `text`. `display`: the text's
+    display normalisation (`normalize_with_map(text, casefold=False)`) when the caller holds it
+    already, as a Document does."""
     if not has_markup(text):
         qs = _scan_plain(text, context) + _scan_words(text)
         qs.sort(key=lambda q: q.start)
         return _mark_lists(text, qs)
     # LaTeX and typography: scan the normalised text, map every offset back
-    norm = normalize_with_map(text, casefold=False)
+    norm = display or normalize_with_map(text, casefold=False)
     qs = _scan_plain(norm.text, context) + _scan_words(norm.text)
     qs.sort(key=lambda q: q.start)
     math = _math_regions(text) if context and "$" in text else []

@@ -192,6 +192,7 @@ PHRASES: tuple[tuple[str, str, Optional[str]], ...] = (
 _PREPOSITIONS = frozenset("for under in on with during per across at when of from over against".split())
 _COUNTING = frozenset("number numbers fraction share percentage proportion amount amounts".split())
 _PHRASES = [(re.compile(p), k, b) for p, k, b in PHRASES]
+_ANY_PHRASE = re.compile("|".join(f"(?:{p})" for p, _, _ in PHRASES))  # most metrics have none of them
 # words that turn the better direction round: less "utilisation loss" and more "TCO savings" are better
 INVERTERS = frozenset("loss losses savings saving saved save".split())
 _BY_WORD = {w: c.key for c in CLASSES for w in c.words}
@@ -225,8 +226,8 @@ def classify(metric: Optional[str], unit: str = "", key: Optional[str] = None) -
     low = (metric or "").lower()
     words = _TOKEN.findall(low)
     found, better, overridden = None, None, False
-    for rx, k, b in _PHRASES:
-        if rx.search(low) and (key is None or k == key):
+    for rx, k, b in _PHRASES if _ANY_PHRASE.search(low) else ():
+        if (key is None or k == key) and rx.search(low):
             found, overridden = k, b is not None
             better = b if b is not None else BY_KEY[k].better
             break

@@ -698,16 +698,16 @@ def metric_class(said: _Said) -> tuple[taxonomy.Classification, Optional[str]]:
     """The claim's class in the taxonomy: the engine's when it names one of the taxonomy's
     (its better direction read from the metric's words: "GPU utilization loss" is better lower),
     else the class of the metric's words, with a note saying the engine's was not one."""
-    words = taxonomy.classify(said.metric, said.unit)
     given = (said.metric_class or "").strip().lower().replace(" ", "_").replace("-", "_")
+    if given and taxonomy.valid(given):
+        return taxonomy.classify(said.metric, said.unit, key=given), None
+    words = taxonomy.classify(said.metric, said.unit)
     if not given:
         return words, None
-    if not taxonomy.valid(given):
-        return (
-            words,
-            f"metric_class {said.metric_class!r} is not in the taxonomy; classed as {words.key!r} from the metric's words",
-        )
-    return taxonomy.classify(said.metric, said.unit, key=given), None
+    return (
+        words,
+        f"metric_class {said.metric_class!r} is not in the taxonomy; classed as {words.key!r} from the metric's words",
+    )
 
 
 def _alignment(claimed: str, span: str) -> Literal["exact", "normalized", "partial"]:

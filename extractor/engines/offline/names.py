@@ -9,7 +9,7 @@ import re
 from typing import Optional
 
 from ...document import Document
-from ...text import lower_same_length, plain
+from ...text import collapse_ws, lower_same_length
 from . import lexicon as lx
 
 
@@ -127,7 +127,7 @@ def title_name(title: str) -> Optional[str]:
 def find_system_name(doc: Document) -> Optional[str]:
     """The name of the system the paper proposes, or None."""
     if "\\" in doc.text or "$" in doc.text:  # markup changes offsets: search the plain text afresh
-        text = plain(doc.text)
+        text = collapse_ws(doc.display.text)  # plain(doc.text), from the normalisation the scanner read
         low = lower_same_length(text)
         intros = _intros(low)
     else:

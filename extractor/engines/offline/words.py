@@ -11,13 +11,25 @@ class WordSet:
     `word in s` tests one word, case-insensitively; `s.pattern()` is the regular expression that
     finds any of them as whole words in a lower-cased text."""
 
+    # the answers remembered per word: the rules test the same few hundred words ("the", "by",
+    # "latency") against the same sets for every number of every abstract
+    MEMO_SIZE = 4096
+
     def __init__(self, *entries: str):
         self.entries = tuple(e for chunk in entries for e in chunk.split())
         self.words = frozenset(e for e in self.entries if not e.endswith("*"))
         self.stems = tuple(e[:-1] for e in self.entries if e.endswith("*"))
+        self._memo: dict[str, bool] = {}
 
     def __contains__(self, word: str) -> bool:
-        w = word.lower()
+        known = self._memo.get(word)
+        if known is None:
+            if len(self._memo) >= self.MEMO_SIZE:
+                self._memo.clear()
+            known = self._memo[word] = self._has(word.lower())
+        return known
+
+    def _has(self, w: str) -> bool:
         if w in self.words:
             return True
         if not self.stems or not w.startswith(self.stems):
