@@ -22,7 +22,14 @@ _CLEAN_TABLE = {**_INVISIBLE, **_CONTROLS, **_FULL_WIDTH, 0x3000: " "}
 
 def collapse_ws(s: str | None) -> str:
     """Whitespace runs (any Unicode space) as one space, trimmed."""
-    return " ".join(s.split()) if s else ""
+    if not s:
+        return ""
+    # already collapsed (most text is, once cleaned at the edge): every whitespace character but
+    # the ASCII space is unprintable, so printable text with no double, leading or trailing space
+    # has nothing to collapse
+    if s.isprintable() and "  " not in s and s[0] != " " and s[-1] != " ":
+        return s
+    return " ".join(s.split())
 
 
 def clean_text(s: str | None) -> str:

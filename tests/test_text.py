@@ -49,3 +49,16 @@ def test_normalized_text_maps_back_to_source_offsets():
 def test_plain_keeps_case_and_dashes_for_display():
     assert plain(r"Nexus reduces it by 2.7\% -- a lot") == "Nexus reduces it by 2.7% -- a lot"
     assert collapse_ws("  a \t b ") == "a b"
+
+
+def test_collapse_ws_fast_path_agrees_with_split_join_for_every_space():
+    # collapse_ws returns printable text with single inner spaces as it is; every other
+    # whitespace character must still collapse exactly as str.split() sees it
+    from extractor.text import collapse_ws
+
+    spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
+    assert len(spaces) > 20
+    for ch in spaces:
+        for s in (f"a{ch}b", f"{ch}a", f"a{ch}", f"a {ch}b", ch):
+            assert collapse_ws(s) == " ".join(s.split()), repr(s)
+    assert collapse_ws("already one space") == "already one space"
