@@ -54,8 +54,6 @@ def test_plain_keeps_case_and_dashes_for_display():
 def test_collapse_ws_fast_path_agrees_with_split_join_for_every_space():
     # collapse_ws returns printable text with single inner spaces as it is; every other
     # whitespace character must still collapse exactly as str.split() sees it
-    from extractor.text import collapse_ws
-
     spaces = [chr(c) for c in range(0x110000) if chr(c).isspace()]
     assert len(spaces) > 20
     for ch in spaces:
