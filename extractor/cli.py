@@ -211,8 +211,8 @@ def extract(
     progress = None
     if not quiet and sys.stderr.isatty():
         progress = _progress(pipe, opts, price)
-    # The ~95,000 objects made by the imports live for the whole process; a full collection walks
-    # them all (40-60 ms, seen in the first round of requests of an LLM run). Frozen, it skips them.
+    # The objects made by the imports live for the whole process, and a full collection walks them
+    # all (a pause seen in the first round of requests of an LLM run). Frozen, collections skip them.
     gc.freeze()
     try:
         summary = pipe.run()
