@@ -50,10 +50,20 @@ def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None
     )
 
 
+def _as_text(value, sep: str) -> Optional[str]:
+    """A paper-level answer as text. Models wrap a value in a list at times (["Nexus"], ["VMs
+    duplicate I/O stacks."]): its items are the text, joined by `sep`; no items is no answer."""
+    if isinstance(value, (list, tuple)):
+        items = [str(v) for v in value if v is not None and str(v).strip()]
+        return sep.join(items) if items else None
+    return None if value is None else str(value)
+
+
 def _name(value) -> Optional[str]:
-    if value is None:
+    text = _as_text(value, ", ")
+    if text is None:
         return None
-    name = clean_text(str(value))
+    name = clean_text(text)
     return None if name.lower().strip(".") in _NO_NAME else name
 
 
@@ -81,7 +91,8 @@ def drop_connective(text: str) -> str:
 def _sentence_field(value) -> Optional[str]:
     """A problem or technique sentence: text without a leading connective, at most MAX_SENTENCE
     characters (an unbroken text is no sentence)."""
-    text = drop_connective(clean_text(str(value))) if value is not None else ""
+    raw = _as_text(value, " ")
+    text = drop_connective(clean_text(raw)) if raw is not None else ""
     if len(text) > MAX_SENTENCE:
         text = text[:MAX_SENTENCE].rsplit(" ", 1)[0] + "…"
     return text or None

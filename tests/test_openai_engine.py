@@ -373,3 +373,16 @@ def test_a_value_the_model_writes_as_text_fails_that_claim_not_the_paper(tmp_pat
     a, b = rec["headline_numbers"]
     assert a["verified"] and a["value"] == 44 and a["unit"] == "%" and a["model_answer"]["value"] == "44%"
     assert not b["verified"] and "'thirty-seven' is not a number" in b["why"]
+
+
+def test_paper_fields_the_model_wraps_in_a_list_are_read_as_their_text(tmp_path, server, one_paper):
+    data = answer(name=["Nexus"])
+    data["problem"] = ["VMs duplicate I/O stacks.", "Each copy costs CPU."]
+    data["technique"] = []
+    s = server(Script(ok(data)))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    [rec] = read_jsonl(out)
+    assert rec["system_name"] == "Nexus" and rec["system_name_verified"] is True
+    assert rec["problem"] == "VMs duplicate I/O stacks. Each copy costs CPU."
+    assert rec["technique"] is None
