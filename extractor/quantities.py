@@ -57,8 +57,17 @@ _UNIT_RE = re.compile(
 )
 _UNIT_BY_GROUP = {f"u{i}": unit for i, (unit, _) in enumerate(SCANNER_UNITS)}
 
-_MULTIPLIERS = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "K": 1e3, "M": 1e6, "B": 1e9}
-_MULT_RE = re.compile(r"(?:[ ](?P<word>thousand|million|billion|trillion)\b|(?P<sfx>[KMB])(?![A-Za-z0-9]))")
+_MULTIPLIERS = {
+    "thousand": 1e3,
+    "million": 1e6,
+    "billion": 1e9,
+    "trillion": 1e12,
+    "K": 1e3,
+    "k": 1e3,  # "10k QPS", "128k-token contexts"
+    "M": 1e6,
+    "B": 1e9,
+}
+_MULT_RE = re.compile(r"(?:[ ](?P<word>thousand|million|billion|trillion)\b|(?P<sfx>[kKMB])(?![A-Za-z0-9]))")
 
 # the words before a number that qualify it
 QUALIFIER_WORDS = {
@@ -128,7 +137,9 @@ _NOT_DOUBLE = ("precision", "buffer", "buffering", "free", "pointer", "counting"
 WORD_QUANTITIES: list[tuple[tuple[str, ...], re.Pattern, Optional[float], str]] = [
     (
         ("magnitude",),
-        re.compile(r"\b(?:(?P<n>an?|one|two|three|four|several)[ -]+)?orders?[ -]of[ -]magnitude\b"),
+        re.compile(
+            r"\b(?:(?P<n>an?|one|two|three|four|several|\d{1,2}(?:[ ]?[-–][ ]?\d{1,2})?)[ -]+)?orders?[ -]of[ -]magnitude\b"
+        ),
         None,
         "approx",
     ),
@@ -169,14 +180,20 @@ class Quantity:
     to_of: Optional[int] = None  # "from 50°C to 90°C": on 90°C, the start of 50°C
 
 
+def multiplier(text: str, pos: int) -> tuple[float, int]:
+    """The multiplier written right after a number, at text[pos:] ("k", "M", " million"): (its
+    factor, where it ends), or (1.0, pos) when there is none. The scanner and the verifier's
+    reading of a model's "1.5M" share it."""
+    mm = _MULT_RE.match(text, pos)
+    if not mm:
+        return 1.0, pos
+    return _MULTIPLIERS[mm.group("word") or mm.group("sfx")], mm.end()
+
+
 def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:
     """Read number text[s:e] with any multiplier and unit; return (value, unit, end)."""
-    value = float(text[s:e].replace(",", ""))
-    pos = e
-    mm = _MULT_RE.match(text, pos)
-    if mm:
-        value *= _MULTIPLIERS[mm.group("word") or mm.group("sfx")]
-        pos = mm.end()
+    factor, pos = multiplier(text, e)
+    value = float(text[s:e].replace(",", "")) * factor
     m = _UNIT_RE.match(text, pos)
     if m:
         return value, _UNIT_BY_GROUP[m.lastgroup], m.end()  # type: ignore[index]
@@ -246,6 +263,11 @@ def arithmetic(n: Around) -> bool:
 def glued_word_after(n: Around) -> bool:
     """3.13t, 21st, 2D."""
     return n.next.isalnum() or n.next == "_"
+
+
+def fraction(n: Around) -> bool:
+    """The "1" of "1/3", "3/4 of the requests", "24/7": a fraction or a pair, not a count."""
+    return n.next == "/" and n.text[n.end + 1 : n.end + 2].isdigit()
 
 
 def dotted_version(n: Around) -> bool:
@@ -333,6 +355,7 @@ CONTEXT_RULES: list[Callable[[Around], bool]] = [
     compound_modifier,
     arithmetic,
     glued_word_after,
+    fraction,
     dotted_version,
     decade,
     year,
@@ -361,13 +384,38 @@ def _scan_words(text: str) -> list[Quantity]:
             continue
         for m in rx.finditer(low):
             v: Optional[float] = value
+            lo = hi = None
             if "w" in rx.groupindex:
                 v = float(_SMALL[m.group("w")])
             elif "n" in rx.groupindex:
-                n = _MAGNITUDE_N.get(m.group("n") or "a")
-                v = 10.0**n if n else None
-            out.append(Quantity(m.start(), m.end(), v, None, None, "x", qual, m.start(), m.end(), m.end()))
+                v, lo, hi = _magnitude(m.group("n"), plural="orders" in m.group(0))
+            out.append(Quantity(m.start(), m.end(), v, lo, hi, "x", qual, m.start(), m.end(), m.end()))
     return out
+
+
+_MAGNITUDE_RANGE = re.compile(r"(\d+)[ ]?[-–][ ]?(\d+)")
+
+
+def _magnitude(count: Optional[str], plural: bool) -> tuple[Optional[float], Optional[float], Optional[float]]:
+    """(value, low, high) of "an order of magnitude" (10x), "two" or "2 orders of magnitude"
+    (100x), "2-3 orders of magnitude" (100-1000x). A bare "orders of magnitude" and "several
+    orders of magnitude" state no number."""
+    if count is None:
+        return (None if plural else 10.0), None, None
+    r = _MAGNITUDE_RANGE.fullmatch(count)
+    if r:
+        return None, 10.0 ** int(r.group(1)), 10.0 ** int(r.group(2))
+    n = int(count) if count.isdigit() else _MAGNITUDE_N.get(count)
+    return (10.0**n if n is not None else None), None, None
+
+
+def _merge(plain: list[Quantity], words: list[Quantity]) -> list[Quantity]:
+    """Both readings of a text in order; digits that are part of a word quantity ("2" of "2
+    orders of magnitude") are that quantity, not a number of their own."""
+    inside = [(w.start, w.end) for w in words]
+    qs = [q for q in plain if not any(s <= q.num_start < e for s, e in inside)] + words
+    qs.sort(key=lambda q: q.start)
+    return qs
 
 
 def _range_after(
@@ -443,13 +491,10 @@ def scan(text: str, context: bool = True, display: Optional[Normalized] = None) 
     display normalisation (`normalize_with_map(text, casefold=False)`) when the caller holds it
     already, as a Document does."""
     if not has_markup(text):
-        qs = _scan_plain(text, context) + _scan_words(text)
-        qs.sort(key=lambda q: q.start)
-        return _mark_lists(text, qs)
+        return _mark_lists(text, _merge(_scan_plain(text, context), _scan_words(text)))
     # LaTeX and typography: scan the normalised text, map every offset back
     norm = display or normalize_with_map(text, casefold=False)
-    qs = _scan_plain(norm.text, context) + _scan_words(norm.text)
-    qs.sort(key=lambda q: q.start)
+    qs = _merge(_scan_plain(norm.text, context), _scan_words(norm.text))
     math = _math_regions(text) if context and "$" in text else []
     out = []
     for q in qs:

@@ -34,7 +34,7 @@ from .engines.base import ClaimDraft
 from .lexicon import GENERIC_NAME_WORDS, NAME_DETERMINERS
 from .limits import MAX_CLAIMS, MAX_SENTENCE
 from .metrics import content_words, shared
-from .quantities import Quantity, balance_math, parse_span
+from .quantities import Quantity, balance_math, multiplier, parse_span
 from .respectively import Pairing, pair
 from .schema import Direction, HeadlineNumber, Kind, NameEvidence, Qualifier, UncoveredNumber
 from .text import Normalized, normalize_with_map, plain
@@ -184,7 +184,7 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
     """A value as a model writes it -> (number, unit written with it, problem).
 
-    44, 44.0, "44", "44%", "8,054", "-44 %", "1.2e3" read; None and "" are no value; "many",
+    44, 44.0, "44", "44%", "8,054", "-44 %", "1.2e3", "10k", "1.5M requests" read; None and "" are no value; "many",
     true, [44] are problems (the claim fails, never the paper)."""
     if v is None:
         return None, None, None
@@ -204,9 +204,10 @@ def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
         s = _THOUSANDS.sub("", s).replace("\u2009", "").replace("_", "")
         m = _NUMBER_TEXT.fullmatch(s)
         if m:
-            f = float(m.group(1))
+            factor, rest = multiplier(s, m.end(1))  # "10k", "1.5M", "2 million", as the scanner reads them
+            f = float(m.group(1)) * factor
             if math.isfinite(f):
-                return f, (m.group(2).strip() or None), None
+                return f, (s[rest:].strip() or None), None
         return None, None, f"value {v!r} is not a number"
     return None, None, f"value {str(v)[:40]!r} is not a number"
 
@@ -441,8 +442,12 @@ def _compare(
         if claimed is None or _agrees(claimed, cu, value, unit, said.direction):
             return []
         return [f"value {_fmt(claimed)}{_unit_text(cu)} but {where} {_fmt(value)}{_unit_text(unit)}"]
+    if low is None or high is None:  # a span that states no number: "several orders of magnitude"
+        claimed = next((x for x in (said.value, said.low, said.high) if x is not None), None)
+        if claimed is None:
+            return []
+        return [f"value {_fmt(claimed)}{_unit_text(cu)} but {where} no number"]
     # a range
-    assert low is not None and high is not None
     said_ends = [x for x in (said.low, said.high) if x is not None]
     if not said_ends:
         if said.value is None:

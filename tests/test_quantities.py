@@ -34,6 +34,12 @@ def one(text):
         ("improves accuracy by 2.3 percentage points", "2.3 percentage points", 2.3, None, None, "pp", "exact"),
         ("cuts latency to 12 ms", "12 ms", 12, None, None, "ms", "exact"),
         ("serves 1.5M requests", "1.5M", 1.5e6, None, None, "", "exact"),
+        ("sustains 10k QPS", "10k QPS", 1e4, None, None, "QPS", "exact"),
+        ("with 128k tokens of context", "128k", 1.28e5, None, None, "", "exact"),
+        ("in 64kB pages", "64kB", 64, None, None, "KB", "exact"),
+        ("faster by 2 orders of magnitude", "2 orders of magnitude", 100, None, None, "x", "approx"),
+        ("faster by 2-3 orders of magnitude", "2-3 orders of magnitude", None, 100, 1000, "x", "approx"),
+        ("faster by orders of magnitude", "orders of magnitude", None, None, None, "x", "approx"),
     ],
 )
 def test_shapes(text, span, value, low, high, unit, qualifier):
@@ -91,6 +97,8 @@ def test_parse_span_rejects_two_numbers_and_no_number():
         pytest.param("compound_modifier", "cuts it 20-100x down", "20", False, id="compound_modifier_keeps_ranges"),
         pytest.param("arithmetic", "needs f+1 replicas", "1", True, id="arithmetic"),
         pytest.param("glued_word_after", "the 21st century", "21", True, id="glued_word_after"),
+        pytest.param("fraction", "cuts cost by 1/3 overall", "1", True, id="fraction"),
+        pytest.param("fraction", "cuts cost by 1/ 3", "1", False, id="fraction_needs_a_digit_after_the_slash"),
         pytest.param("dotted_version", "release 3.13.1 is out", "3.13", True, id="dotted_version"),
         pytest.param("decade", "since the 1990s", "1990", True, id="decade"),
         pytest.param("year", "published in 2024 at", "2024", True, id="year"),

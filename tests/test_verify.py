@@ -164,6 +164,10 @@ def test_metric_support(claim, supported):
         pytest.param("8,054", (8054.0, None, None), id="thousands"),
         pytest.param("-44 %", (-44.0, "%", None), id="negative_with_unit"),
         pytest.param("1.2e3", (1200.0, None, None), id="exponent"),
+        pytest.param("10k", (10000.0, None, None), id="multiplier_suffix"),
+        pytest.param("1.5M requests", (1500000.0, "requests", None), id="multiplier_then_unit"),
+        pytest.param("2 million", (2000000.0, None, None), id="multiplier_word"),
+        pytest.param("5 kB", (5.0, "kB", None), id="a_unit_is_no_multiplier"),
         pytest.param(None, (None, None, None), id="none"),
         pytest.param(True, (None, None, "value True is not a number"), id="bool"),
         pytest.param([44], (None, None, "value '[44]' is not a number"), id="list"),
@@ -204,3 +208,41 @@ def test_uncovered_numbers_are_what_no_verified_claim_covers():
     missed = [u.text for u in uncovered_numbers(DOC, nums)]
     assert "up to 44%" not in missed and "31%" in missed and "37%" in missed
     assert "3.13" not in missed  # a version number is no quantity claim
+
+
+def test_a_thousands_suffix_verifies_as_the_model_writes_it():
+    d = ClaimDraft(text="10k", value="10k", unit="QPS", metric="throughput")
+    [n] = verify_claims(Document("It sustains 10k QPS on one node."), [d])
+    assert n.verified and n.value == 10000 and n.unit == "QPS", n.why
+
+
+@pytest.mark.parametrize(
+    "claim, verified, why",
+    [
+        pytest.param(dict(text="several orders of magnitude", unit="x"), True, None, id="no_number_claimed"),
+        pytest.param(
+            dict(text="several orders of magnitude", value=100, unit="x"),
+            False,
+            "value 100x but the span 'several orders of magnitude' says no number",
+            id="a_number_the_span_does_not_state",
+        ),
+    ],
+)
+def test_a_span_that_states_no_number(claim, verified, why):
+    doc = Document("It cuts start-up time by several orders of magnitude over Docker.")
+    [n] = verify_claims(doc, [ClaimDraft(**claim)])
+    assert (n.verified, n.why) == (verified, why)
+    assert (n.value, n.low, n.high) == (None, None, None)
+
+
+def test_the_offline_engine_reads_several_orders_of_magnitude_without_failing_the_paper():
+    from extractor.engines.offline import OfflineEngine
+    from extractor.records import build_record
+    from extractor.schema import Paper
+
+    paper = Paper(id="x1", title="Foo: fast starts", abstract="Foo cuts start-up time by several orders of magnitude.")
+    doc = Document.of(paper)
+    rec = build_record(doc, OfflineEngine().extract(doc), OfflineEngine())
+    assert rec.status == "ok"
+    [n] = rec.headline_numbers
+    assert n.text == "several orders of magnitude" and n.verified and n.value is None
