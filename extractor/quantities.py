@@ -138,7 +138,7 @@ WORD_QUANTITIES: list[tuple[tuple[str, ...], re.Pattern, Optional[float], str]] 
     (
         ("magnitude",),
         re.compile(
-            r"\b(?:(?P<n>an?|one|two|three|four|several|\d{1,2}(?:[ ]?[-–][ ]?\d{1,2})?)[ -]+)?orders?[ -]of[ -]magnitude\b"
+            r"\b(?:(?P<n>an?|one|two|three|four|several|\d{1,2}(?:[ ]?(?:--|[-–])[ ]?\d{1,2})?)[ -]+)?orders?[ -]of[ -]magnitude\b"
         ),
         None,
         "approx",
@@ -393,7 +393,7 @@ def _scan_words(text: str) -> list[Quantity]:
     return out
 
 
-_MAGNITUDE_RANGE = re.compile(r"(\d+)[ ]?[-–][ ]?(\d+)")
+_MAGNITUDE_RANGE = re.compile(r"(\d+)[ ]?(?:--|[-–])[ ]?(\d+)")
 
 
 def _magnitude(count: Optional[str], plural: bool) -> tuple[Optional[float], Optional[float], Optional[float]]:

@@ -40,6 +40,7 @@ def one(text):
         ("faster by 2 orders of magnitude", "2 orders of magnitude", 100, None, None, "x", "approx"),
         ("faster by 2-3 orders of magnitude", "2-3 orders of magnitude", None, 100, 1000, "x", "approx"),
         ("faster by orders of magnitude", "orders of magnitude", None, None, None, "x", "approx"),
+        (r"faster by 2--3 orders of magnitude \& more", "2--3 orders of magnitude", None, 100, 1000, "x", "approx"),
     ],
 )
 def test_shapes(text, span, value, low, high, unit, qualifier):
