@@ -180,6 +180,24 @@ class Quantity:
     to_of: Optional[int] = None  # "from 50°C to 90°C": on 90°C, the start of 50°C
 
 
+# a power of ten: "10^6" ($10^{6}$ once LaTeX is resolved), "3 × 10^4", "2.5x10^-3"
+_POWER = re.compile(r"(?:(?P<m>\d+(?:\.\d+)?)[ ]?[×x*·][ ]?)?10\^(?P<e>[-−]?\d{1,3})")
+
+
+def _power_end(text: str, s: int, e: int) -> int:
+    """Where the number at text[s:e] ends when a power of ten goes with it ("10^6", "3 × 10^4")."""
+    m = _POWER.match(text, s)
+    return m.end() if m and m.end() > e else e
+
+
+def _number_value(raw: str) -> float:
+    """ "8,054" -> 8054.0; "10^6" -> 1e6; "3 × 10^4" -> 3e4."""
+    m = _POWER.fullmatch(raw)
+    if m:
+        return float(f"{m.group('m') or 1}e{m.group('e').replace('−', '-')}")
+    return float(raw.replace(",", ""))
+
+
 def multiplier(text: str, pos: int) -> tuple[float, int]:
     """The multiplier written right after a number, at text[pos:] ("k", "M", " million"): (its
     factor, where it ends), or (1.0, pos) when there is none. The scanner and the verifier's
@@ -193,7 +211,7 @@ def multiplier(text: str, pos: int) -> tuple[float, int]:
 def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:
     """Read number text[s:e] with any multiplier and unit; return (value, unit, end)."""
     factor, pos = multiplier(text, e)
-    value = float(text[s:e].replace(",", "")) * factor
+    value = _number_value(text[s:e]) * factor
     m = _UNIT_RE.match(text, pos)
     if m:
         return value, _UNIT_BY_GROUP[m.lastgroup], m.end()  # type: ignore[index]
@@ -452,6 +470,7 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
     for s, e in _numbers(text):
         if s < consumed:
             continue
+        e = _power_end(text, s, e)
         raw = text[s:e]
         value: Optional[float]
         value, unit, end = _read_quantity(text, s, e)
@@ -499,11 +518,13 @@ def scan(text: str, context: bool = True, display: Optional[Normalized] = None) 
     out = []
     for q in qs:
         s, e = norm.start(q.start), norm.end(q.end - 1)
-        ns, ne = norm.start(q.num_start), norm.end(q.num_end - 1)
+        ns = norm.start(q.num_start)
+        ne = _close_braces(text, ns, norm.end(q.num_end - 1))
         if math and not _claim_in_math(text, ns, ne, math):
             continue
         s, e = balance_math(text, s, e)
-        out.append(Quantity(s, e, q.value, q.low, q.high, q.unit, q.qualifier, ns, ne, norm.end(q.digits_end - 1)))
+        digits_end = _close_braces(text, ns, norm.end(q.digits_end - 1))
+        out.append(Quantity(s, e, q.value, q.low, q.high, q.unit, q.qualifier, ns, ne, digits_end))
     return _mark_lists(text, out)
 
 
@@ -560,8 +581,17 @@ def _claim_in_math(text: str, ns: int, ne: int, regions: list[tuple[int, int]]) 
     return True
 
 
+def _close_braces(text: str, s: int, e: int) -> int:
+    """The end of text[s:e] taken past the braces it opened ("10^{6}", not "10^{6")."""
+    while e < len(text) and text[e] == "}" and text.count("{", s, e) > text.count("}", s, e):
+        e += 1
+    return e
+
+
 def balance_math(text: str, s: int, e: int) -> tuple[int, int]:
-    """Take a LaTeX math group whole: "$2.7\\times$", "up to 2.1$\\times$", "over $3\\times$"."""
+    """Take a LaTeX math group whole: "$2.7\\times$", "up to 2.1$\\times$", "over $3\\times$",
+    "$10^{6}$"."""
+    e = _close_braces(text, s, e)
     if s > 0 and text[s - 1] == "$" and e < len(text) and text[e] == "$" and text.count("$", s, e) % 2 == 0:
         return s - 1, e + 1
     if text.count("$", s, e) % 2 == 1:

@@ -246,3 +246,21 @@ def test_the_offline_engine_reads_several_orders_of_magnitude_without_failing_th
     assert rec.status == "ok"
     [n] = rec.headline_numbers
     assert n.text == "several orders of magnitude" and n.verified and n.value is None
+
+
+@pytest.mark.parametrize(
+    "claim, verified",
+    [
+        pytest.param(dict(text="10^6", value=1e6), True, id="the_power"),
+        pytest.param(dict(text="$10^{6}$", value="1,000,000"), True, id="the_power_in_latex"),
+        pytest.param(dict(text="10", value=10), False, id="the_base_alone_is_no_count"),
+    ],
+)
+def test_a_power_of_ten_is_its_value(claim, verified):
+    for abstract in ("It serves 10^6 requests per day.", "It serves $10^{6}$ requests per day."):
+        [n] = verify_claims(Document(abstract), [ClaimDraft(**claim)])
+        if n.verified:
+            assert n.value == 1e6
+        if claim["text"].startswith("$") and "$" not in abstract:
+            continue
+        assert n.verified is verified, (abstract, n.why)
