@@ -63,7 +63,7 @@ _MULTIPLIERS = {
     "billion": 1e9,
     "trillion": 1e12,
     "K": 1e3,
-    "k": 1e3,  # "10k QPS", "128k-token contexts"
+    "k": 1e3,  # "10k QPS", "128k tokens"
     "M": 1e6,
     "B": 1e9,
 }
@@ -138,7 +138,8 @@ WORD_QUANTITIES: list[tuple[tuple[str, ...], re.Pattern, Optional[float], str]] 
     (
         ("magnitude",),
         re.compile(
-            r"\b(?:(?P<n>an?|one|two|three|four|several|\d{1,2}(?:[ ]?(?:--|[-–])[ ]?\d{1,2})?)[ -]+)?orders?[ -]of[ -]magnitude\b"
+            r"\b(?:(?P<n>an?|one|two|three|four|several|(?P<lo>\d{1,2})[ ]?(?:--|[-–])[ ]?(?P<hi>\d{1,2})|\d{1,2})[ -]+)?"
+            r"orders?[ -]of[ -]magnitude\b"
         ),
         None,
         "approx",
@@ -192,7 +193,7 @@ def _power_end(text: str, s: int, e: int) -> int:
 
 def _number_value(raw: str) -> float:
     """ "8,054" -> 8054.0; "10^6" -> 1e6; "3 × 10^4" -> 3e4."""
-    m = _POWER.fullmatch(raw)
+    m = _POWER.fullmatch(raw) if "^" in raw else None  # only _power_end's numbers hold a "^"
     if m:
         return float(f"{m.group('m') or 1}e{m.group('e').replace('−', '-')}")
     return float(raw.replace(",", ""))
@@ -406,23 +407,20 @@ def _scan_words(text: str) -> list[Quantity]:
             if "w" in rx.groupindex:
                 v = float(_SMALL[m.group("w")])
             elif "n" in rx.groupindex:
-                v, lo, hi = _magnitude(m.group("n"), plural="orders" in m.group(0))
+                v, lo, hi = _magnitude(m)
             out.append(Quantity(m.start(), m.end(), v, lo, hi, "x", qual, m.start(), m.end(), m.end()))
     return out
 
 
-_MAGNITUDE_RANGE = re.compile(r"(\d+)[ ]?(?:--|[-–])[ ]?(\d+)")
-
-
-def _magnitude(count: Optional[str], plural: bool) -> tuple[Optional[float], Optional[float], Optional[float]]:
+def _magnitude(m: re.Match) -> tuple[Optional[float], Optional[float], Optional[float]]:
     """(value, low, high) of "an order of magnitude" (10x), "two" or "2 orders of magnitude"
     (100x), "2-3 orders of magnitude" (100-1000x). A bare "orders of magnitude" and "several
     orders of magnitude" state no number."""
+    count = m.group("n")
     if count is None:
-        return (None if plural else 10.0), None, None
-    r = _MAGNITUDE_RANGE.fullmatch(count)
-    if r:
-        return None, 10.0 ** int(r.group(1)), 10.0 ** int(r.group(2))
+        return (None if "orders" in m.group(0) else 10.0), None, None
+    if m.group("lo"):
+        return None, 10.0 ** int(m.group("lo")), 10.0 ** int(m.group("hi"))
     n = int(count) if count.isdigit() else _MAGNITUDE_N.get(count)
     return (10.0**n if n is not None else None), None, None
 

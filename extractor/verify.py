@@ -184,8 +184,8 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
     """A value as a model writes it -> (number, unit written with it, problem).
 
-    44, 44.0, "44", "44%", "8,054", "-44 %", "1.2e3", "10k", "1.5M requests" read; None and "" are no value; "many",
-    true, [44] are problems (the claim fails, never the paper)."""
+    44, 44.0, "44", "44%", "8,054", "-44 %", "1.2e3", "10k", "1.5M requests" read; None and "" are
+    no value; "many", true, [44] are problems (the claim fails, never the paper)."""
     if v is None:
         return None, None, None
     if type(v) is float and math.isfinite(v):
