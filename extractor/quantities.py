@@ -117,7 +117,7 @@ _QUAL_RE = re.compile(
     + r")(?: an?)?|(?P<s><=|>=|<|>|~|≈))[ ]?$"
 )  # run on lower-cased text (Python's re is several times slower with re.I)
 
-_RANGE_SEP_RE = re.compile(r"[ ]?-[ ]?|[ ]to[ ]")
+_RANGE_SEP_RE = re.compile(r"[ ]?--?[ ]?|[ ]to[ ]")  # "20-100x", "1.3--2.1x" (TeX's en dash), "2 to 4"
 _BETWEEN_RE = re.compile(r"\bbetween[ ]$")  # these three on lower-cased text
 _AND_RE = re.compile(r"[ ]and[ ]")
 _FROM_RE = re.compile(r"\bfrom\b[^.;:]{0,40}$")
@@ -133,6 +133,12 @@ _HARDWARE_COUNT = re.compile(
 # value, qualifier); the value None is read from the match
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
 _MAGNITUDE_N = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+# what "N times" must be followed by to be a factor ("three times faster"), not a count of events
+_TIMES_WHAT = (
+    "more", "faster", "higher", "lower", "less", "fewer", "larger", "smaller", "better", "greater", "longer",
+    "shorter", "cheaper", "slower", "as", "speedup", "improvement", "reduction", "increase", "degradation",
+    "slowdown", "gain",
+)  # fmt: skip
 _NOT_DOUBLE = ("precision", "buffer", "buffering", "free", "pointer", "counting", "spending", "the number of times")
 WORD_QUANTITIES: list[tuple[tuple[str, ...], re.Pattern, Optional[float], str]] = [
     (
@@ -154,14 +160,31 @@ WORD_QUANTITIES: list[tuple[tuple[str, ...], re.Pattern, Optional[float], str]] 
         "exact",
     ),
     (
-        ("tripl", "thrice", "threefold"),
-        re.compile(r"\b(?:triples|tripled|tripling|triple|thrice|threefold)\b(?![-])"),
+        ("tripl", "thrice"),
+        re.compile(r"\b(?:triples|tripled|tripling|triple|thrice)\b(?![-])"),
         3.0,
         "exact",
     ),
-    (("halv",), re.compile(r"\b(?:halves|halved|halving|halve)\b"), 2.0, "exact"),  # a factor of 2, down
+    # a factor of 2, down; in "by half" / "in half" the number is the word "half"
+    (("halv", "half"), re.compile(r"\b(?:halves|halved|halving|halve|(?:by|in) (?P<num>half))\b"), 2.0, "exact"),
+    # "twofold", "five-fold", "three times faster" (not "three times" of a count of runs, nor "ten-fold
+    # cross-validation"); digits ("5-fold", "3 times") are a number with the unit x
+    (
+        ("fold", "times"),
+        re.compile(
+            r"\b(?P<w>" + "|".join(_SMALL) + r")"
+            r"(?:[ -]?fold\b(?![ -]cross)| times\b(?= (?:"
+            + "|".join(_TIMES_WHAT)
+            + r")\b|$))"  # $: a span re-parsed alone
+        ),
+        None,
+        "exact",
+    ),
     (("factor of",), re.compile(r"\b(?:an? )?factor of (?P<w>" + "|".join(_SMALL) + r")\b"), None, "exact"),
 ]
+
+# what a text holds when it may state a word quantity ("twice", "in half", "an order of magnitude")
+WORD_HINTS: tuple[str, ...] = tuple(dict.fromkeys(n for needs, *_ in WORD_QUANTITIES for n in needs))
 
 
 @dataclass
@@ -243,6 +266,7 @@ _CITE_CLOSE = re.compile(r"[\d,\s\-–]*\]")
 _OPERATOR_BEFORE = re.compile(r"[<>=~]\s*$")
 _OPERAND_BEFORE = re.compile(r"(?:\b[A-Za-z]|\d[A-Za-z])\s*[+*/]\s*$")
 _DECADE = re.compile(r"1[89]\d0|20\d0")
+_UNIT_THEN_SLASH = re.compile(r"\d(?:[x×%]|[ ]?[A-Za-zµμ]{1,5})/$")  # "2.1x/", "30%/", "12 ms/"
 # Capitalised words that commonly precede a plain count and are not names.
 _CAP_OK = frozenset(
     """
@@ -252,8 +276,16 @@ among and than just within up after before we our its their n
 )
 
 
+def _second_of_a_pair(n: Around) -> bool:
+    """The "1.6x" of "2.1x/1.6x", the "25%" of "30%/25%": after a slash that follows a number with
+    its unit (a fraction, "1/3", has no unit before its slash)."""
+    return n.prev == "/" and bool(_UNIT_THEN_SLASH.search(n.text, max(0, n.s - 24), n.s))
+
+
 def glued_to_a_word(n: Around) -> bool:
-    """o4, V2, x^2, path/2, k=5."""
+    """o4, V2, x^2, path/2, k=5 (but the "1.6x" of "2.1x/1.6x higher" is the second of a pair)."""
+    if _second_of_a_pair(n):
+        return False
     return bool(n.prev) and (n.prev.isalpha() or n.prev in "_^/=@#")
 
 
@@ -268,12 +300,17 @@ def version_tail(n: Around) -> bool:
 
 
 def compound_modifier(n: Around) -> bool:
-    """64-bit, 2-round, 32-row, "2-, 8-, and 16-row"."""
-    return n.next == "-" and not n.text[n.end + 1 : n.end + 2].isdigit()
+    """64-bit, 2-round, 32-row, "2-, 8-, and 16-row" (but not the "1.3" of "1.3--2.1x")."""
+    return n.next == "-" and not _RANGE_REST.match(n.text, n.end + 1)
+
+
+_RANGE_REST = re.compile(r"-?[ ]?\d")
 
 
 def arithmetic(n: Around) -> bool:
-    """f+1, H + 1, 2*n."""
+    """f+1, H + 1, 2*n (but not the "1.6x" of "2.1x/1.6x")."""
+    if _second_of_a_pair(n):
+        return False
     lo = max(0, n.s - 6)
     window = n.text[lo : n.s]
     return ("+" in window or "*" in window or "/" in window) and bool(_OPERAND_BEFORE.search(n.text, lo, n.s))
@@ -285,8 +322,9 @@ def glued_word_after(n: Around) -> bool:
 
 
 def fraction(n: Around) -> bool:
-    """The "1" of "1/3", "3/4 of the requests", "24/7": a fraction or a pair, not a count."""
-    return n.next == "/" and n.text[n.end + 1 : n.end + 2].isdigit()
+    """The "1" of "1/3", "3/4 of the requests", "24/7": a fraction or a pair, not a count (but
+    "2.1x/1.6x", a number with its unit, is the first of a pair of claims)."""
+    return n.next == "/" and n.text[n.end + 1 : n.end + 2].isdigit() and n.text[n.end - 1].isdigit()
 
 
 def dotted_version(n: Around) -> bool:
@@ -408,7 +446,12 @@ def _scan_words(text: str) -> list[Quantity]:
                 v = float(_SMALL[m.group("w")])
             elif "n" in rx.groupindex:
                 v, lo, hi = _magnitude(m)
-            out.append(Quantity(m.start(), m.end(), v, lo, hi, "x", qual, m.start(), m.end(), m.end()))
+            ns = m.start("num") if "num" in rx.groupindex and m.group("num") else m.start()
+            start, q = m.start(), qual
+            qm = _QUAL_RE.search(low, max(0, start - 16), start)  # "up to twice", "nearly an order of magnitude"
+            if qm and qm.group("w"):
+                start, q = qm.start(), QUALIFIER_WORDS[qm.group("w")]
+            out.append(Quantity(start, m.end(), v, lo, hi, "x", q, ns, m.end(), m.end()))
     return out
 
 

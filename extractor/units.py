@@ -298,6 +298,9 @@ def _clean(unit: str) -> str:
     return " ".join(u.split())
 
 
+_METRIC_WORD = re.compile(r"[\w-]*[^\W\d_][\w-]*")  # a word with a letter in it: "latency", "p99"
+
+
 def canonical_unit(unit: Optional[str]) -> str:
     """The canonical name of a unit as a model, a reviewer or an abstract writes it.
 
@@ -336,6 +339,10 @@ def canonical_unit(unit: Optional[str]) -> str:
             base = _SPELLINGS.get(num)
             if base in ("GB", "MB"):
                 return f"{base}/s"
+    # a unit with the metric's words after it: "% accuracy", "ms latency", "GB of memory"
+    head, _, tail = " ".join(words).partition(" ")
+    if tail and head in _SPELLINGS and all(_METRIC_WORD.fullmatch(w) for w in tail.split()):
+        return _SPELLINGS[head]
     return u
 
 
@@ -515,4 +522,6 @@ SCANNER_NOT_FOLLOWED = {
     "x": r"(?![A-Za-z0-9])",
     "X": r"(?![A-Za-z0-9])",
     "times": r"\b(?!\s+(?:a|an|per|each|the|in|of|as many)\b)",
+    "-fold": r"\b(?![ -]cross)",  # "10-fold cross-validation" is a count of folds
+    "fold": r"\b(?![ -]cross)",
 }

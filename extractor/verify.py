@@ -34,7 +34,7 @@ from .engines.base import ClaimDraft
 from .lexicon import GENERIC_NAME_WORDS, NAME_DETERMINERS
 from .limits import MAX_CLAIMS, MAX_SENTENCE
 from .metrics import content_words, shared
-from .quantities import Quantity, balance_math, multiplier, parse_span
+from .quantities import WORD_HINTS, Quantity, balance_math, multiplier, parse_span
 from .respectively import Pairing, pair
 from .schema import Direction, HeadlineNumber, Kind, NameEvidence, Qualifier, UncoveredNumber
 from .text import Normalized, normalize_with_map, plain
@@ -212,6 +212,26 @@ def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
     return None, None, f"value {str(v)[:40]!r} is not a number"
 
 
+_RANGE_TEXT = re.compile(r"(?P<a>[-+]?[\d.,]+\s*[^\d\s.,~–—-]{0,3})\s*(?:-|–|—|to|~)\s*(?P<b>[-+]?[\d.,].*)")
+
+
+def read_range(v: Any) -> Optional[tuple[float, float, Optional[str]]]:
+    """A range given as one value, as models write it: "1.5-2", "30%–50%", "1.8x to 2.4x",
+    [1.5, 2] -> (low, high, unit written with it); None when `v` is not a range."""
+    if isinstance(v, (list, tuple)) and len(v) == 2:
+        (lo, _, p1), (hi, _, p2) = read_number(v[0]), read_number(v[1])
+        return (lo, hi, None) if lo is not None and hi is not None and not (p1 or p2) else None
+    if not isinstance(v, str):
+        return None
+    m = _RANGE_TEXT.fullmatch(unicodedata.normalize("NFKC", v).strip().lstrip("~≈").strip())
+    if not m:
+        return None
+    (lo, u1, p1), (hi, u2, p2) = read_number(m.group("a")), read_number(m.group("b"))
+    if lo is None or hi is None or p1 or p2 or (u1 and u2 and canonical_unit(u1) != canonical_unit(u2)):
+        return None
+    return lo, hi, u2 or u1
+
+
 def _word_map(v: Any, table: dict[str, str], default: str) -> str:
     if not isinstance(v, str):
         return default
@@ -258,8 +278,13 @@ def _read_draft(d: ClaimDraft) -> _Said:
     problems: list[str] = []
     unit_hint = None
     nums = []
+    given = {"value": d.value, "low": d.low, "high": d.high}
+    rng = read_range(d.value) if d.low is None and d.high is None else None
+    if rng:  # "1.5-2x" or [1.5, 2] as the value: the range's ends
+        given = {"value": None, "low": rng[0], "high": rng[1]}
+        unit_hint = rng[2]
     for field in ("value", "low", "high"):
-        n, hint, problem = read_number(getattr(d, field))
+        n, hint, problem = read_number(given[field])
         if problem:
             problems.append(problem if field == "value" else problem.replace("value", field, 1))
         unit_hint = unit_hint or hint
@@ -326,15 +351,19 @@ def _phrases(text: str) -> Iterator[str]:
     for size in range(n - 1, 0, -1):
         for i in range(0, n - size + 1):
             window = " ".join(words[i : i + size])
-            if any(c.isdigit() for c in window) or re.search(
-                r"(?i)\b(?:doubl|twice|tripl|thrice|halv|magnitude|fold|factor)", window
-            ):
+            if any(c.isdigit() for c in window) or _WORD_HINT.search(window):
                 yield window
 
 
-def _candidates(doc: Document, text: str, hint: Optional[int]) -> Iterator[tuple[int, int]]:
+_WORD_HINT = re.compile(r"(?i)\b(?:" + "|".join(re.escape(h) for h in WORD_HINTS) + ")")
+
+
+def _candidates(
+    doc: Document, text: str, hint: Optional[int], respelled_spans: set[tuple[int, int]]
+) -> Iterator[tuple[int, int]]:
     """Each place the claim's text may stand, most faithful first: at the engine's offset, as
-    written, normalised, without spaces, then shorter word windows of it."""
+    written, normalised, without spaces, then shorter word windows of it, then the quantities that
+    state its number spelled another way (added to `respelled_spans`)."""
     a = doc.text
     if hint is not None and a[hint : hint + len(text)] == text:
         yield hint, hint + len(text)
@@ -356,6 +385,38 @@ def _candidates(doc: Document, text: str, hint: Optional[int]) -> Iterator[tuple
     for phrase in _phrases(needle):
         yield from fresh(_in_normalized(doc.normalized, phrase, a))
         yield from fresh(_in_normalized(doc.loose, phrase.replace(" ", ""), a))
+    respelled = list(fresh(_respelled(doc, folded)))
+    if respelled:
+        respelled_spans.update(respelled)
+        yield from respelled
+
+
+_DIGIT_RUNS = re.compile(r"\d+(?:\.\d+)?")
+
+
+def _digit_runs(s: str) -> list[str]:
+    return _DIGIT_RUNS.findall(s.replace(",", ""))
+
+
+def _respelled(doc: Document, text: str) -> Iterator[tuple[int, int]]:
+    """The abstract's quantities that state the claim's own number spelled another way: "2.5x" for
+    "2.5 times", "10000 QPS" for "10,000 QPS", "30-50%" for "30%–50%". The same digits must be
+    written in both, so no number is found inside another or read from a word ("2x" is not "halves")."""
+    parsed, _ = parse_span(text)
+    digits = _digit_runs(text)
+    if parsed is None or not digits:
+        return
+    for q in doc.quantities:
+        if _digit_runs(doc.text[q.num_start : q.digits_end]) != digits:
+            continue
+        if parsed.unit and parsed.unit != q.unit and not q.unit_shared:
+            continue
+        if (
+            values_agree(parsed.value, q.value)
+            and values_agree(parsed.low, q.low)
+            and values_agree(parsed.high, q.high)
+        ):
+            yield q.start, q.end
 
 
 def _cuts(text: str, s: int, e: int) -> bool:
@@ -423,8 +484,10 @@ def _agrees(v: float, unit: str, span_value: float, span_unit: str, direction: s
 
 
 def _count_noun(said: _Said, span_unit: str) -> bool:
-    """A model's unit that names what is counted ("GPUs" for "8,054 GPUs"): the span is a count."""
-    return span_unit == "" and said.unit_given and not is_known(said.unit) and said.unit.replace(" ", "").isalpha()
+    """A model's unit that names what is counted ("GPUs" for "8,054 GPUs", "$" for "\\$1.2M"): the
+    span is a count."""
+    noun = said.unit.replace(" ", "").lstrip("$€£¥").isalpha() or said.unit in ("$", "€", "£", "¥")
+    return span_unit == "" and said.unit_given and not is_known(said.unit) and noun
 
 
 def _compare(
@@ -622,7 +685,8 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
     a = doc.text
     good = first = None
     taken = cut_only = False
-    for s, e in _candidates(doc, said.text, d.start):
+    respelled: set[tuple[int, int]] = set()
+    for s, e in _candidates(doc, said.text, d.start, respelled):
         if _cuts(a, s, e):
             cut_only = True
             continue
@@ -693,7 +757,7 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
         sentence=_sentence_text(doc, q.start, q.end),
         verified=not problems,
         why="; ".join(notes) or None,
-        alignment=_alignment(said.text, span),
+        alignment="normalized" if (q.start, q.end) in respelled else _alignment(said.text, span),
         metric_supported=supported,
         model_answer=d.answer,
     )
@@ -717,11 +781,13 @@ def metric_class(said: _Said) -> tuple[taxonomy.Classification, Optional[str]]:
 
 def _alignment(claimed: str, span: str) -> Literal["exact", "normalized", "partial"]:
     """How the claim's text relates to its span: the same characters, the same after normalising
-    (case, spacing, LaTeX, dashes, quotes, punctuation around it), or a part or a superset."""
+    (case, spacing, LaTeX, dashes, quotes, punctuation around it), or a part or a superset. (A
+    span found by its number spelled another way, `_respelled`, is "normalized" too.)"""
     if claimed == span:
         return "exact"
     core = _strip_wrapping(claimed)
-    if core == span or normalize_with_map(core, spaces=False).text == normalize_with_map(span, spaces=False).text:
+    loose, loose_span = normalize_with_map(core, spaces=False).text, normalize_with_map(span, spaces=False).text
+    if core == span or loose == loose_span:
         return "normalized"
     return "partial"
 

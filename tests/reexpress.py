@@ -238,6 +238,31 @@ def t_word_encodings(c, p, i):
     return {**c, "value": round((f - 1) * 100, 10), "unit": "%"}
 
 
+def t_number_respelled(c, p, i):
+    """The number written another way than the abstract: "2.42 times" for "2.42x" (and back),
+    "8054" for "8,054", "20x to 100x" for "20-100x"."""
+    t = re.sub(r"(?<=\d),(?=\d{3})", "", c["text"])
+    t = re.sub(r"(\d) times\b", r"\1x", t) if " times" in t else re.sub(r"(\d)(?:x|X|×)(?![A-Za-z])", r"\1 times", t)
+    if _is_range(c):
+        t = re.sub(r"(\d[\d.]*)\s?[-–]\s?(\d[\d.]*)\s?(%|x|×)", r"\1\3 to \2\3", t)
+    return {**c, "text": t}
+
+
+def t_range_as_value(c, p, i):
+    """A range given as the value, as one string or a list: "20-100" or [20, 100]."""
+    if not _is_range(c):
+        return c
+    value = [c["low"], c["high"]] if i % 2 else f"{_fmt(c['low'])}-{_fmt(c['high'])}"
+    return {**c, "value": value, "low": None, "high": None}
+
+
+def t_unit_with_metric(c, p, i):
+    """The metric's words after the unit: "% memory consumption", "ms latency"."""
+    if c["unit"] in ("", "x") or not c.get("metric"):
+        return c
+    return {**c, "unit": f"{c['unit']} {c['metric']}"}
+
+
 TOLERANT = {k[2:]: v for k, v in globals().items() if k.startswith("t_")}
 
 

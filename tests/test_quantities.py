@@ -46,6 +46,18 @@ def one(text):
         ("faster by 2-3 orders of magnitude", "2-3 orders of magnitude", None, 100, 1000, "x", "approx"),
         ("faster by orders of magnitude", "orders of magnitude", None, None, None, "x", "approx"),
         (r"faster by 2--3 orders of magnitude \& more", "2--3 orders of magnitude", None, 100, 1000, "x", "approx"),
+        ("speeds it up 1.3--2.1x overall", "1.3--2.1x", None, 1.3, 2.1, "x", "exact"),
+        (r"speeds it up 1.3--2.1$\times$ overall", r"1.3--2.1$\times$", None, 1.3, 2.1, "x", "exact"),
+        ("cuts the latency by half", "by half", 2, None, None, "x", "exact"),
+        ("cuts the cost in half", "in half", 2, None, None, "x", "exact"),
+        ("a twofold speedup", "twofold", 2, None, None, "x", "exact"),
+        ("a two-fold speedup", "two-fold", 2, None, None, "x", "exact"),
+        ("a 5-fold increase in goodput", "5-fold", 5, None, None, "x", "exact"),
+        ("is three times faster than vLLM", "three times", 3, None, None, "x", "exact"),
+        ("serves ten times more requests", "ten times", 10, None, None, "x", "exact"),
+        ("is up to twice as fast", "up to twice", 2, None, None, "x", "up_to"),
+        ("up to an order of magnitude faster", "up to an order of magnitude", 10, None, None, "x", "up_to"),
+        ("nearly an order of magnitude faster", "nearly an order of magnitude", 10, None, None, "x", "approx"),
     ],
 )
 def test_shapes(text, span, value, low, high, unit, qualifier):
@@ -68,6 +80,10 @@ def test_shapes(text, span, value, low, high, unit, qualifier):
         "with ONNX Runtime MobileNetV2 and Llama 2 models",
         "in the 1990s",
         "a bound of $O(n^2)$",
+        "we repeat each run three times and report the median",
+        "accuracy under 10-fold cross-validation",
+        "accuracy under ten-fold cross-validation",
+        "available 24/7 to users",
     ],
 )
 def test_not_claims(text):
@@ -77,6 +93,22 @@ def test_not_claims(text):
 def test_list_keeps_each_number():
     text = "by up to 44% and 31%, respectively"
     assert [text[q.start : q.end] for q in scan(text)] == ["up to 44%", "31%"]
+
+
+def test_a_slashed_pair_of_factors_is_two_numbers():
+    text = "is 2.1x/1.6x higher than the baseline"
+    assert [(text[q.start : q.end], q.value, q.listed) for q in scan(text)] == [
+        ("2.1x", 2.1, False),
+        ("1.6x", 1.6, True),
+    ]
+
+
+def test_a_word_number_is_one_quantity():
+    text = "a 5-fold increase and three times faster"
+    assert [(text[q.num_start : q.num_end], q.value) for q in scan(text)] == [("5-fold", 5), ("three times", 3)]
+    assert [q.value for q in scan("cuts it by half")] == [2]
+    p, _ = parse_span("by half")
+    assert (p.value, p.unit) == (2, "x")
 
 
 def test_from_to_is_two_numbers_not_a_range():
@@ -105,6 +137,14 @@ def test_parse_span_rejects_two_numbers_and_no_number():
         pytest.param("glued_word_after", "the 21st century", "21", True, id="glued_word_after"),
         pytest.param("fraction", "cuts cost by 1/3 overall", "1", True, id="fraction"),
         pytest.param("fraction", "cuts cost by 1/ 3", "1", False, id="fraction_needs_a_digit_after_the_slash"),
+        pytest.param("fraction", "is 2.1x/1.6x higher", "2.1", False, id="fraction_keeps_a_pair_of_factors"),
+        pytest.param(
+            "glued_to_a_word", "is 2.1x/1.6x higher", "1.6", False, id="glued_to_a_word_keeps_a_pair_of_factors"
+        ),
+        pytest.param("glued_to_a_word", "runs path/2 twice", "2", True, id="glued_to_a_word_after_a_slash"),
+        pytest.param(
+            "compound_modifier", "by 1.3--2.1x overall", "1.3", False, id="compound_modifier_keeps_tex_ranges"
+        ),
         pytest.param("dotted_version", "release 3.13.1 is out", "3.13", True, id="dotted_version"),
         pytest.param("decade", "since the 1990s", "1990", True, id="decade"),
         pytest.param("year", "published in 2024 at", "2024", True, id="year"),

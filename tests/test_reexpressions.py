@@ -1,6 +1,6 @@
 """Verification against answers shaped the way real models write them.
 
-A scripted OpenAI-compatible server on 127.0.0.1 answers every labelled paper (60 abstracts, 165
+A scripted OpenAI-compatible server on 127.0.0.1 answers every labelled paper (60 abstracts, 166
 numbers) from its gold labels, re-expressed in one way per run (tests/reexpress.py); the real CLI
 extracts through the real openai client. Tolerant shapes mean the same as the gold: at least 99%
 of the true claims must still verify, in canonical form. Strict shapes mean something else:
@@ -37,7 +37,7 @@ def run(scripted, tmp_path, shape):
 @pytest.mark.parametrize("shape", list(rx.TOLERANT))
 def test_tolerant_shapes_still_verify(scripted, tmp_path, shape):
     m, recs = run(scripted, tmp_path, shape)
-    assert m["papers"] == 60 and m["claims"] == 165
+    assert m["papers"] == 60 and m["claims"] == 166
     assert m["verified_right"] >= 0.99 * m["claims"], m
     assert m["supported"] >= 0.95 * m["claims"], m  # correct metrics stay supported
     assert m["reasked"] <= 1, m  # a correct answer costs no re-ask

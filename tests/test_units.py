@@ -31,6 +31,13 @@ from extractor.units import canonical_unit, same_quantity, values_agree
         (None, ""),
         ("nanometers", "nm"),
         ("GPUs", "GPUs"),  # a counted noun stays as written (the verifier reads it as a count)
+        ("% accuracy", "%"),  # the metric's words after the unit
+        ("ms p99 latency", "ms"),
+        ("GB of memory", "GB"),
+        ("times higher throughput", "x"),
+        ("GB per second", "GB/s"),  # a rate stays a rate
+        ("ms per request", "ms"),
+        ("GPU hours", "GPU hours"),  # no known unit first: as written
     ],
 )
 def test_canonical_units(written, canonical):

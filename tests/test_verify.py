@@ -88,6 +88,163 @@ def test_tolerant_ranges(claim, low, high):
     assert (n.value, n.low, n.high) == (None, low, high)
 
 
+@pytest.mark.parametrize(
+    "abstract, claim, span, value, low, high",
+    [
+        pytest.param(
+            "It is 2.1x/1.6x higher than the baseline.",
+            dict(text="1.6x", value=1.6, unit="x"),
+            "1.6x",
+            1.6,
+            None,
+            None,
+            id="second_of_a_slashed_pair",
+        ),
+        pytest.param(
+            "It speeds up training by 1.3--2.1x overall.",
+            dict(text="1.3--2.1x", low=1.3, high=2.1, unit="x"),
+            "1.3--2.1x",
+            None,
+            1.3,
+            2.1,
+            id="tex_en_dash_range",
+        ),
+        pytest.param(
+            "It cuts the tail latency by half on all traces.",
+            dict(text="half", value=50, unit="%", direction="decrease"),
+            "by half",
+            2,
+            None,
+            None,
+            id="by_half_as_50pct",
+        ),
+        pytest.param(
+            "It gives a twofold speedup over vLLM.",
+            dict(text="twofold", value=2, unit="x"),
+            "twofold",
+            2,
+            None,
+            None,
+            id="twofold",
+        ),
+        pytest.param(
+            "It is three times faster than vLLM.",
+            dict(text="three times faster", value=3, unit="x"),
+            "three times",
+            3,
+            None,
+            None,
+            id="three_times_faster",
+        ),
+        pytest.param(
+            "It is up to twice as fast as vLLM.",
+            dict(text="up to twice", value=2, unit="x", qualifier="up_to"),
+            "up to twice",
+            2,
+            None,
+            None,
+            id="qualified_word_number",
+        ),
+    ],
+)
+def test_word_numbers_and_pairs_as_models_write_them(abstract, claim, span, value, low, high):
+    [n] = verify_claims(Document(abstract), [ClaimDraft(**{"unit": "", **claim})])
+    assert n.verified, n.why
+    assert (abstract[n.start : n.end], n.value, n.low, n.high) == (span, value, low, high)
+
+
+@pytest.mark.parametrize(
+    "abstract, claim, span",
+    [
+        pytest.param("It is 2.5 times faster.", dict(text="2.5x", value=2.5, unit="x"), "2.5 times", id="x_for_times"),
+        pytest.param(
+            "It serves 10,000 QPS.", dict(text="10000 QPS", value=10000, unit="QPS"), "10,000 QPS", id="no_thousands"
+        ),
+        pytest.param(
+            "It cuts latency by 30%–50%.",
+            dict(text="30-50%", low=30, high=50, unit="%"),
+            "30%–50%",
+            id="range_unit_once",
+        ),
+        pytest.param(
+            "It cuts latency by 30–50%.",
+            dict(text="30%-50%", low=30, high=50, unit="%"),
+            "30–50%",
+            id="range_unit_twice",
+        ),
+        pytest.param(
+            "It achieves a 1.8-2.4x speedup.",
+            dict(text="1.8x to 2.4x", low=1.8, high=2.4, unit="x"),
+            "1.8-2.4x",
+            id="range_written_with_to",
+        ),
+    ],
+)
+def test_the_same_number_spelled_another_way(abstract, claim, span):
+    [n] = verify_claims(Document(abstract), [ClaimDraft(**claim)])
+    assert n.verified, n.why
+    assert (abstract[n.start : n.end], n.alignment) == (span, "normalized")
+
+
+@pytest.mark.parametrize(
+    "abstract, claim",
+    [
+        pytest.param("It halves the cost.", dict(text="2x", value=2, unit="x"), id="digits_are_not_a_word_number"),
+        pytest.param("It is 2.42x faster.", dict(text="2.4x", value=2.4, unit="x"), id="other_digits"),
+        pytest.param("It serves 10,000 QPS.", dict(text="10000 QPS", value=1000, unit="QPS"), id="other_value"),
+        pytest.param("It is 25% faster.", dict(text="25x", value=25, unit="x"), id="other_unit"),
+    ],
+)
+def test_a_respelling_must_state_the_same_number(abstract, claim):
+    [n] = verify_claims(Document(abstract), [ClaimDraft(**claim)])
+    assert not n.verified
+
+
+@pytest.mark.parametrize(
+    "value, low, high",
+    [
+        pytest.param("1.5-2", 1.5, 2, id="string"),
+        pytest.param("1.5x–2x", 1.5, 2, id="string_with_units"),
+        pytest.param("1.5 to 2", 1.5, 2, id="string_with_to"),
+        pytest.param([1.5, 2], 1.5, 2, id="list"),
+    ],
+)
+def test_a_range_given_as_the_value(value, low, high):
+    [n] = verify_claims(
+        Document("It improves throughput by 1.5-2x."), [ClaimDraft(text="1.5-2x", value=value, unit="x")]
+    )
+    assert n.verified, n.why
+    assert (n.value, n.low, n.high) == (None, low, high)
+
+
+@pytest.mark.parametrize(
+    "abstract, claim",
+    [
+        pytest.param("It reaches 95.2% accuracy.", dict(text="95.2%", value=95.2, unit="% accuracy"), id="percent"),
+        pytest.param("It cuts p99 latency to 12 ms.", dict(text="12 ms", value=12, unit="ms latency"), id="ms"),
+        pytest.param("It saves 57 GB of memory.", dict(text="57 GB", value=57, unit="GB of memory"), id="gb_of"),
+        pytest.param("It saves \\$1.2M per year.", dict(text="$1.2M", value=1.2e6, unit="$"), id="currency_sign"),
+    ],
+)
+def test_a_unit_with_the_metric_words_after_it(abstract, claim):
+    [n] = verify_claims(Document(abstract), [ClaimDraft(**claim)])
+    assert n.verified, n.why
+
+
+def test_a_word_number_is_found_from_a_longer_model_text():
+    doc = Document("It cuts the tail latency in half on all traces.")
+    [n] = verify_claims(doc, [ClaimDraft(text="tail latency cut in half", value=50, unit="%", direction="decrease")])
+    assert n.verified, n.why
+    assert doc.text[n.start : n.end] == "in half"
+
+
+def test_a_number_inside_a_tex_range_is_not_verified():
+    [n] = verify_claims(
+        Document("It speeds up training by 1.3--2.1x overall."), [ClaimDraft(text="2.1x", value=2.1, unit="x")]
+    )
+    assert not n.verified and "inside a longer number" in n.why, n.why
+
+
 def test_one_number_with_low_equal_high():
     n = check(text="37%", value=37, low=37, high=37, unit="%")
     assert n.verified and (n.value, n.low, n.high) == (37, None, None)
