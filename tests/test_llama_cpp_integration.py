@@ -87,7 +87,7 @@ def test_extract_through_llama_cpp(tmp_path, llama_server):
         "--base-url",
         url + "/v1",
         "--limit",
-        "3",
+        "2",  # protocol facts, not quality: two papers show them (each costs about a minute here)
         "--max-tokens",
         "384",
         "--max-reasks",
@@ -100,7 +100,7 @@ def test_extract_through_llama_cpp(tmp_path, llama_server):
     assert r.returncode in (0, 1), r.stderr  # 1: a paper may end as an error record; the batch goes on
     assert "Traceback" not in r.stderr
     recs = read_jsonl(out)
-    assert len(recs) == 3 and len({x["id"] for x in recs}) == 3
+    assert len(recs) == 2 and len({x["id"] for x in recs}) == 2
     for rec in recs:
         assert rec["provenance"]["engine"] == "openai" and rec["provenance"]["model"] == "smollm2"
         assert rec["status"] in ("ok", "error")
