@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Optional
 
 from .text import Normalized, has_markup, lower_same_length, normalize_with_map
-from .units import SCANNER_NOT_FOLLOWED, SCANNER_UNITS, convert
+from .units import BYTES_FOLLOW, SCANNER_NOT_FOLLOWED, SCANNER_UNITS, convert
 
 # --- numbers ------------------------------------------------------------------------------------------
 
@@ -67,7 +67,9 @@ _MULTIPLIERS = {
     "M": 1e6,
     "B": 1e9,
 }
-_MULT_RE = re.compile(r"(?:[ ](?P<word>thousand|million|billion|trillion)\b|(?P<sfx>[kKMB])(?![A-Za-z0-9]))")
+_MULT_RE = re.compile(
+    r"(?:[ ](?P<word>thousand|million|billion|trillion)\b|(?P<sfx>[kKM]|B(?!" + BYTES_FOLLOW + r"))(?![A-Za-z0-9]))"
+)
 
 # the words before a number that qualify it
 QUALIFIER_WORDS = {
@@ -136,8 +138,8 @@ _MAGNITUDE_N = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
 # what "N times" must be followed by to be a factor ("three times faster"), not a count of events
 _TIMES_WHAT = (
     "more", "faster", "higher", "lower", "less", "fewer", "larger", "smaller", "better", "greater", "longer",
-    "shorter", "cheaper", "slower", "as", "speedup", "improvement", "reduction", "increase", "degradation",
-    "slowdown", "gain",
+    "shorter", "cheaper", "slower", r"as (?:many|much|\w+ as)", "speedup", "improvement", "reduction",
+    "increase", "degradation", "slowdown", "gain",
 )  # fmt: skip
 _NOT_DOUBLE = ("precision", "buffer", "buffering", "free", "pointer", "counting", "spending", "the number of times")
 WORD_QUANTITIES: list[tuple[tuple[str, ...], re.Pattern, Optional[float], str]] = [
@@ -238,7 +240,10 @@ def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:
     value = _number_value(text[s:e]) * factor
     m = _UNIT_RE.match(text, pos)
     if m:
-        return value, _UNIT_BY_GROUP[m.lastgroup], m.end()  # type: ignore[index]
+        unit = _UNIT_BY_GROUP[m.lastgroup]  # type: ignore[index]
+        if unit == "B" and text[m.end() - 1] == "B" and "." in text[s:e]:
+            return value * 1e9, "", m.end()  # "1.5B packets": no fraction of a byte, a billion
+        return value, unit, m.end()
     return value, "", pos
 
 
@@ -656,9 +661,13 @@ class Parsed:
 
 
 @lru_cache(maxsize=4096)  # spans repeat across abstracts ("10%", "2x"); the result is immutable
-def parse_span(span: str) -> tuple[Parsed | None, str | None]:
-    """Re-parse one claimed span. Returns (parsed, None) or (None, reason)."""
-    qs = scan(span, context=False)
+def parse_span(span: str, after: str = "") -> tuple[Parsed | None, str | None]:
+    """Re-parse one claimed span. Returns (parsed, None) or (None, reason). `after`, the text that
+    follows the span, only decides how the span's own characters read ("64B" before "cache lines" is
+    64 bytes, before "model" 64 billion); no number or unit is taken from it."""
+    qs = [q for q in scan(span + after, context=False) if q.start < len(span)] if after else []
+    if not (qs and all(q.end <= len(span) for q in qs)):
+        qs = scan(span, context=False)  # what follows joins the span's number ("51" of "51 to 60"): alone
     if not qs:
         return None, "no number in span"
     if len(qs) > 1:

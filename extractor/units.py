@@ -495,7 +495,7 @@ SCANNER_UNITS: list[tuple[str, tuple[str, ...]]] = [
     ("GB", ("GB", "gigabytes", "gigabyte")),
     ("MB", ("MB", "megabytes", "megabyte")),
     ("KB", ("KB", "kB", "kilobytes", "kilobyte")),
-    ("B", ("bytes",)),
+    ("B", ("bytes", "B")),
     ("tokens/s", ("tokens/s", "token/s", "tok/s")),
     ("ops/s", ("ops/s", "op/s")),
     ("req/s", ("req/s", "requests/s", "RPS")),
@@ -517,11 +517,22 @@ SCANNER_UNITS: list[tuple[str, tuple[str, ...]]] = [
     ("µm2", ("µm2", "μm2", "um2", "µm²", "μm²", "um²")),
     ("cycles", ("cycles", "CC")),
 ]
-# spellings that are a unit only when not followed by these (regex lookaheads)
+# "64B" is 64 billion ("a 64B model", "70B parameters") unless a word for a unit of data follows
+# ("64B packets", "64B cache lines", "64B of memory"): then it is 64 bytes. Words that also count
+# things by the billion ("1B keys", "2B requests") are not here: there "B" stays a billion.
+BYTE_NOUNS = (
+    "packets?", "cache[ -]lines?", "lines?", "blocks?", "pages?", "chunks?", "payloads?", "granularity",
+    "aligned", "alignment", "I/Os?", "buffers?", "segments?", "frames?", "headers?", "slots?",
+    "of (?:memory|data|storage|metadata|state|DRAM|RAM|SRAM|HBM)",
+)  # fmt: skip
+BYTES_FOLLOW = r"(?=[ -](?:" + "|".join(BYTE_NOUNS) + r")\b)"
+# spellings that are a unit only in some contexts (regex lookaheads after the spelling)
 SCANNER_NOT_FOLLOWED = {
+    "B": BYTES_FOLLOW,
     "x": r"(?![A-Za-z0-9])",
     "X": r"(?![A-Za-z0-9])",
-    "times": r"\b(?!\s+(?:a|an|per|each|the|in|of|as many)\b)",
+    # "3 times as many" / "3 times as fast as" is a factor; "3 times as a warm-up" is not
+    "times": r"\b(?!\s+(?:a|an|per|each|the|in|of)\b)(?!\s+as\b(?!\s+(?:many|much|\w+\s+as)\b))",
     "-fold": r"\b(?![ -]cross)",  # "10-fold cross-validation" is a count of folds
     "fold": r"\b(?![ -]cross)",
 }

@@ -274,6 +274,40 @@ class _Said:
     problems: list[str]
 
 
+def _words_after(text: str, end: int) -> str:
+    """The few words after a span, up to the end of its sentence."""
+    after = text[end : end + 40]
+    cut = re.search(r"[.;:!?](?:\s|$)", after)
+    return after[: cut.start()] if cut else after
+
+
+# a multiplier that a model writes as (the start of) the unit: 70 "billion parameters", 1.5 "M"; a
+# bare "B" is bytes to canonical_unit, so "B" is a billion here only before a noun that counts things
+_UNIT_MULTIPLIER = re.compile(
+    r"\s*(?:(?P<word>thousand|million|billion|trillion|bn|[kKM])\b|B(?=\s+(?:parameters?|params|tokens?|"
+    r"models?|LLMs?|words?|keys?|requests?|rows?|records?|edges?|vertices|nodes|entries|documents?|samples?)\b))"
+    r"\s*"
+)
+_UNIT_FACTOR = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "bn": 1e9, "k": 1e3, "K": 1e3}
+_UNIT_FACTOR["M"] = 1e6
+
+
+def _unit_multiplier(raw_unit: str) -> tuple[float, str]:
+    """(the factor a unit starts with, the rest of the unit): "billion parameters" -> (1e9,
+    "parameters"), "M" -> (1e6, ""), "ms" -> (1.0, "ms")."""
+    m = _UNIT_MULTIPLIER.match(raw_unit)
+    if not m:
+        return 1.0, raw_unit
+    return _UNIT_FACTOR.get(m.group("word") or "", 1e9), raw_unit[m.end() :]
+
+
+def _plain_number(v: Any) -> bool:
+    """A value given as a bare number, so a multiplier in the unit applies to it (not "70B")."""
+    if isinstance(v, str):
+        return re.fullmatch(r"\s*[-+]?[\d.,]+\s*", v) is not None
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
 def _read_draft(d: ClaimDraft) -> _Said:
     problems: list[str] = []
     unit_hint = None
@@ -292,6 +326,10 @@ def _read_draft(d: ClaimDraft) -> _Said:
     raw_unit = d.unit if isinstance(d.unit, str) else ("" if d.unit is None else str(d.unit))
     if not raw_unit.strip() and unit_hint:
         raw_unit = unit_hint  # "44%" as the value: the unit came with it
+    factor, rest = _unit_multiplier(raw_unit)
+    if factor != 1.0:  # 70 with the unit "billion parameters": 70e9 parameters
+        raw_unit = rest
+        nums = [n * factor if n is not None and _plain_number(given[f]) else n for n, f in zip(nums, given)]
     direction = cast(Direction, _word_map(d.direction, _DIRECTIONS, "none"))
     return _Said(
         text=_text(d.text) or "",
@@ -471,6 +509,8 @@ def _agrees(v: float, unit: str, span_value: float, span_unit: str, direction: s
         return True  # -44 for "reduces by 44%"
     if span_unit == "%" and unit == "%" and values_agree(v * 100, span_value):
         return True  # 0.39 for 39%
+    if span_unit == "" and unit == "B" and values_agree(v * 1e9, span_value):
+        return True  # 70 "B" for "a 70B model": the billion suffix taken for a unit
     if span_unit == "x":
         f = span_value
         if unit == "x" and v > 0 and direction != "increase" and values_agree(1 / v, f):
@@ -718,8 +758,9 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
     span = a[q.start : q.end]
     problems = list(said.problems)
     value, low, high, unit = q.value, q.low, q.high, q.unit
-    # the span must say the same on its own: re-parsed with no context, it gives the same number
-    parsed, err = parse_span(span)
+    # the span must say the same on its own: re-parsed with no context (but the words after it, which
+    # tell "64B cache lines" from "a 64B model"), it gives the same number
+    parsed, err = parse_span(span, _words_after(a, q.end))
     if parsed is None or not (
         values_agree(parsed.value, value)
         and values_agree(parsed.low, low)

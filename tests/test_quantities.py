@@ -90,6 +90,47 @@ def test_not_claims(text):
     assert [text[q.start : q.end] for q in scan(text)] == []
 
 
+@pytest.mark.parametrize(
+    "text, span, value, unit",
+    [
+        pytest.param("We train a 64B model.", "64B", 64e9, "", id="billion_before_model"),
+        pytest.param("with 70B parameters", "70B", 70e9, "", id="billion_before_parameters"),
+        pytest.param("on 1B keys", "1B", 1e9, "", id="billion_before_a_counted_noun"),
+        pytest.param("moves 64B cache lines", "64B", 64, "B", id="bytes_before_cache_lines"),
+        pytest.param("sends 64B packets", "64B", 64, "B", id="bytes_before_packets"),
+        pytest.param("uses 64B of memory per entry", "64B", 64, "B", id="bytes_of_memory"),
+        pytest.param("sends 1.5B packets", "1.5B", 1.5e9, "", id="no_fraction_of_a_byte"),
+    ],
+)
+def test_a_b_suffix_is_bytes_before_a_unit_of_data_else_a_billion(text, span, value, unit):
+    got = one(text)
+    assert (got[0], got[1], got[4]) == (span, value, unit)
+
+
+@pytest.mark.parametrize(
+    "text, span",
+    [
+        pytest.param("It stores 3 times as many keys.", "3 times", id="digits_as_many"),
+        pytest.param("It stores three times as many keys.", "three times", id="word_as_many"),
+        pytest.param("It is 3 times as fast as X.", "3 times", id="digits_as_fast_as"),
+        pytest.param("It is three times as fast as X.", "three times", id="word_as_fast_as"),
+    ],
+)
+def test_n_times_as_many_is_a_factor_in_digits_and_in_words(text, span):
+    assert one(text)[0::4] == (span, "x")
+
+
+def test_n_times_as_something_else_is_a_count():
+    assert one("We run it 3 times as a warm-up.")[4] == ""
+    assert scan("We run it three times as a warm-up.") == []
+
+
+def test_parse_span_reads_its_characters_with_the_words_after_it():
+    assert parse_span("64B", " cache lines")[0].unit == "B"
+    assert parse_span("64B")[0].value == 64e9
+    assert parse_span("51", " to 21 minutes")[0].value == 51  # the next number is not taken
+
+
 def test_list_keeps_each_number():
     text = "by up to 44% and 31%, respectively"
     assert [text[q.start : q.end] for q in scan(text)] == ["up to 44%", "31%"]

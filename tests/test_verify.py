@@ -231,6 +231,43 @@ def test_a_unit_with_the_metric_words_after_it(abstract, claim):
     assert n.verified, n.why
 
 
+MULT = "We train a 70B model on 1.5M requests and 2 billion tokens, moving 64B cache lines."
+
+
+@pytest.mark.parametrize(
+    "claim, value, unit",
+    [
+        pytest.param(dict(text="70B", value=70, unit="billion"), 70e9, "", id="billion_as_the_unit"),
+        pytest.param(dict(text="70B", value=70, unit="billion parameters"), 70e9, "", id="billion_parameters"),
+        pytest.param(dict(text="70B", value=70, unit="B"), 70e9, "", id="b_suffix_as_the_unit"),
+        pytest.param(dict(text="70B", value=70, unit="B parameters"), 70e9, "", id="b_parameters"),
+        pytest.param(dict(text="1.5M", value=1.5, unit="million requests"), 1.5e6, "", id="million_requests"),
+        pytest.param(dict(text="1.5M", value=1.5, unit="M"), 1.5e6, "", id="m_as_the_unit"),
+        pytest.param(dict(text="2 billion tokens", value=2, unit="billion tokens"), 2e9, "", id="billion_tokens"),
+        pytest.param(dict(text="64B", value=64, unit="bytes"), 64, "B", id="bytes_of_a_cache_line"),
+        pytest.param(dict(text="64B cache lines", value=64, unit="B"), 64, "B", id="bytes_with_the_noun"),
+        pytest.param(dict(text="70B", value="70B", unit="billion"), 70e9, "", id="multiplier_in_value_and_unit"),
+    ],
+)
+def test_a_multiplier_written_in_the_unit(claim, value, unit):
+    [n] = verify_claims(Document(MULT), [ClaimDraft(**claim)])
+    assert n.verified, n.why
+    assert (n.value, n.unit) == (value, unit)
+
+
+@pytest.mark.parametrize(
+    "claim",
+    [
+        pytest.param(dict(text="70B", value=70, unit="parameters"), id="billion_dropped"),
+        pytest.param(dict(text="64B", value=64e9, unit=""), id="bytes_read_as_a_billion"),
+        pytest.param(dict(text="1.5M", value=1.5, unit="billion"), id="other_multiplier"),
+    ],
+)
+def test_a_multiplier_must_give_the_spans_number(claim):
+    [n] = verify_claims(Document(MULT), [ClaimDraft(**claim)])
+    assert not n.verified
+
+
 def test_a_word_number_is_found_from_a_longer_model_text():
     doc = Document("It cuts the tail latency in half on all traces.")
     [n] = verify_claims(doc, [ClaimDraft(text="tail latency cut in half", value=50, unit="%", direction="decrease")])
