@@ -34,7 +34,7 @@ from .engines.base import ClaimDraft
 from .lexicon import GENERIC_NAME_WORDS, NAME_DETERMINERS
 from .limits import MAX_CLAIMS, MAX_SENTENCE
 from .metrics import content_words, shared
-from .quantities import WORD_HINTS, Quantity, balance_math, multiplier, parse_span
+from .quantities import QUALIFIER_WORDS, WORD_HINTS, Quantity, balance_math, multiplier, parse_span
 from .respectively import Pairing, pair
 from .schema import Direction, HeadlineNumber, Kind, NameEvidence, Qualifier, UncoveredNumber
 from .text import Normalized, normalize_with_map, plain
@@ -179,12 +179,20 @@ _KINDS = {
 
 _NUMBER_TEXT = re.compile(r"([-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][-+]?\d+)?)\s*(.*)")
 _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+# the qualifier a model may write into the value ("up to 44%", "over 2x", "by 37%"): the claim's
+# qualifier is read from the abstract's span, so here it is only dropped
+_VALUE_QUALIFIER = re.compile(
+    r"(?:by\s+)?(?:"
+    + "|".join(re.escape(w) for w in sorted((k for k in QUALIFIER_WORDS if k[0].isalpha()), key=len, reverse=True))
+    + r")\s+(?=[-+.\d])|(?:<=|>=|[<>≤≥])\s*|by\s+(?=[-+.\d])",
+    re.I,
+)
 
 
 def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
     """A value as a model writes it -> (number, unit written with it, problem).
 
-    44, 44.0, "44", "44%", "8,054", "-44 %", "1.2e3", "10k", "1.5M requests" read; None and "" are
+    44, 44.0, "44", "44%", "8,054", "-44 %", "1.2e3", "10k", "1.5M requests", "up to 44%" read; None and "" are
     no value; "many", true, [44] are problems (the claim fails, never the paper)."""
     if v is None:
         return None, None, None
@@ -199,6 +207,7 @@ def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
         return f, None, None
     if isinstance(v, str):
         s = unicodedata.normalize("NFKC", v).strip().replace("−", "-").lstrip("~≈").strip()
+        s = s[q.end() :] if (q := _VALUE_QUALIFIER.match(s)) else s
         if s.lower() in ("", "null", "none", "n/a", "na", "-"):
             return None, None, None
         s = _THOUSANDS.sub("", s).replace("\u2009", "").replace("_", "")
@@ -438,15 +447,15 @@ def _digit_runs(s: str) -> list[str]:
 
 def _respelled(doc: Document, text: str) -> Iterator[tuple[int, int]]:
     """The abstract's quantities that state the claim's own number spelled another way: "2.5x" for
-    "2.5 times", "10000 QPS" for "10,000 QPS", "30-50%" for "30%–50%". The same digits must be
-    written in both, so no number is found inside another or read from a word ("2x" is not "halves")."""
+    "2.5 times", "10000 QPS" for "10,000 QPS", "44.0%" for "44%", "1.2k" for "1,200", "30-50%" for
+    "30%–50%". Both must be written in digits with the same value and unit, so no number is read from
+    a word ("2x" is not "halves") and none from inside another (the whole quantity must agree)."""
     parsed, _ = parse_span(text)
-    digits = _digit_runs(text)
-    if parsed is None or not digits:
+    if parsed is None or not _digit_runs(text):
         return
     for q in doc.quantities:
-        if _digit_runs(doc.text[q.num_start : q.digits_end]) != digits:
-            continue
+        if not _digit_runs(doc.text[q.num_start : q.digits_end]):
+            continue  # a word quantity: "halves", "an order of magnitude"
         if parsed.unit and parsed.unit != q.unit and not q.unit_shared:
             continue
         if (

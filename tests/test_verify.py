@@ -178,6 +178,16 @@ def test_word_numbers_and_pairs_as_models_write_them(abstract, claim, span, valu
             "1.8-2.4x",
             id="range_written_with_to",
         ),
+        pytest.param("It is 44% smaller.", dict(text="44.0%", value=44.0, unit="%"), "44%", id="trailing_zero"),
+        pytest.param(
+            "It serves 1,200 requests per second.",
+            dict(text="1.2k req/s", value=1.2, unit="k req/s"),
+            "1,200 requests per second",
+            id="k_for_thousands_and_a_short_rate",
+        ),
+        pytest.param(
+            "It sustains 10k QPS.", dict(text="10,000 QPS", value=10000, unit="QPS"), "10k QPS", id="k_written_out"
+        ),
     ],
 )
 def test_the_same_number_spelled_another_way(abstract, claim, span):
@@ -193,6 +203,10 @@ def test_the_same_number_spelled_another_way(abstract, claim, span):
         pytest.param("It is 2.42x faster.", dict(text="2.4x", value=2.4, unit="x"), id="other_digits"),
         pytest.param("It serves 10,000 QPS.", dict(text="10000 QPS", value=1000, unit="QPS"), id="other_value"),
         pytest.param("It is 25% faster.", dict(text="25x", value=25, unit="x"), id="other_unit"),
+        pytest.param(
+            "It gains 2.3 percentage points.", dict(text="2.3%", value=2.3, unit="%"), id="percent_for_points"
+        ),
+        pytest.param("It is 2.42x faster.", dict(text="2x", value=2, unit="x"), id="a_rounded_number"),
     ],
 )
 def test_a_respelling_must_state_the_same_number(abstract, claim):
@@ -266,6 +280,13 @@ def test_a_multiplier_written_in_the_unit(claim, value, unit):
 def test_a_multiplier_must_give_the_spans_number(claim):
     [n] = verify_claims(Document(MULT), [ClaimDraft(**claim)])
     assert not n.verified
+
+
+@pytest.mark.parametrize("value", ["up to 44%", "Up to 44 %", "by up to 44%", "<= 44%", "≤44%"])
+def test_a_qualifier_written_into_the_value(value):
+    [n] = verify_claims(Document(ABS), [ClaimDraft(text="up to 44%", value=value, unit="")])
+    assert n.verified, n.why
+    assert (n.value, n.unit, n.qualifier) == (44, "%", "up_to")
 
 
 def test_a_word_number_is_found_from_a_longer_model_text():
