@@ -386,3 +386,35 @@ def test_paper_fields_the_model_wraps_in_a_list_are_read_as_their_text(tmp_path,
     assert rec["system_name"] == "Nexus" and rec["system_name_verified"] is True
     assert rec["problem"] == "VMs duplicate I/O stacks. Each copy costs CPU."
     assert rec["technique"] is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        pytest.param("<think>The system is Nexus; 44% is CPU.</think>\n{body}", id="reasoning_block"),
+        pytest.param("```json\n{body}\n```", id="fenced"),
+        pytest.param(
+            "Here is the extraction:\n```json\n{body}\n```\nLet me know if you need more.", id="fenced_in_prose"
+        ),
+        pytest.param("Sure! Here is the JSON: {body} I hope this helps.", id="object_in_prose"),
+        pytest.param("[{body}]", id="one_object_in_a_list"),
+    ],
+)
+def test_json_as_models_wrap_it_is_read_without_a_reask(tmp_path, server, one_paper, content):
+    s = server(Script(completion(content.replace("{body}", json.dumps(answer())))))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    [rec] = read_jsonl(out)
+    assert len(s.requests) == 1 and rec["provenance"]["reasks"] == 0
+    assert rec["status"] == "ok" and [n["verified"] for n in rec["headline_numbers"]] == [True, True]
+
+
+def test_null_for_no_numbers_is_an_empty_list(tmp_path, server, one_paper):
+    data = answer()
+    data["headline_numbers"] = None
+    s = server(Script(ok(data)))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    [rec] = read_jsonl(out)
+    assert len(s.requests) == 1 and rec["status"] == "ok" and rec["headline_numbers"] == []
+    assert rec["uncovered_numbers"]  # the abstract's numbers the model left out are still listed

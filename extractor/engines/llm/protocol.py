@@ -7,6 +7,7 @@ Shared by the online engine and the Batch API path (`batch prepare` writes these
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
@@ -56,21 +57,43 @@ def _get(obj: Any, key: str, default=None):
     return getattr(obj, key, default)
 
 
-def _strip_fences(s: str) -> str:
-    """Small models wrap JSON in ``` fences even in JSON mode."""
-    t = s.strip()
-    if t.startswith("```"):
-        t = t.split("\n", 1)[1] if "\n" in t else t[3:]
-        if t.rstrip().endswith("```"):
-            t = t.rstrip()[:-3]
-    return t
+_THINK = re.compile(r"^\s*<(think|thinking|reasoning)>.*?</\1>", re.S)
+_FENCED = re.compile(r"```(?:json|JSON)?[ \t]*\n(.*?)\n?```", re.S)
+
+
+def _json_of(raw: str) -> Any:
+    """The JSON a reply holds, as models actually write it: bare; after a reasoning block
+    ("<think>...</think>", as Qwen3 and DeepSeek-R1 write when the server does not split it off); in
+    ``` fences (small models do, even in JSON mode); or as one object in prose ("Here is the JSON:
+    {...} Let me know ..."). Raises json.JSONDecodeError, for the re-ask, when none of these is JSON."""
+    t = _THINK.sub("", raw, count=1).strip()
+    try:
+        return json.loads(t)
+    except json.JSONDecodeError as first:
+        fenced = _FENCED.search(t)
+        if fenced:
+            try:
+                return json.loads(fenced.group(1))
+            except json.JSONDecodeError:
+                pass
+        start = t.find("{")
+        if start > 0:
+            try:
+                return json.JSONDecoder().raw_decode(t, start)[0]
+            except json.JSONDecodeError:
+                pass
+        raise first
 
 
 def read_answer(data: Any) -> tuple[Optional[Answer], Optional[str]]:
     """The answer in a reply's JSON, read leniently: a claim with a bad field fails alone, in the
     verifier; only a reply whose shape cannot be read at all is an error."""
+    if isinstance(data, list) and len(data) == 1:
+        data = data[0]  # [{...}]: the one object, in a list
     if not isinstance(data, dict):
         return None, "the JSON does not match the schema: the reply must be one JSON object"
+    if "headline_numbers" in data and data["headline_numbers"] is None:
+        data = {**data, "headline_numbers": []}  # null for "no numbers"
     missing = [k for k in ("system_name", "problem", "technique", "headline_numbers") if k not in data]
     nums = data.get("headline_numbers")
     if "headline_numbers" in missing or not isinstance(nums, list):
@@ -114,7 +137,7 @@ def read_reply(completion: Any, mode: str) -> Reply:
             ),
         )
     try:
-        data = json.loads(_strip_fences(raw))
+        data = _json_of(raw)
     except json.JSONDecodeError as e:
         return Reply(raw=raw, tool_call_id=call_id, error=f"the reply is not valid JSON ({e.msg} at position {e.pos})")
     answer, error = read_answer(data)
