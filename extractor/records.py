@@ -16,7 +16,7 @@ from .limits import MAX_SENTENCE
 from .reviews import claim_ids
 from .schema import Paper, Provenance, Record, Usage
 from .text import clean_text
-from .verify import uncovered_numbers, verify_claims, verify_name
+from .verify import check_name, uncovered_numbers, verify_claims
 
 # what models write for "no name"
 _NO_NAME = frozenset({"", "none", "null", "n/a", "na", "unknown", "unnamed", "not specified", "not named", "-"})
@@ -105,7 +105,8 @@ def build_record(doc: Document, result: EngineResult, engine) -> Record:
     for n, cid in zip(numbers, claim_ids(paper.id, paper.abstract, numbers)):
         n.id = cid
     name = _name(result.system_name)
-    name_ok, evidence, name_why = verify_name(name, paper.title, paper.abstract)
+    # a verified name is stored as the paper spells it: "NEXUS-2" for the model's "Nexus2 (a hypervisor)"
+    name_ok, evidence, name_why, name = check_name(name, paper.title, paper.abstract)
     return Record(
         **_paper_fields(paper),
         system_name=name,

@@ -418,3 +418,13 @@ def test_null_for_no_numbers_is_an_empty_list(tmp_path, server, one_paper):
     [rec] = read_jsonl(out)
     assert len(s.requests) == 1 and rec["status"] == "ok" and rec["headline_numbers"] == []
     assert rec["uncovered_numbers"]  # the abstract's numbers the model left out are still listed
+
+
+def test_a_decorated_name_is_stored_as_the_paper_writes_it(tmp_path, server, one_paper):
+    s = server(Script(ok(answer(name="**Nexus** (a serverless hypervisor)"))))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    [rec] = read_jsonl(out)
+    assert rec["system_name"] == "Nexus" and rec["system_name_verified"] is True
+    ev = rec["system_name_evidence"]
+    assert rec["abstract"][ev["start"] : ev["end"]] == "Nexus"

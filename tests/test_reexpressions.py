@@ -68,3 +68,9 @@ def test_most_numbers_given_another_numbers_metric_are_caught(scripted, tmp_path
     assert m["unsupported"] >= 0.5 * m["claims"], m
     caught = [n for r in recs for n in r["headline_numbers"] if n["metric_supported"] is False]
     assert all(n["why"] and "metric" in n["why"] for n in caught)
+
+
+def test_a_decorated_name_verifies_as_the_paper_writes_it(scripted, tmp_path):
+    m, recs = run(scripted, tmp_path, "decorated_name")
+    assert m["names"] >= 40
+    assert m["names_right"] == m["names"], m

@@ -410,6 +410,40 @@ def test_names(name, ok, why):
     assert (reason is None) if why is None else (why in reason)
 
 
+NAMED = "We present NEXUS-2, a serverless hypervisor that offloads I/O."
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("**NEXUS-2**", id="markdown_emphasis"),
+        pytest.param("NEXUS-2 (a serverless hypervisor)", id="description_in_parentheses"),
+        pytest.param("NEXUS-2: serverless hypervisor", id="description_after_a_colon"),
+        pytest.param("NEXUS-2 - a hypervisor", id="description_after_a_dash"),
+        pytest.param("NEXUS-2 hypervisor", id="trailing_common_noun"),
+        pytest.param("NEXUS 2", id="space_for_hyphen"),
+        pytest.param("Nexus2", id="no_separator_other_case"),
+    ],
+)
+def test_a_name_as_models_decorate_it_is_found_as_the_paper_writes_it(name):
+    ok, ev, why = verify_name(name, "t", NAMED)
+    assert ok, why
+    assert NAMED[ev.start : ev.end] == "NEXUS-2"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        pytest.param("Phantom hypervisor", id="absent_name_with_a_noun"),
+        pytest.param("NEXUS-3", id="another_number"),
+        pytest.param("the hypervisor", id="common_words_only"),
+        pytest.param("**hypervisor**", id="common_word_in_emphasis"),
+    ],
+)
+def test_a_decorated_name_must_still_be_the_papers(name):
+    assert verify_name(name, "t", NAMED)[0] is False
+
+
 def test_latex_wrapped_name_is_found():
     ok, ev, _ = verify_name("ClawVM", "t", "We present \\textsc{ClawVM}, a layer.")
     assert ok and ev.field == "abstract"
