@@ -57,7 +57,7 @@ _UNIT_RE = re.compile(
 )
 _UNIT_BY_GROUP = {f"u{i}": unit for i, (unit, _) in enumerate(SCANNER_UNITS)}
 
-_MULTIPLIERS = {
+MULTIPLIERS = {
     "thousand": 1e3,
     "million": 1e6,
     "billion": 1e9,
@@ -231,7 +231,7 @@ def multiplier(text: str, pos: int) -> tuple[float, int]:
     mm = _MULT_RE.match(text, pos)
     if not mm:
         return 1.0, pos
-    return _MULTIPLIERS[mm.group("word") or mm.group("sfx")], mm.end()
+    return MULTIPLIERS[mm.group("word") or mm.group("sfx")], mm.end()
 
 
 def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:

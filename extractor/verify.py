@@ -34,7 +34,7 @@ from .engines.base import ClaimDraft
 from .lexicon import GENERIC_NAME_WORDS, NAME_DETERMINERS
 from .limits import MAX_CLAIMS, MAX_SENTENCE
 from .metrics import content_words, shared
-from .quantities import QUALIFIER_WORDS, WORD_HINTS, Quantity, balance_math, multiplier, parse_span
+from .quantities import MULTIPLIERS, QUALIFIER_WORDS, WORD_HINTS, Quantity, balance_math, multiplier, parse_span
 from .respectively import Pairing, pair
 from .schema import Direction, HeadlineNumber, Kind, NameEvidence, Qualifier, UncoveredNumber
 from .text import Normalized, has_markup, normalize_with_map, plain
@@ -305,8 +305,7 @@ _UNIT_MULTIPLIER = re.compile(
     r"models?|LLMs?|words?|keys?|requests?|rows?|records?|edges?|vertices|nodes|entries|documents?|samples?)\b))"
     r"\s*"
 )
-_UNIT_FACTOR = {"thousand": 1e3, "million": 1e6, "billion": 1e9, "trillion": 1e12, "bn": 1e9, "k": 1e3, "K": 1e3}
-_UNIT_FACTOR["M"] = 1e6
+_UNIT_FACTOR = {**MULTIPLIERS, "bn": 1e9}  # the scanner's own multipliers, and "bn"
 
 
 def _unit_multiplier(raw_unit: str) -> tuple[float, str]:
