@@ -113,10 +113,13 @@ QUALIFIER_WORDS = {
     "on average": "average",
     ">": "over",
 }
+# the qualifier words as one alternation, longest first ("up to" before "up"); the verifier reads a
+# qualifier written into a model's value with it too
+QUALIFIER_ALTERNATION = "|".join(
+    re.escape(w) for w in sorted((k for k in QUALIFIER_WORDS if k[0].isalpha()), key=len, reverse=True)
+)
 _QUAL_RE = re.compile(
-    r"(?:(?<![A-Za-z])(?P<w>"
-    + "|".join(re.escape(w) for w in sorted((k for k in QUALIFIER_WORDS if k[0].isalpha()), key=len, reverse=True))
-    + r")(?: an?)?|(?P<s><=|>=|<|>|~|≈))[ ]?$"
+    r"(?:(?<![A-Za-z])(?P<w>" + QUALIFIER_ALTERNATION + r")(?: an?)?|(?P<s><=|>=|<|>|~|≈))[ ]?$"
 )  # run on lower-cased text (Python's re is several times slower with re.I)
 
 _RANGE_SEP_RE = re.compile(r"[ ]?--?[ ]?|[ ]to[ ]")  # "20-100x", "1.3--2.1x" (TeX's en dash), "2 to 4"
@@ -660,14 +663,24 @@ class Parsed:
     qualifier: str
 
 
-@lru_cache(maxsize=4096)  # spans repeat across abstracts ("10%", "2x"); the result is immutable
 def parse_span(span: str, after: str = "") -> tuple[Parsed | None, str | None]:
     """Re-parse one claimed span. Returns (parsed, None) or (None, reason). `after`, the text that
     follows the span, only decides how the span's own characters read ("64B" before "cache lines" is
     64 bytes, before "model" 64 billion); no number or unit is taken from it."""
-    qs = [q for q in scan(span + after, context=False) if q.start < len(span)] if after else []
-    if not (qs and all(q.end <= len(span) for q in qs)):
-        qs = scan(span, context=False)  # what follows joins the span's number ("51" of "51 to 60"): alone
+    if after:
+        qs = [q for q in scan(span + after, context=False) if q.start < len(span)]
+        if qs and all(q.end <= len(span) for q in qs):
+            return _parsed(qs)
+        # what follows joins the span's number ("51" of "51 to 60"): the span is read alone
+    return _parse_alone(span)
+
+
+@lru_cache(maxsize=4096)  # spans repeat across abstracts ("10%", "2x"); the result is immutable
+def _parse_alone(span: str) -> tuple[Parsed | None, str | None]:
+    return _parsed(scan(span, context=False))
+
+
+def _parsed(qs: list[Quantity]) -> tuple[Parsed | None, str | None]:
     if not qs:
         return None, "no number in span"
     if len(qs) > 1:

@@ -34,7 +34,7 @@ from .engines.base import ClaimDraft
 from .lexicon import GENERIC_NAME_WORDS, NAME_DETERMINERS
 from .limits import MAX_CLAIMS, MAX_SENTENCE
 from .metrics import content_words, shared
-from .quantities import MULTIPLIERS, QUALIFIER_WORDS, WORD_HINTS, Quantity, balance_math, multiplier, parse_span
+from .quantities import MULTIPLIERS, QUALIFIER_ALTERNATION, WORD_HINTS, Quantity, balance_math, multiplier, parse_span
 from .respectively import Pairing, pair
 from .schema import Direction, HeadlineNumber, Kind, NameEvidence, Qualifier, UncoveredNumber
 from .text import Normalized, has_markup, normalize_with_map, plain
@@ -190,10 +190,7 @@ _THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
 # the qualifier a model may write into the value ("up to 44%", "over 2x", "by 37%"): the claim's
 # qualifier is read from the abstract's span, so here it is only dropped
 _VALUE_QUALIFIER = re.compile(
-    r"(?:by\s+)?(?:"
-    + "|".join(re.escape(w) for w in sorted((k for k in QUALIFIER_WORDS if k[0].isalpha()), key=len, reverse=True))
-    + r")\s+(?=[-+.\d])|(?:<=|>=|[<>≤≥])\s*|by\s+(?=[-+.\d])",
-    re.I,
+    r"(?:by\s+)?(?:" + QUALIFIER_ALTERNATION + r")\s+(?=[-+.\d])|(?:<=|>=|[<>≤≥])\s*|by\s+(?=[-+.\d])", re.I
 )
 
 
@@ -301,7 +298,7 @@ def _words_after(text: str, end: int) -> str:
 # a multiplier that a model writes as (the start of) the unit: 70 "billion parameters", 1.5 "M"; a
 # bare "B" is bytes to canonical_unit, so "B" is a billion here only before a noun that counts things
 _UNIT_MULTIPLIER = re.compile(
-    r"\s*(?:(?P<word>thousand|million|billion|trillion|bn|[kKM])\b|B(?=\s+(?:parameters?|params|tokens?|"
+    r"\s*(?P<word>(?:thousand|million|billion|trillion|bn|[kKM])\b|B(?=\s+(?:parameters?|params|tokens?|"
     r"models?|LLMs?|words?|keys?|requests?|rows?|records?|edges?|vertices|nodes|entries|documents?|samples?)\b))"
     r"\s*"
 )
@@ -314,7 +311,7 @@ def _unit_multiplier(raw_unit: str) -> tuple[float, str]:
     m = _UNIT_MULTIPLIER.match(raw_unit)
     if not m:
         return 1.0, raw_unit
-    return _UNIT_FACTOR.get(m.group("word") or "", 1e9), raw_unit[m.end() :]
+    return _UNIT_FACTOR[m.group("word")], raw_unit[m.end() :]
 
 
 def _plain_number(v: Any) -> bool:
@@ -445,11 +442,7 @@ def _candidates(
         yield from respelled
 
 
-_DIGIT_RUNS = re.compile(r"\d+(?:\.\d+)?")
-
-
-def _digit_runs(s: str) -> list[str]:
-    return _DIGIT_RUNS.findall(s.replace(",", ""))
+_DIGIT = re.compile(r"\d")
 
 
 def _respelled(doc: Document, text: str) -> Iterator[tuple[int, int]]:
@@ -458,10 +451,10 @@ def _respelled(doc: Document, text: str) -> Iterator[tuple[int, int]]:
     "30%–50%". Both must be written in digits with the same value and unit, so no number is read from
     a word ("2x" is not "halves") and none from inside another (the whole quantity must agree)."""
     parsed, _ = parse_span(text)
-    if parsed is None or not _digit_runs(text):
+    if parsed is None or not _DIGIT.search(text):
         return
     for q in doc.quantities:
-        if not _digit_runs(doc.text[q.num_start : q.digits_end]):
+        if not _DIGIT.search(doc.text[q.num_start : q.digits_end]):
             continue  # a word quantity: "halves", "an order of magnitude"
         if parsed.unit and parsed.unit != q.unit and not q.unit_shared:
             continue
