@@ -397,6 +397,7 @@ def test_paper_fields_the_model_wraps_in_a_list_are_read_as_their_text(tmp_path,
             "Here is the extraction:\n```json\n{body}\n```\nLet me know if you need more.", id="fenced_in_prose"
         ),
         pytest.param("Sure! Here is the JSON: {body} I hope this helps.", id="object_in_prose"),
+        pytest.param("{body}\nLet me know if you need anything else.", id="object_then_prose"),
         pytest.param("[{body}]", id="one_object_in_a_list"),
     ],
 )

@@ -77,7 +77,7 @@ def _json_of(raw: str) -> Any:
             except json.JSONDecodeError:
                 pass
         start = t.find("{")
-        if start > 0:
+        if start >= 0:  # also at 0: "{...} Let me know ..." fails json.loads with "Extra data"
             try:
                 return json.JSONDecoder().raw_decode(t, start)[0]
             except json.JSONDecodeError:
