@@ -1,6 +1,6 @@
 """Offline engine throughput, end to end through the real CLI (read, select, extract, verify, write).
 
-    python benchmarks/bench_offline.py [--lines 100000] [--workers 1 2] [--repeat 3]
+    python benchmarks/bench_offline.py [--lines 100000] [--workers 1 2] [--repeat 3] [--vary]
 
 Builds a JSONL of N abstracts from the bundled sample feed (distinct ids), runs `extractor extract`
 on it once per worker count (and repeat), and reports abstracts/s and the peak RSS of the largest
@@ -46,13 +46,16 @@ def main() -> None:
     ap.add_argument("--lines", type=int, default=100_000)
     ap.add_argument("--workers", type=int, nargs="+", default=[1, 2])
     ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument(
+        "--vary", action="store_true", help="rotate the digits of each copy, so no per-span cache hits a repeat"
+    )
     args = ap.parse_args()
     tmp = Path(tempfile.mkdtemp(prefix="extractor-bench-"))
     src, out = tmp / "in.jsonl", tmp / "out.jsonl"
-    write_sample_jsonl(src, args.lines)
+    write_sample_jsonl(src, args.lines, vary=args.vary)
     for _ in range(args.repeat):
         for w in args.workers:
-            print(json.dumps({"lines": args.lines, **run(src, out, w)}))
+            print(json.dumps({"lines": args.lines, "vary": args.vary, **run(src, out, w)}))
     rss_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
     print(
         json.dumps(

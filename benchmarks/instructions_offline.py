@@ -1,6 +1,6 @@
 """Instructions per abstract for the offline path (read, extract, verify, serialise), by callgrind.
 
-    python benchmarks/instructions_offline.py [--papers 300]
+    python benchmarks/instructions_offline.py [--papers 300] [--vary]
 
 Wall-clock throughput on a shared machine moves by several percent from one run to the next;
 `valgrind --tool=callgrind` counts executed instructions, which stay the same (hash seed fixed), so
@@ -68,6 +68,9 @@ def instructions(src: Path, n: int) -> int:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--papers", type=int, default=300)
+    ap.add_argument(
+        "--vary", action="store_true", help="random digits in each copy, so no per-span cache hits a repeat"
+    )
     args = ap.parse_args()
     if not shutil.which("valgrind"):
         sys.exit("valgrind is not installed (apt-get install valgrind)")
@@ -75,9 +78,11 @@ def main() -> None:
 
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.jsonl"
-        write_sample_jsonl(src, args.papers + 15)
+        write_sample_jsonl(src, args.papers + 15, vary=args.vary)
         base, full = instructions(src, 0), instructions(src, args.papers)
-    print(json.dumps({"papers": args.papers, "instructions_per_paper": (full - base) // args.papers}))
+    print(
+        json.dumps({"papers": args.papers, "vary": args.vary, "instructions_per_paper": (full - base) // args.papers})
+    )
 
 
 if __name__ == "__main__":
