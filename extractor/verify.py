@@ -627,8 +627,10 @@ def metric_support(doc: Document, q: Quantity, metric: Optional[str]) -> tuple[O
     reason) or None when it cannot tell (no metric given, or only words like "performance").
 
     False when none of the metric's words are in the sentence (or the one before it), when a
-    "respectively" list pairs the number with another item the metric names, or when the metric
-    is what the sentence says another number (not on the same list) measures and not this one."""
+    "respectively" list pairs the number with another item the metric names, when the metric is
+    named only in the sentence before while the number's own sentence says what it measures, or
+    when the metric is what the sentence says another number (not on the same list) measures and
+    not this one."""
     words = content_words(metric)
     if not words:
         return None, None
@@ -652,13 +654,16 @@ def metric_support(doc: Document, q: Quantity, metric: Optional[str]) -> tuple[O
                 f"metric {metric!r}: 'respectively' pairs {number} with "
                 f"{pairing.items[k]!r}, not {pairing.items[rivals[0]]!r}"
             )
-    near = content_words(sent.text)
-    if si > 0:
-        near += content_words(doc.sentences[si - 1].text[-200:])
-    if not shared(words, near):
+    here = content_words(sent.text)
+    before = content_words(doc.sentences[si - 1].text[-200:]) if si > 0 else []
+    if not shared(words, here + before):
         return False, f"metric {metric!r}: none of its words are in the sentence of {number}"
-    own = local.get(q.start, ([], None))[0]
+    own, own_phrase = local.get(q.start, ([], None))
     mine = shared(words, own)
+    if not mine and own and not shared(words, here):
+        # the metric is named only in the sentence before, and this number's own sentence says
+        # what it measures ("... reduced the p99 latency by 40%" given "system call invocations")
+        return False, f"metric {metric!r} is named only in the sentence before; {number} measures {own_phrase!r}"
     if mine:
         return True, None
     group = _list_of(doc, q)

@@ -364,6 +364,11 @@ def test_a_claim_never_overlaps_another():
             dict(text="37%", value=37, unit="%", metric="GPU training throughput"), False, id="not_in_the_sentence"
         ),
         pytest.param(dict(text="37%", value=37, unit="%", metric="performance"), None, id="says_nothing"),
+        pytest.param(
+            dict(text="25%", value=25, unit="%", metric="deployment density"),
+            False,
+            id="named_only_in_the_sentence_before",
+        ),
     ],
 )
 def test_metric_support(claim, supported):
