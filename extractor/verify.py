@@ -38,7 +38,7 @@ from .quantities import MULTIPLIERS, QUALIFIER_ALTERNATION, WORD_HINTS, Quantity
 from .respectively import Pairing, pair
 from .schema import Direction, HeadlineNumber, Kind, NameEvidence, Qualifier, UncoveredNumber
 from .text import Normalized, has_markup, normalize_with_map, plain
-from .units import canonical_unit, is_known, same_quantity, values_agree
+from .units import canonical_unit, dimension, is_known, same_quantity, values_agree
 
 __all__ = [
     "verify_claims",
@@ -448,8 +448,9 @@ _DIGIT = re.compile(r"\d")
 def _respelled(doc: Document, text: str) -> Iterator[tuple[int, int]]:
     """The abstract's quantities that state the claim's own number spelled another way: "2.5x" for
     "2.5 times", "10000 QPS" for "10,000 QPS", "44.0%" for "44%", "1.2k" for "1,200", "30-50%" for
-    "30%–50%". Both must be written in digits with the same value and unit, so no number is read from
-    a word ("2x" is not "halves") and none from inside another (the whole quantity must agree)."""
+    "30%–50%", "500 µs" for "0.5 ms". Both must be written in digits with the same quantity (the same
+    value and unit, or a physical unit converted), so no number is read from a word ("2x" is not
+    "halves") and none from inside another (the whole quantity must agree)."""
     parsed, _ = parse_span(text)
     if parsed is None or not _DIGIT.search(text):
         return
@@ -457,13 +458,26 @@ def _respelled(doc: Document, text: str) -> Iterator[tuple[int, int]]:
         if not _DIGIT.search(doc.text[q.num_start : q.digits_end]):
             continue  # a word quantity: "halves", "an order of magnitude"
         if parsed.unit and parsed.unit != q.unit and not q.unit_shared:
-            continue
-        if (
-            values_agree(parsed.value, q.value)
-            and values_agree(parsed.low, q.low)
-            and values_agree(parsed.high, q.high)
+            if not _convertible(parsed.unit, q.unit):
+                continue
+            agree = same_quantity  # "500 µs" for "0.5 ms"
+        else:
+            agree = _same_value
+        if all(
+            agree(mine, parsed.unit, theirs, q.unit)  # both None agree
+            for mine, theirs in ((parsed.value, q.value), (parsed.low, q.low), (parsed.high, q.high))
         ):
             yield q.start, q.end
+
+
+def _same_value(value: Optional[float], _unit: str, other: Optional[float], _other_unit: str) -> bool:
+    return values_agree(value, other)
+
+
+def _convertible(unit: str, other: str) -> bool:
+    """Two physical units of one kind (times, sizes, rates), which `same_quantity` converts."""
+    kind = dimension(unit)
+    return kind in ("time", "size", "rate") and kind == dimension(other)
 
 
 def _cuts(text: str, s: int, e: int) -> bool:

@@ -188,6 +188,15 @@ def test_word_numbers_and_pairs_as_models_write_them(abstract, claim, span, valu
         pytest.param(
             "It sustains 10k QPS.", dict(text="10,000 QPS", value=10000, unit="QPS"), "10k QPS", id="k_written_out"
         ),
+        pytest.param(
+            "It adds 0.5 ms per call.", dict(text="500 µs", value=500, unit="us"), "0.5 ms", id="another_time_unit"
+        ),
+        pytest.param(
+            "It moves 12-16 GB per step.",
+            dict(text="12,000-16,000 MB", low=12000, high=16000, unit="MB"),
+            "12-16 GB",
+            id="a_range_in_another_size_unit",
+        ),
     ],
 )
 def test_the_same_number_spelled_another_way(abstract, claim, span):
@@ -207,6 +216,8 @@ def test_the_same_number_spelled_another_way(abstract, claim, span):
             "It gains 2.3 percentage points.", dict(text="2.3%", value=2.3, unit="%"), id="percent_for_points"
         ),
         pytest.param("It is 2.42x faster.", dict(text="2x", value=2, unit="x"), id="a_rounded_number"),
+        pytest.param("It adds 0.5 ms per call.", dict(text="50 µs", value=50, unit="us"), id="converted_wrongly"),
+        pytest.param("It adds 0.5 ms per call.", dict(text="0.5 MB", value=0.5, unit="MB"), id="another_kind_of_unit"),
     ],
 )
 def test_a_respelling_must_state_the_same_number(abstract, claim):
