@@ -470,7 +470,8 @@ def _respelled(doc: Document, text: str) -> Iterator[tuple[int, int]]:
             yield q.start, q.end
 
 
-def _same_value(value: Optional[float], _unit: str, other: Optional[float], _other_unit: str) -> bool:
+def _same_value(value: Optional[float], unit: str, other: Optional[float], other_unit: str) -> bool:
+    """`same_quantity` for two spellings of one unit (or a unit the abstract writes once for both)."""
     return values_agree(value, other)
 
 
