@@ -753,7 +753,7 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
         return _unverified(said, d, "; ".join(said.problems + ["no text given"]))
     a = doc.text
     good = first = None
-    taken = cut_only = False
+    taken = cut_only = no_claim = False
     respelled: set[tuple[int, int]] = set()
     for s, e in _candidates(doc, said.text, d.start, respelled):
         if _cuts(a, s, e):
@@ -762,6 +762,7 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
         inside, cut = _readings(doc, s, e)
         if cut or not inside:
             cut_only = cut_only or cut
+            no_claim = no_claim or not cut
             continue
         free = [q for q in inside if not any(q.start < ue and us < q.end for us, ue in used)]
         if not free:
@@ -779,6 +780,10 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
             why = "the span is already another claim's (a number claimed twice)"
         elif cut_only:
             why = f"{said.text!r} occurs only inside a longer number or word"
+        elif no_claim and _DIGIT.search(said.text):
+            why = f"{said.text!r} is in the abstract but is no quantity claim there (a year, a version, a name ...)"
+        elif no_claim:
+            why = f"{said.text!r} is in the abstract but states no number"
         else:
             why = "text not found in abstract"
         return _unverified(said, d, "; ".join(said.problems + [why]))

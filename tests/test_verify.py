@@ -333,7 +333,8 @@ def test_one_number_with_low_equal_high():
         pytest.param(
             dict(text="up to 44%", value=44, unit="%", qualifier="over"), "qualifier over", id="qualifier_other_bound"
         ),
-        pytest.param(dict(text="3.13", value=3.13), "text not found", id="version_number"),
+        pytest.param(dict(text="3.13", value=3.13), "is no quantity claim there", id="version_number"),
+        pytest.param(dict(text="the cost", value=2), "states no number", id="no_number"),
         pytest.param(dict(text="44%", value="many", unit="%"), "'many' is not a number", id="value_not_a_number"),
         pytest.param(dict(text="", value=44, unit="%"), "no text given", id="no_text"),
     ],
