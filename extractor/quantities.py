@@ -213,18 +213,23 @@ class Quantity:
 _POWER = re.compile(r"(?:(?P<m>\d+(?:\.\d+)?)[ ]?[×x*·][ ]?)?10\^(?P<e>[-−]?\d{1,3})")
 
 
+# E notation as papers and programs write it: "1e6", "3.2e-4", "2.5E+3" (not "1e" of a name)
+_E_NOTATION = re.compile(r"\d+(?:\.\d+)?[eE][-−+]?\d{1,3}(?![\w]|\.\d)")
+
+
 def _power_end(text: str, s: int, e: int) -> int:
-    """Where the number at text[s:e] ends when a power of ten goes with it ("10^6", "3 × 10^4")."""
-    m = _POWER.match(text, s)
+    """Where the number at text[s:e] ends when a power of ten goes with it ("10^6", "3 × 10^4",
+    "3.2e-4")."""
+    m = _POWER.match(text, s) or _E_NOTATION.match(text, s)
     return m.end() if m and m.end() > e else e
 
 
 def _number_value(raw: str) -> float:
-    """ "8,054" -> 8054.0; "10^6" -> 1e6; "3 × 10^4" -> 3e4."""
+    """ "8,054" -> 8054.0; "10^6" -> 1e6; "3 × 10^4" -> 3e4; "3.2e-4" -> 0.00032."""
     m = _POWER.fullmatch(raw) if "^" in raw else None  # only _power_end's numbers hold a "^"
     if m:
         return float(f"{m.group('m') or 1}e{m.group('e').replace('−', '-')}")
-    return float(raw.replace(",", ""))
+    return float(raw.replace(",", "").replace("−", "-"))
 
 
 def multiplier(text: str, pos: int) -> tuple[float, int]:

@@ -226,6 +226,7 @@ def read_number(v: Any) -> tuple[Optional[float], Optional[str], Optional[str]]:
     return None, None, f"value {str(v)[:40]!r} is not a number"
 
 
+_E_NUMBER = re.compile(r"[-+]?\d+(?:\.\d+)?[eE][-+−]?\d+(?!\s*(?:-|–|—|to|~)\s*\d)")
 _RANGE_TEXT = re.compile(r"(?P<a>[-+]?[\d.,]+\s*[^\d\s.,~–—-]{0,3})\s*(?:-|–|—|to|~)\s*(?P<b>[-+]?[\d.,].*)")
 
 
@@ -237,8 +238,9 @@ def read_range(v: Any) -> Optional[tuple[float, float, Optional[str]]]:
         return (lo, hi, None) if lo is not None and hi is not None and not (p1 or p2) else None
     if not isinstance(v, str):
         return None
-    m = _RANGE_TEXT.fullmatch(unicodedata.normalize("NFKC", v).strip().lstrip("~≈").strip())
-    if not m:
+    text = unicodedata.normalize("NFKC", v).strip().lstrip("~≈").strip()
+    m = _RANGE_TEXT.fullmatch(text)
+    if not m or _E_NUMBER.match(text):  # "3.2e-4" is one number
         return None
     (lo, u1, p1), (hi, u2, p2) = read_number(m.group("a")), read_number(m.group("b"))
     if lo is None or hi is None or p1 or p2 or (u1 and u2 and canonical_unit(u1) != canonical_unit(u2)):

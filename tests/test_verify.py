@@ -192,6 +192,12 @@ def test_word_numbers_and_pairs_as_models_write_them(abstract, claim, span, valu
             "It adds 0.5 ms per call.", dict(text="500 µs", value=500, unit="us"), "0.5 ms", id="another_time_unit"
         ),
         pytest.param(
+            "It keeps the error below 3.2e-4.",
+            dict(text="3.2 × 10^-4", value="3.2e-4"),
+            "below 3.2e-4",
+            id="e_notation_as_a_power_of_ten",
+        ),
+        pytest.param(
             "It moves 12-16 GB per step.",
             dict(text="12,000-16,000 MB", low=12000, high=16000, unit="MB"),
             "12-16 GB",
