@@ -410,6 +410,44 @@ def test_json_as_models_wrap_it_is_read_without_a_reask(tmp_path, server, one_pa
     assert rec["status"] == "ok" and [n["verified"] for n in rec["headline_numbers"]] == [True, True]
 
 
+def _camel(key: str) -> str:
+    head, *rest = key.split("_")
+    return head + "".join(w.title() for w in rest)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        pytest.param(lambda a: json.dumps(a)[:-1] + ",}", id="trailing_comma"),
+        pytest.param(lambda a: repr(a), id="python_dict_with_single_quotes_and_None"),
+        pytest.param(
+            lambda a: "```json\n" + json.dumps(a, indent=1).replace("\n}", ",\n}") + "\n```", id="fenced_trailing_comma"
+        ),
+        pytest.param(lambda a: json.dumps({"extraction": a}), id="wrapped_in_one_key"),
+        pytest.param(
+            lambda a: json.dumps(
+                {
+                    _camel(k): ([{_camel(nk): nv for nk, nv in n.items()} for n in v] if k == "headline_numbers" else v)
+                    for k, v in a.items()
+                }
+            ),
+            id="camel_case_keys",
+        ),
+        pytest.param(
+            lambda a: json.dumps({k.replace("_", " ").title(): v for k, v in a.items()}), id="title_case_keys"
+        ),
+    ],
+)
+def test_almost_json_and_renamed_keys_are_read_without_a_reask(tmp_path, server, one_paper, reply):
+    s = server(Script(completion(reply(answer()))))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    [rec] = read_jsonl(out)
+    assert len(s.requests) == 1 and rec["provenance"]["reasks"] == 0
+    assert rec["status"] == "ok" and rec["system_name"] == "Nexus"
+    assert [n["verified"] for n in rec["headline_numbers"]] == [True, True]
+
+
 def test_null_for_no_numbers_is_an_empty_list(tmp_path, server, one_paper):
     data = answer()
     data["headline_numbers"] = None

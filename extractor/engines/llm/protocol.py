@@ -11,6 +11,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
+import json_repair
+
 from ...prompting import Prompts, strict_schema
 from ...schema import Usage
 from ..base import ClaimDraft
@@ -64,8 +66,10 @@ _FENCED = re.compile(r"```(?:json|JSON)?[ \t]*\n(.*?)\n?```", re.S)
 def _json_of(raw: str) -> Any:
     """The JSON a reply holds, as models actually write it: bare; after a reasoning block
     ("<think>...</think>", as Qwen3 and DeepSeek-R1 write when the server does not split it off); in
-    ``` fences (small models do, even in JSON mode); or as one object in prose ("Here is the JSON:
-    {...} Let me know ..."). Raises json.JSONDecodeError, for the re-ask, when none of these is JSON."""
+    ``` fences (small models do, even in JSON mode); as one object in prose ("Here is the JSON:
+    {...} Let me know ..."); or almost JSON (a trailing comma, single quotes, a comment, Python's
+    None / True), mended by json_repair. Raises json.JSONDecodeError, for the re-ask, when none of
+    these gives a JSON object."""
     t = _THINK.sub("", raw, count=1).strip()
     try:
         return json.loads(t)
@@ -82,7 +86,35 @@ def _json_of(raw: str) -> Any:
                 return json.JSONDecoder().raw_decode(t, start)[0]
             except json.JSONDecodeError:
                 pass
+            # taken only when it is an answer (not "{oops" mended to {"oops": ""}, which the re-ask
+            # should call invalid JSON); every number in it is still verified against the abstract
+            mended = json_repair.loads(fenced.group(1) if fenced else t[start:])
+            if isinstance(mended, dict) and "headline_numbers" in _unwrapped(_keys_snake(mended)):
+                return mended
         raise first
+
+
+def _snake(key: str) -> str:
+    """ "System Name", "systemName", "headline-numbers" -> "system_name", "headline_numbers"."""
+    key = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key.strip())
+    return re.sub(r"[\s\-]+", "_", key).lower()
+
+
+def _keys_snake(d: dict) -> dict:
+    return {(_snake(k) if isinstance(k, str) else k): v for k, v in d.items()}
+
+
+_ANSWER_KEYS = ("system_name", "problem", "technique", "headline_numbers")
+
+
+def _unwrapped(data: dict) -> dict:
+    """The answer object when a model put it under one key ({"extraction": {...}}, or the schema's
+    {"properties": {...}} filled in with values)."""
+    if "headline_numbers" not in data and len(data) <= 2:
+        inner = [v for v in data.values() if isinstance(v, dict)]
+        if len(inner) == 1 and "headline_numbers" in _keys_snake(inner[0]):
+            return _keys_snake(inner[0])
+    return data
 
 
 def read_answer(data: Any) -> tuple[Optional[Answer], Optional[str]]:
@@ -92,9 +124,10 @@ def read_answer(data: Any) -> tuple[Optional[Answer], Optional[str]]:
         data = data[0]  # [{...}]: the one object, in a list
     if not isinstance(data, dict):
         return None, "the JSON does not match the schema: the reply must be one JSON object"
+    data = _unwrapped(_keys_snake(data))
     if "headline_numbers" in data and data["headline_numbers"] is None:
         data = {**data, "headline_numbers": []}  # null for "no numbers"
-    missing = [k for k in ("system_name", "problem", "technique", "headline_numbers") if k not in data]
+    missing = [k for k in _ANSWER_KEYS if k not in data]
     nums = data.get("headline_numbers")
     if "headline_numbers" in missing or not isinstance(nums, list):
         why = "; ".join(f"{k}: Field required" for k in missing) if missing else "headline_numbers: not a list"
@@ -102,7 +135,7 @@ def read_answer(data: Any) -> tuple[Optional[Answer], Optional[str]]:
     drafts = []
     for i, n in enumerate(nums):
         if isinstance(n, dict):
-            drafts.append(ClaimDraft.from_answer(n))
+            drafts.append(ClaimDraft.from_answer(_keys_snake(n)))
         elif isinstance(n, str):
             drafts.append(ClaimDraft(text=n, answer={"text": n}))  # a bare "44%"
         else:
