@@ -65,7 +65,7 @@ def test_a_common_word_is_not_a_name(scripted, tmp_path, name):
 def test_most_numbers_given_another_numbers_metric_are_caught(scripted, tmp_path):
     m, recs = run(scripted, tmp_path, "swapped_metric")
     assert m["claims"] >= 100
-    assert m["unsupported"] >= 0.85 * m["claims"], m
+    assert m["unsupported"] >= 0.9 * m["claims"], m
     caught = [n for r in recs for n in r["headline_numbers"] if n["metric_supported"] is False]
     assert all(n["why"] and "metric" in n["why"] for n in caught)
 

@@ -396,6 +396,23 @@ def test_metric_support(claim, supported):
 
 
 @pytest.mark.parametrize(
+    "metric, supported",
+    [
+        pytest.param("SLO violations", True, id="in_its_clause"),
+        pytest.param("training throughput", False, id="named_outside_the_numbers_clause"),
+    ],
+)
+def test_metric_support_within_the_numbers_clause(metric, supported):
+    text = (
+        "The scheduler reduces SLO violations by 21.2% relative to default placement, "
+        "while training throughput stays high."
+    )
+    [n] = verify_claims(Document(text), [ClaimDraft(text="21.2%", value=21.2, unit="%", metric=metric)])
+    assert n.verified
+    assert n.metric_supported is supported, n.why
+
+
+@pytest.mark.parametrize(
     "value, parsed",
     [
         pytest.param(44, (44.0, None, None), id="int"),
