@@ -81,3 +81,50 @@ def test_names(title, abstract, name):
 def test_words_are_data():
     assert isinstance(lx.PROBLEM_CUES, WordSet) and "bottleneck" in lx.PROBLEM_CUES
     assert all(isinstance(w, str) for w in lx.HEAD_NOUNS + lx.INTRO_VERBS + lx.CONTEXT_CUES)
+
+
+@pytest.mark.parametrize(
+    "abstract, number, metric, direction",
+    [
+        pytest.param("Nexus reduces cold-start latency by 39%.", "39%", "cold-start latency", "decrease", id="verb_by"),
+        pytest.param(
+            "It gives a 7.8X reduction in tail latency.", "7.8X", "tail latency", "decrease", id="reduction_in"
+        ),
+        pytest.param("Mox lowers the cost per query by 35%.", "35%", "cost per query", "decrease", id="per_before"),
+        pytest.param(
+            "Wob serves 2.1x more requests per second than vLLM.",
+            "2.1x",
+            "requests per second",
+            "increase",
+            id="per_after",
+        ),
+        pytest.param(
+            "Zap cuts tail latency by an order of magnitude and energy consumption by 40%.",
+            "40%",
+            "energy consumption",
+            "decrease",
+            id="after_the_number_before",
+        ),
+        pytest.param(
+            "It has a cycle overhead of 82CC and area overhead of 207um2.",
+            "207um2",
+            "area overhead",
+            "none",
+            id="after_a_number_with_a_unit",
+        ),
+        pytest.param(
+            "Mox lowers cost per user by 9% and latency per day by 3%.",
+            "3%",
+            "latency per day",
+            "decrease",
+            id="per_twice",
+        ),
+        pytest.param("It is 2x faster per core.", "2x", "speed", "increase", id="per_after_a_comparative"),
+    ],
+)
+def test_metric_phrases(abstract, number, metric, direction):
+    from extractor.document import Document
+    from extractor.engines.offline import read_numbers
+
+    [n] = [n for n in read_numbers(Document(abstract)) if n.text == number]
+    assert (n.metric, n.direction) == (metric, direction)

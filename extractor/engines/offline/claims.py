@@ -97,9 +97,12 @@ def take_np(words: list[str], limit: int = 6, count: bool = False) -> list[str]:
     framework patch"); "fraction of", "share of" keep what follows them."""
     out: list[str] = []
     continued = False
-    for w in words:
+    for i, w in enumerate(words):
         if len(out) >= limit:
             break
+        if out and w.lower() == "per" and words[i + 1 : i + 2] and words[i + 1] in lx.PER_UNITS:
+            out.append(w)  # "requests per second"
+            continue
         if out and (w in lx.NP_ENDS or w in lx.FOUND or (is_verb(w) and w not in lx.RESULT_HEADS)):
             if w.lower() not in lx.COUNT_RESULT_NEXT:  # "a 2,170 GPU save"
                 break
@@ -126,6 +129,9 @@ def np_before(before: str) -> list[str]:
     may be a result noun: "performance improvements of")."""
     np: list[str] = []
     for w in reversed(_words(before)):
+        if w.lower() == "per" and len(np) == 1 and np[0] in lx.PER_UNITS:
+            np.insert(0, w)  # "the cost per query by"
+            continue
         if (w in lx.STOP and w.lower() != "and") or len(np) >= 7:
             break
         if is_verb(w) and not (not np and w in lx.RESULT_HEADS):
@@ -426,6 +432,9 @@ def read_claims(doc: Document, name: Optional[str], intro: Optional[int]) -> lis
             rel_e += 1  # "8x NVIDIA B300 GPUs": the count's x is no word of what is counted
         # the clause around the number, in the sentence and in its lower-cased copy (same offsets)
         b0, b1 = clause_bounds(sent_text, rel_s)
+        # the metric's words start after the number before ("cuts latency by an order of magnitude
+        # and energy by 40%": "magnitude" is the number before's); its direction cue may not
+        m0 = qs[i - 1].end - s0 if i > 0 and b0 < qs[i - 1].end - s0 <= rel_s else b0
         a1 = after_end(sent_text, rel_e)
         before, after = sent_text[b0:b1], sent_text[rel_e:a1]
         sent_low = low[s0 : s0 + len(sent_text)]
@@ -438,7 +447,7 @@ def read_claims(doc: Document, name: Optional[str], intro: Optional[int]) -> lis
         word = a[q.start : q.end]
         dirn = direction(q, before_low, after_low, word)
         same = prev.metric if prev is not None and prev_sent == sent_text and prev.unit == q.unit else None
-        what = paren_metric(sent_text, rel_s, rel_e) or metric(before, after, q, same)
+        what = paren_metric(sent_text, rel_s, rel_e) or metric(sent_text[m0:b1], after, q, same)
         if q.to_of is not None and prev is not None and prev.start == q.to_of and prev.metric:
             what = prev.metric  # "increasing the temperature from 50°C to 90°C"
         base = baseline(sent_text, sent_low, qs[j - 1].end - s0, before, q, stop) if q.unit else None

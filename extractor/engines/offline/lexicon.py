@@ -175,6 +175,12 @@ SOFT_ADJECTIVES = WordSet("small minimal modest significant substantial key nota
 GROUP_NOUNS = WordSet("set sets suite range variety collection series group total")
 # "0.618 fraction of the active parties": the noun keeps what follows "of"
 COUNTING_NOUNS = WordSet("fraction share percentage proportion number")
+# what "per" divides by inside a metric phrase ("cost per query", "requests per second"); before
+# any other word "per" ends the phrase
+PER_UNITS = WordSet("""
+second sec query request token operation op call step iteration epoch sample byte hour minute day user node core
+gpu cpu watt dollar transaction packet decision message job instance device server
+""")
 # "hundreds of 4KB accesses": the quantity word is not the metric
 QUANTITY_WORDS = WordSet("hundreds thousands millions billions dozens tens")
 # "3.7x faster than a traditional fork": the comparative names the metric when no noun does
