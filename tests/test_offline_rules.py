@@ -128,3 +128,33 @@ def test_metric_phrases(abstract, number, metric, direction):
 
     [n] = [n for n in read_numbers(Document(abstract)) if n.text == number]
     assert (n.metric, n.direction) == (metric, direction)
+
+
+@pytest.mark.parametrize(
+    "abstract, baselines",
+    [
+        pytest.param(
+            "Foo achieves 3.5x higher throughput and 60% lower p99 latency than RocksDB.",
+            ["RocksDB", "RocksDB"],
+            id="two_comparatives_one_than",
+        ),
+        pytest.param(
+            "Foo achieves 3.5x higher throughput and 60% lower latency than B, and 2x than C.",
+            ["B", "B", "C"],
+            id="the_next_numbers_than_only",
+        ),
+        pytest.param(
+            "Foo achieves 3.5x higher throughput, and it cuts latency by 60% compared to B.",
+            [None, "B"],
+            id="not_across_a_comma",
+        ),
+        pytest.param(
+            "Foo is 3.5x faster and uses 60% less memory than B.", [None, "B"], id="not_when_a_verb_follows_and"
+        ),
+    ],
+)
+def test_a_baseline_shared_by_comparatives_joined_by_and(abstract, baselines):
+    from extractor.document import Document
+    from extractor.engines.offline import read_numbers
+
+    assert [n.baseline for n in read_numbers(Document(abstract))] == baselines

@@ -479,8 +479,29 @@ def read_claims(doc: Document, name: Optional[str], intro: Optional[int]) -> lis
         numbers.append(num)
         prev, prev_sent = num, sent_text
     share_within_lists(numbers, [q.listed for q in qs])
+    share_comparative_baseline(doc, numbers)
     apply_respectively(doc, numbers)
     return numbers
+
+
+_COMPARATIVE = lx.COMPARATIVE_HEADS.pattern(re.I).pattern
+# "3.5x higher throughput and 60% lower p99 latency than RocksDB": between the two numbers, a
+# comparative, its metric and "and"
+_COMPARED_AND = re.compile(r"\s*" + _COMPARATIVE + r"[^,;:.()]{0,60}?\s+and\s+$", re.I)
+_COMPARED_THAN = re.compile(r"\s*" + _COMPARATIVE + r"[^,;:.()]{0,60}?\s+than\b", re.I)
+
+
+def share_comparative_baseline(doc: Document, numbers: list[ClaimDraft]) -> None:
+    """ "3.5x higher throughput and 60% lower p99 latency than RocksDB": both compare with RocksDB.
+    A number with a comparative and no baseline of its own takes the baseline of the next number,
+    when "and" joins them and the next one's comparative goes on to "than"."""
+    a = doc.text
+    for n, m in zip(numbers, numbers[1:]):
+        if n.baseline is not None or m.baseline is None or n.start is None or m.start is None:
+            continue
+        between = a[n.start + len(n.text) : m.start]
+        if _COMPARED_AND.match(between) and _COMPARED_THAN.match(a, m.start + len(m.text)):
+            n.baseline = m.baseline
 
 
 def apply_respectively(doc: Document, numbers: list[ClaimDraft]) -> None:
