@@ -120,6 +120,15 @@ def test_words_are_data():
             id="per_twice",
         ),
         pytest.param("It is 2x faster per core.", "2x", "speed", "increase", id="per_after_a_comparative"),
+        pytest.param("With Foo, tail latency drops by 40%.", "40%", "tail latency", "decrease", id="subject_drops"),
+        pytest.param("Memory usage is reduced by 25%.", "25%", "Memory usage", "decrease", id="subject_passive"),
+        pytest.param("The accuracy of our model improves by 3%.", "3%", "accuracy", "increase", id="subject_of"),
+        pytest.param("Overall cost dropped by 20%.", "20%", "cost", "decrease", id="subject_dropped"),
+        pytest.param("Foo improves by 30%.", "30%", None, "increase", id="a_name_is_no_subject_metric"),
+        pytest.param("It is limited by 8x overhead.", "8x", "overhead", "none", id="passive_of_no_change"),
+        pytest.param(
+            "It speeds up training of GPT-3 175B by 1.8x.", "1.8x", "GPT-3", "increase", id="no_word_from_175B"
+        ),
     ],
 )
 def test_metric_phrases(abstract, number, metric, direction):
@@ -158,3 +167,11 @@ def test_a_baseline_shared_by_comparatives_joined_by_and(abstract, baselines):
     from extractor.engines.offline import read_numbers
 
     assert [n.baseline for n in read_numbers(Document(abstract))] == baselines
+
+
+def test_letters_glued_to_digits_are_no_word_of_a_metric():
+    from extractor.document import Document
+    from extractor.engines.offline import read_numbers
+
+    [n] = [n for n in read_numbers(Document("It speeds up training of GPT-3 175B by 1.8x.")) if n.text == "1.8x"]
+    assert n.metric and "B" not in n.metric.split()  # "175B" gives no word "B" ("GPT-3 B" before)

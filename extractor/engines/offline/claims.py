@@ -19,7 +19,7 @@ from ...units import dimension
 from ..base import ClaimDraft
 from . import lexicon as lx
 
-_WORD = re.compile(r"[A-Za-z][\w\-/'.]*[\w]|[A-Za-z]")
+_WORD = re.compile(r"(?<![\d])(?:[A-Za-z][\w\-/'.]*[\w]|[A-Za-z])")
 _CUE = (lx.INCREASE | lx.DECREASE).pattern()  # on lower-cased text
 _CUES = lx.INCREASE | lx.DECREASE
 _CONTEXT = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in lx.CONTEXT_CUES) + r")\b")
@@ -59,6 +59,10 @@ _TIME_CLASSES = ("latency", "tail_latency")
 _BARE_GAIN = ""  # metric() of "gains of 2.4x": the sentence's previous metric, or performance
 _COPULA = re.compile(r"\s+(?:is|are|was|were)\s*$")
 _PASSIVE = re.compile(r"\b(?:is|are|was|were|be|been)\s+\w+ed$")
+_SUBJECT_CHANGE = re.compile(
+    r"\s+(?:(?:is|are|was|were|be|been|gets|got)\s+)?(?:" + "|".join(lx.SUBJECT_CHANGE_VERBS.alternatives()) + r")$",
+    re.I,
+)
 _OF_BASELINE = re.compile(r"\s+of\s+(?P<b>[^;.()]+)")
 _OUTPERFORM = re.compile(r"outperform\w*\s+(?P<b>.+?)\s+by\s*$", re.I)
 _OUTPERFORM_IN = re.compile(r"outperform\w*\s+.+?\s+(?:in|on)\s+(?P<m>[^,;()]+?)\s+by\s*$", re.I)
@@ -225,6 +229,11 @@ def _metric(before: str, after: str, q: Quantity) -> Optional[str]:
         m = _OUTPERFORM_IN.search(b)  # "outperform X in throughput by up to 1.15x"
         np = clean_np(take_np(_words(m.group("m")))) if m else []
         return " ".join(np) if np else lx.GENERIC_GAIN  # "outperforms the state-of-the-art by 32%"
+    subject = _SUBJECT_CHANGE.search(trailing) if trailing != b and q.unit != "" else None
+    if subject:  # "tail latency drops by 40%", "memory usage is reduced by 25%": the subject, when a metric
+        what = phrase_before(_COMPARISON_IN.sub("", trailing[: subject.start()]), aw)
+        if what and taxonomy.word_class(what):
+            return what
     passive = trailing.endswith("ed") and _PASSIVE.search(trailing)  # "is limited by ~8x overhead": no metric
     if (trailing != b or q.qualifier == "within") and q.unit != "" and not passive:
         what = phrase_before(_COMPARISON_IN.sub("", trailing), aw)

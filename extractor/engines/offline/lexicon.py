@@ -137,8 +137,13 @@ improv* increas* gain gains higher more faster speedup speedups speed-up speed-u
 better raise raises doubl* tripl* greater exceed* up
 """)
 DECREASE = WordSet("""
-reduc* lower* decreas* fewer less cut cuts save saves saved saving savings shrink* drop drops smaller eliminates
+reduc* lower* decreas* fewer less cut cuts save saves saved saving savings shrink* drop drops dropped smaller eliminates
 eliminated eliminating halv* degradation slowdown down shorter mitigat*
+""")
+# a metric that is the subject of its change: "tail latency drops by 40%", "memory usage is reduced by"
+SUBJECT_CHANGE_VERBS = WordSet("""
+improves improved increases increased rises rose grows grew drops dropped falls fell decreases decreased declines
+declined shrinks shrank reduced lowered cut boosted
 """)
 # function words that end a noun phrase
 STOP = WordSet("""
