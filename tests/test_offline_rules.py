@@ -175,3 +175,62 @@ def test_letters_glued_to_digits_are_no_word_of_a_metric():
 
     [n] = [n for n in read_numbers(Document("It speeds up training of GPT-3 175B by 1.8x.")) if n.text == "1.8x"]
     assert n.metric and "B" not in n.metric.split()  # "175B" gives no word "B" ("GPT-3 B" before)
+
+
+def _is_module(name: str) -> bool:
+    import importlib.util
+
+    try:
+        return importlib.util.find_spec(name) is not None
+    except ModuleNotFoundError:  # a name inside a module ("extractor.text.plain")
+        return False
+
+
+def _package_imports(module: str) -> set[str]:
+    """The modules of the extractor package that `module` imports, anywhere in its source (a function
+    body's import too): "from ... import taxonomy" is extractor.taxonomy, "from ..base import X" is
+    extractor.engines.base."""
+    import ast
+    import importlib.util
+
+    spec = importlib.util.find_spec(module)
+    assert spec is not None and spec.origin is not None
+    package = module.rpartition(".")[0]
+    found = set()
+    for node in ast.walk(ast.parse(open(spec.origin, encoding="utf-8").read())):
+        if isinstance(node, ast.ImportFrom):
+            base = (
+                importlib.util.resolve_name("." * node.level + (node.module or ""), package)
+                if node.level
+                else node.module
+            )
+            for alias in node.names:
+                sub = f"{base}.{alias.name}"
+                found.add(sub if _is_module(sub) else base)
+        elif isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+    return {m for m in found if m and (m == "extractor" or m.startswith("extractor."))}
+
+
+def test_the_rules_version_hashes_every_module_the_rules_read():
+    """A module the rules read is a rule module (hashed into RULES_VERSION) or says why it is not:
+    an edit to the taxonomy's words or to the sentence splitter changes what the engine writes, so
+    provenance must change with it."""
+    from extractor.engines.offline import engine
+
+    listed = {f"{package}.{name.removesuffix('.py')}" for package, names in engine._RULE_MODULES for name in names}
+    for module in sorted(listed):
+        for imported in _package_imports(module):
+            assert imported in listed or imported in engine.NOT_RULES, (
+                f"{module} imports {imported}: add it to _RULE_MODULES or, with a reason, to NOT_RULES"
+            )
+
+
+def test_an_edit_to_any_rule_module_is_a_new_rules_version():
+    from extractor.engines.offline import RULES_VERSION, engine
+
+    sources = engine.rule_sources()
+    assert engine.rules_version(sources) == RULES_VERSION
+    for i in range(len(sources)):
+        edited = sources[:i] + [sources[i] + b"\n"] + sources[i + 1 :]
+        assert engine.rules_version(edited) != RULES_VERSION, engine._RULE_MODULES
