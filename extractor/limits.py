@@ -42,6 +42,7 @@ MAX_API_PAGE = _limit("MAX_API_PAGE", 64 * 1024 * 1024)  # bytes of one arXiv AP
 MAX_SENTENCE = _limit("MAX_SENTENCE", 600)  # characters of a claim's sentence (or problem/technique) kept
 MAX_CLAIMS = _limit("MAX_CLAIMS", 500)  # claims of one paper taken from an engine
 MAX_REPLY = _limit("MAX_REPLY", 4 * 1024 * 1024)  # bytes of one LLM reply
+MAX_MEND = _limit("MAX_MEND", 64 * 1024)  # characters of almost-JSON a reply's answer is mended from
 MAX_SHEET_BYTES = _limit("MAX_SHEET_BYTES", 256 * 1024 * 1024)  # unpacked bytes of a reviewed .xlsx
 MAX_SHEET_ROWS = _limit("MAX_SHEET_ROWS", 2_000_000)  # rows of a reviewed sheet
 IDS_IN_MEMORY = _limit("IDS_IN_MEMORY", 200_000)  # paper ids kept in memory before a temporary SQLite file

@@ -164,6 +164,26 @@ def test_not_json_then_valid(tmp_path, server, one_paper):
     assert len(s.requests) == 2 and "not valid JSON" in bodies(s)[1]["messages"][-1]["content"]
 
 
+@pytest.mark.parametrize(
+    "content, env",
+    [
+        pytest.param("[" * 100_000, {}, id="nested_past_the_recursion_limit"),
+        pytest.param("Here: {" + '{"a": [' * 9_000, {}, id="nested_past_json_repairs_own_limit"),
+        pytest.param(json.dumps(answer())[:-1] + ",}", {"EXTRACTOR_MAX_MEND": "100"}, id="almost_json_past_MAX_MEND"),
+    ],
+)
+def test_a_reply_that_cannot_be_read_is_reasked_not_an_internal_error(tmp_path, server, one_paper, content, env):
+    """Nesting deeper than the parsers go, or almost-JSON longer than MAX_MEND (json_repair spends
+    seconds on a megabyte of stray quotes, in the event loop every request shares), is invalid JSON:
+    the model is asked again and the paper is not lost."""
+    s = server(Script(completion(content)))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out, env=env).returncode == 0
+    [rec] = read_jsonl(out)
+    assert len(s.requests) == 2 and "not valid JSON" in bodies(s)[1]["messages"][-1]["content"]
+    assert rec["status"] == "ok" and rec["provenance"]["reasks"] == 1
+
+
 def test_invented_number_ends_unverified(tmp_path, server, one_paper):
     invented = answer(numbers=[num("up to 44%", 44, "%"), num("57%", 57, "%", "decrease", "latency")])
     s = server(Script(ok(invented), ok(invented), ok(invented)))

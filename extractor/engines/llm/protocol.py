@@ -13,6 +13,7 @@ from typing import Any, Optional
 
 import json_repair
 
+from ...limits import MAX_MEND
 from ...prompting import Prompts, strict_schema
 from ...schema import Usage
 from ..base import ClaimDraft
@@ -72,26 +73,53 @@ def _json_of(raw: str) -> Any:
     these gives a JSON object."""
     t = _THINK.sub("", raw, count=1).strip()
     try:
-        return json.loads(t)
+        return _decoded(t)
     except json.JSONDecodeError as first:
         fenced = _FENCED.search(t)
         if fenced:
             try:
-                return json.loads(fenced.group(1))
+                return _decoded(fenced.group(1))
             except json.JSONDecodeError:
                 pass
         start = t.find("{")
         if start >= 0:  # also at 0: "{...} Let me know ..." fails json.loads with "Extra data"
             try:
-                return json.JSONDecoder().raw_decode(t, start)[0]
+                return _decoded(t, start)
             except json.JSONDecodeError:
                 pass
-            # taken only when it is an answer (not "{oops" mended to {"oops": ""}, which the re-ask
-            # should call invalid JSON); every number in it is still verified against the abstract
-            mended = json_repair.loads(fenced.group(1) if fenced else t[start:])
-            if isinstance(mended, dict) and "headline_numbers" in _unwrapped(_keys_snake(mended)):
+            mended = _mended(fenced.group(1) if fenced else t[start:])
+            if mended is not None:
                 return mended
         raise first
+
+
+def _decoded(text: str, start: Optional[int] = None) -> Any:
+    """The JSON value of `text` (all of it), or of the value that starts at `start` (what follows it
+    is ignored). Nesting deeper than the interpreter's recursion limit is invalid JSON too, so such
+    a reply is re-asked like any other, not an internal error."""
+    try:
+        if start is None:
+            return json.loads(text)
+        return json.JSONDecoder().raw_decode(text, start)[0]
+    except RecursionError:
+        raise json.JSONDecodeError("nested too deeply", text, start or 0) from None
+
+
+def _mended(text: str) -> Optional[dict]:
+    """The answer json_repair makes of almost-JSON, or None. Taken only when it is an answer (not
+    "{oops" mended to {"oops": ""}, which the re-ask should call invalid JSON); every number in it is
+    still verified against the abstract. Bounded: json_repair is a parser in Python that spends
+    seconds on a megabyte of stray quotes, in the event loop every request shares, and raises
+    ValueError on deep nesting; an answer is a few kilobytes, so a longer text is not mended."""
+    if len(text) > MAX_MEND:
+        return None
+    try:
+        mended = json_repair.loads(text)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(mended, dict) and "headline_numbers" in _unwrapped(_keys_snake(mended)):
+        return mended
+    return None
 
 
 def _snake(key: str) -> str:
