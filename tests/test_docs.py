@@ -43,3 +43,16 @@ def test_flags_render_as_flags():
     for flag in ("--no-cache", "--dry-run", "--retry-errors", "--quiet"):
         line = next(x for x in r.stdout.splitlines() if flag in x)
         assert "<bool>" not in line and "BOOLEAN" not in line, line
+
+
+def test_every_limit_is_in_the_readmes_limits_table():
+    """limits.py says the README's "Limits" table is that file: each bound has its row, by name."""
+    import re
+
+    from extractor import limits
+
+    section = (ROOT / "README.md").read_text().split("## Limits", 1)[1].split("\n## ", 1)[0]
+    names = [n for n in vars(limits) if re.fullmatch(r"[A-Z][A-Z_]+", n)]
+    assert names
+    missing = [n for n in names if f"`{n}`" not in section]
+    assert not missing, f"limits without a row in the README's Limits table: {missing}"
