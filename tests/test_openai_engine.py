@@ -395,6 +395,19 @@ def test_a_value_the_model_writes_as_text_fails_that_claim_not_the_paper(tmp_pat
     assert not b["verified"] and "'thirty-seven' is not a number" in b["why"]
 
 
+def test_a_claim_without_text_fails_that_claim_not_the_paper(tmp_path, server, one_paper):
+    nums = [num("up to 44%", 44, "%", "decrease", "CPU consumption", "up_to"), num("37%", 37, "%")]
+    del nums[1]["text"]
+    s = server(Script(ok(answer(numbers=nums)), ok(answer(numbers=nums)), ok(answer(numbers=nums))))
+    out = tmp_path / "t.jsonl"
+    assert extract(s, one_paper, out).returncode == 0
+    [rec] = read_jsonl(out)
+    assert rec["status"] == "ok"
+    a, b = rec["headline_numbers"]
+    assert a["verified"] and not b["verified"] and "no text given" in b["why"]
+    assert b["model_answer"]["value"] == 37 and "text" not in b["model_answer"]
+
+
 def test_paper_fields_the_model_wraps_in_a_list_are_read_as_their_text(tmp_path, server, one_paper):
     data = answer(name=["Nexus"])
     data["problem"] = ["VMs duplicate I/O stacks.", "Each copy costs CPU."]

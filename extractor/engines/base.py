@@ -56,8 +56,11 @@ class ClaimDraft:
 
     @classmethod
     def from_answer(cls, d: dict) -> ClaimDraft:
-        """A model's answer for one number, kept as given."""
-        return cls(**{k: d.get(k) for k in cls.FIELDS if k in d}, answer=dict(d))
+        """A model's answer for one number, kept as given; a field it left out takes the default (no
+        text fails that claim in the verifier, not the paper)."""
+        given = {k: d[k] for k in cls.FIELDS if k in d}
+        given.setdefault("text", None)
+        return cls(**given, answer=dict(d))
 
     def as_answer(self) -> dict:
         """What the engine said, as a plain dict (for the cache)."""
