@@ -1,12 +1,14 @@
 """Instructions per abstract for the offline path (read, extract, verify, serialise), by callgrind.
 
-    python benchmarks/instructions_offline.py [--papers 300] [--vary]
+    python benchmarks/instructions_offline.py [--papers 300] [--vary] [--stages]
 
 Wall-clock throughput on a shared machine moves by several percent from one run to the next;
 `valgrind --tool=callgrind` counts executed instructions, which stay the same (hash seed fixed), so
 a change of a fraction of a percent shows. Runs the same script twice under callgrind, once
 without papers (start-up and imports) and once with N papers from a JSONL built from the sample
-feed, and reports the difference per paper. Needs valgrind (Debian package `valgrind`).
+feed, and reports the difference per paper. With --stages it runs the papers once more per stage,
+each run stopping after one more stage, and reports what each stage adds (where a change moved the
+cost). Needs valgrind (Debian package `valgrind`).
 """
 
 import argparse
@@ -28,21 +30,46 @@ from itertools import islice
 from extractor.document import Document
 from extractor.sources import read_papers
 from extractor.engines.offline import OfflineEngine
+from extractor.engines.offline.engine import intro_index, read_numbers, system_name
 from extractor.records import build_record
 from extractor.store import dumps
 eng = OfflineEngine()
-src, n = sys.argv[1], int(sys.argv[2])
+src, n, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 def one(p):
     doc = Document.of(p)
-    return dumps(build_record(doc, eng.extract(doc), eng))
+    steps = (
+        lambda: doc.sentences,
+        lambda: doc.quantities,
+        lambda: (system_name(doc), intro_index(doc)),
+        lambda: read_numbers(doc),
+    )
+    for step in steps[:last]:
+        step()
+    if last > 4:
+        result = eng.extract(doc)
+    if last > 5:
+        record = build_record(doc, result, eng)
+    if last > 6:
+        dumps(record)
 for p in islice(read_papers(src), 15):  # warm up: imports, compiled patterns
     one(p)
 for p in islice(read_papers(src), n):
     one(p)
 """
+# what each stage adds, in order (`last` = the number of stages run)
+STAGES = (
+    "read the input, one Document",
+    "sentences",
+    "quantities (the scanner)",
+    "system name, intro sentence",
+    "claims: metric, direction, baseline, kind",
+    "problem, technique, the engine's result",
+    "verify and build the record",
+    "serialise",
+)
 
 
-def instructions(src: Path, n: int) -> int:
+def instructions(src: Path, n: int, last: int = len(STAGES) - 1) -> int:
     env = dict(os.environ, PYTHONHASHSEED="0", PYTHONPATH=str(ROOT))
     r = subprocess.run(
         [
@@ -54,6 +81,7 @@ def instructions(src: Path, n: int) -> int:
             WORK,
             str(src),
             str(n),
+            str(last),
         ],
         capture_output=True,
         text=True,
@@ -71,6 +99,7 @@ def main() -> None:
     ap.add_argument(
         "--vary", action="store_true", help="random digits in each copy, so no per-span cache hits a repeat"
     )
+    ap.add_argument("--stages", action="store_true", help="also report what each stage adds per paper")
     args = ap.parse_args()
     if not shutil.which("valgrind"):
         sys.exit("valgrind is not installed (apt-get install valgrind)")
@@ -79,10 +108,14 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         src = Path(tmp) / "in.jsonl"
         write_sample_jsonl(src, args.papers + 15, vary=args.vary)
-        base, full = instructions(src, 0), instructions(src, args.papers)
-    print(
-        json.dumps({"papers": args.papers, "vary": args.vary, "instructions_per_paper": (full - base) // args.papers})
-    )
+        base = instructions(src, 0)
+        per_paper = {}
+        for last in range(len(STAGES)) if args.stages else [len(STAGES) - 1]:
+            per_paper[last] = (instructions(src, args.papers, last) - base) // args.papers
+    report = {"papers": args.papers, "vary": args.vary, "instructions_per_paper": per_paper[len(STAGES) - 1]}
+    if args.stages:
+        report["stages"] = {name: per_paper[i] - per_paper.get(i - 1, 0) for i, name in enumerate(STAGES)}
+    print(json.dumps(report, indent=1 if args.stages else None))
 
 
 if __name__ == "__main__":
