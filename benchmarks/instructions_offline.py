@@ -35,7 +35,7 @@ from extractor.records import build_record
 from extractor.store import dumps
 eng = OfflineEngine()
 src, n, last = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-def one(p):
+def one(p, last):
     doc = Document.of(p)
     steps = (
         lambda: doc.sentences,
@@ -51,10 +51,10 @@ def one(p):
         record = build_record(doc, result, eng)
     if last > 6:
         dumps(record)
-for p in islice(read_papers(src), 15):  # warm up: imports, compiled patterns
-    one(p)
+for p in islice(read_papers(src), 15):  # warm up, every stage: imports, compiled patterns
+    one(p, 7)
 for p in islice(read_papers(src), n):
-    one(p)
+    one(p, last)
 """
 # what each stage adds, in order (`last` = the number of stages run)
 STAGES = (
