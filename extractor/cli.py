@@ -491,10 +491,16 @@ def review_apply(
         write_table(new, output)
     except ExtractorError as e:
         _fail(str(e))
+    unapplied = counts["unapplied"]
+    for line in unapplied[:20]:
+        err.print(f"extractor: warning: {line}", markup=False)
+    if len(unapplied) > 20:
+        err.print(f"extractor: warning: ... and {len(unapplied) - 20} more rows with a correction but no decision")
+    not_applied = f"; {len(unapplied)} corrections with no decision not applied" if unapplied else ""
     err.print(
         f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
         f"{counts['edit']} edited ({counts['override']} reviewer overrides), {counts['add']} added, "
-        f"{counts['unchanged']} unchanged -> {output}",
+        f"{counts['unchanged']} unchanged{not_applied} -> {output}",
         markup=False,
     )
 

@@ -281,6 +281,30 @@ def test_unedited_sheet_changes_nothing(table, tmp_path):
         assert read_jsonl(out) == read_jsonl(table)
 
 
+def test_a_correction_with_no_decision_is_named_not_dropped_in_silence(table, tmp_path):
+    """A reviewer who types a corrected value and forgets `edit` changes nothing (only a decision
+    does), and the run says so, row by row."""
+    sheet = export(table, tmp_path / "c.csv", "--rows", "claims")
+    with open(sheet, encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.reader(f))
+    h = rows[0]
+    rows[1][h.index("corrected_value")] = "45"
+    rows[2][h.index("corrected_metric")] = "tail latency"
+    rows[3][h.index("note")] = "a note alone is no correction"
+    with open(sheet, "w", encoding="utf-8-sig", newline="") as f:
+        csv.writer(f).writerows(rows)
+    out = tmp_path / "r.jsonl"
+    r = run_cli("review", "apply", sheet, "--table", table, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert read_jsonl(out) == read_jsonl(table)
+    warnings = [line for line in r.stderr.splitlines() if "warning" in line]
+    assert warnings == [
+        "extractor: warning: row 2: corrected_value given but no decision (set decision to edit)",
+        "extractor: warning: row 3: corrected_metric given but no decision (set decision to edit)",
+    ]
+    assert "2 corrections with no decision not applied" in r.stderr
+
+
 def test_csv_round_trip_with_formula_like_evidence(table, tmp_path):
     sheet = export(table, tmp_path / "c.csv", "--rows", "claims")
     with open(sheet, encoding="utf-8-sig", newline="") as f:

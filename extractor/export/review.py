@@ -168,6 +168,14 @@ class _Round:
     counts: dict = field(
         default_factory=lambda: dict.fromkeys(("accept", "reject", "edit", "add", "override", "unchanged"), 0)
     )
+    unapplied: list[str] = field(default_factory=list)  # rows with a correction and no decision
+
+    def no_decision(self, where: str, row: dict, columns: tuple[str, ...]) -> None:
+        """A row with no decision changes nothing; when it holds a correction, the reviewer most
+        likely forgot `edit`, so the run names it instead of dropping it in silence."""
+        given = [c for c in columns if (row.get(c) or "").strip()]
+        if given:
+            self.unapplied.append(f"{where}: {', '.join(given)} given but no decision (set decision to edit)")
 
     def record(self, pid: str) -> Optional[dict]:
         return self.out[self.by_id[pid]] if pid in self.by_id else None
@@ -194,11 +202,12 @@ def apply_review(
     sheet_name: str,
     now: Optional[str] = None,
 ) -> tuple[list[dict], dict]:
-    """Return (new records, counts). Raises ReviewError listing every bad row.
+    """Return (new records, counts). Raises ReviewError listing every bad row. `counts["unapplied"]`
+    names the rows that hold a correction but no decision (applied as no decision: nothing changes).
 
-    Each row with a decision is one round for its claim (`extractor.reviews.decide`): a decision
-    the claim already holds changes nothing, so the same sheet applied twice gives the same table.
-    A row with no claim id, a paper id, evidence text and `add` is a reviewer's new claim."""
+        Each row with a decision is one round for its claim (`extractor.reviews.decide`): a decision
+        the claim already holds changes nothing, so the same sheet applied twice gives the same table.
+        A row with no claim id, a paper id, evidence text and `add` is a reviewer's new claim."""
     if isinstance(sheets, list):
         sheets = {"claims": sheets, "uncovered": []}
     rows, urows, frows = sheets.get("claims", []), sheets.get("uncovered", []), sheets.get("fields", [])
@@ -233,6 +242,7 @@ def apply_review(
             )
             continue
         if not decision:
+            rd.no_decision(where, row, ("corrected_value", "corrected_unit", "corrected_metric"))
             continue
         if decision not in DECISIONS:
             problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
@@ -256,7 +266,7 @@ def apply_review(
         shown = problems[:50]
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise ReviewError(f"{sheet_name}: {len(problems)} problem(s), nothing written:\n  " + "\n  ".join(shown) + more)
-    return rd.out, {**rd.counts, "rows": len(rows) + len(urows) + len(frows)}
+    return rd.out, {**rd.counts, "rows": len(rows) + len(urows) + len(frows), "unapplied": rd.unapplied}
 
 
 def _review_fields(rd: _Round, rows: list[tuple[int, dict]]) -> None:
@@ -284,6 +294,7 @@ def _review_fields(rd: _Round, rows: list[tuple[int, dict]]) -> None:
             problems.append(f"{where}: evidence {evidence!r} does not match field {fid}; was the table re-extracted?")
             continue
         if not decision:
+            rd.no_decision(where, row, ("corrected_value",))
             continue
         if decision not in DECISIONS:
             problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
