@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Optional
 
 import orjson
+from pydantic import ValidationError
 
 from .document import Document
 from .engines.base import Engine, EngineResult
@@ -131,9 +132,14 @@ def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
         batch = []
         for lineno, raw in enumerate(f, start=1):
             try:
-                pid = orjson.loads(raw)["paper"]["id"]
+                # the Paper ingest builds from the line: a damaged line is named here, not mid-run
+                pid = Paper.model_validate(orjson.loads(raw)["paper"]).id
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 raise InputError(f"{path}:{lineno}: not a papers sidecar line") from None
+            except ValidationError as e:
+                first = e.errors()[0]
+                where = ".".join(str(x) for x in first["loc"]) or "paper"
+                raise InputError(f"{path}:{lineno}: not a papers sidecar line ({where}: {first['msg']})") from None
             batch.append((pid, raw))
             if len(batch) >= 10_000:
                 db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
@@ -165,7 +171,7 @@ def ingest(
                     warn(f"{path}:{lineno}: custom_id {cid!r} is not in {papers_path}")
                     continue
                 side = orjson.loads(row[0])
-                paper = Paper(**side["paper"])
+                paper = Paper.model_validate(side["paper"])
                 paper.source = f"{path}:{lineno}"
                 yield paper, res, side
 

@@ -389,3 +389,31 @@ def test_ingest_flags_ungrounded_numbers_and_bad_lines(tmp_path):
     res.write_text("not json\n")
     r = run_cli("batch", "ingest", res, "--papers", tmp_path / "r.papers.jsonl", "-o", tmp_path / "u.jsonl")
     assert r.returncode == 2 and "res.jsonl:1: not a Batch API result line" in r.stderr and "Traceback" not in r.stderr
+
+
+def test_a_damaged_papers_sidecar_line_is_named_before_any_record(tmp_path):
+    """A sidecar line whose paper lacks a field (a damaged copy) is one error naming its line, before
+    anything is written; it was an internal error in the middle of the run."""
+    inp = tmp_path / "in.jsonl"
+    make_papers(inp, 2)
+    req = tmp_path / "r.jsonl"
+    assert run_cli("batch", "prepare", inp, "-o", req, "--model", "m").returncode == 0
+    sidecar = tmp_path / "r.papers.jsonl"
+    lines = [json.loads(x) for x in sidecar.read_text().splitlines()]
+    del lines[1]["paper"]["title"]
+    sidecar.write_text("".join(json.dumps(x) + "\n" for x in lines))
+    body = json.loads(ok(answer("P0", []))[2])
+    res = tmp_path / "res.jsonl"
+    res.write_text(
+        "".join(
+            json.dumps({"custom_id": x["paper"]["id"], "response": {"status_code": 200, "body": body}}) + "\n"
+            for x in lines
+        )
+    )
+    table = tmp_path / "t.jsonl"
+    r = run_cli("batch", "ingest", res, "--papers", sidecar, "-o", table)
+    assert r.returncode == 2, r.stderr
+    assert r.stderr.strip().splitlines() == [
+        f"extractor: error: {sidecar}:2: not a papers sidecar line (title: Field required)"
+    ]
+    assert not table.exists() or table.read_text() == ""
