@@ -23,7 +23,7 @@ from pydantic import ValidationError
 from .document import Document
 from .engines.base import Engine, EngineResult
 from .engines.llm.protocol import Protocol, read_reply, usage_of
-from .errors import InputError, redact
+from .errors import InputError, redact, validation_problem
 from .fields import from_dicts, to_dicts
 from .pipeline import Summary
 from .records import build_record, error_record
@@ -137,9 +137,9 @@ def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 raise InputError(f"{path}:{lineno}: not a papers sidecar line") from None
             except ValidationError as e:
-                first = e.errors()[0]
-                where = ".".join(str(x) for x in first["loc"]) or "paper"
-                raise InputError(f"{path}:{lineno}: not a papers sidecar line ({where}: {first['msg']})") from None
+                raise InputError(
+                    f"{path}:{lineno}: not a papers sidecar line ({validation_problem(e.errors()[0])})"
+                ) from None
             batch.append((pid, raw))
             if len(batch) >= 10_000:
                 db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)

@@ -37,7 +37,7 @@ from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .errors import ConfigError
 from .quantities import scan
-from .schema import LLMExtraction, Record
+from .schema import FieldValue, LLMExtraction, Record
 from .units import values_agree
 from .verify import read_number
 
@@ -346,19 +346,6 @@ def offline_answers(title: str, abstract: str, specs: list[FieldSpec]) -> dict[s
 
 
 # -- verification ----------------------------------------------------------------------------------
-class FieldValue(BaseModel):
-    """One user field of one paper, as verified."""
-
-    type: str = "text"  # the declared type (text, number, boolean, choice, list)
-    value: Any = None
-    evidence: Optional[str] = None
-    start: Optional[int] = None  # where the evidence is in the abstract (null: not found, or in the title)
-    end: Optional[int] = None
-    verified: Optional[bool] = None  # null when there is no value
-    why: Optional[str] = None
-    model_answer: Optional[Any] = None  # the engine's answer for this field, as given
-
-
 def _find(text: str, quote: str) -> Optional[tuple[int, int]]:
     """The quote in `text`: exactly, or with case, spacing, quotes and a trailing period ignored."""
     q = quote.strip().strip("\"'“”‘’").rstrip(".").strip()

@@ -6,7 +6,7 @@ bump the minor version for added fields, the major version for anything that bre
 
 from __future__ import annotations
 
-from typing import Literal, Optional
+from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -163,6 +163,19 @@ class Provenance(BaseModel):
     fields_hash: Optional[str] = None  # the user's field declarations (extractor.fields), when any
 
 
+class FieldValue(BaseModel):
+    """One user field of one paper, as verified."""
+
+    type: str = "text"  # the declared type (text, number, boolean, choice, list)
+    value: Any = None
+    evidence: Optional[str] = None
+    start: Optional[int] = None  # where the evidence is in the abstract (null: not found, or in the title)
+    end: Optional[int] = None
+    verified: Optional[bool] = None  # null when there is no value
+    why: Optional[str] = None
+    model_answer: Optional[Any] = None  # the engine's answer for this field, as given
+
+
 class Record(BaseModel):
     """One line of the comparison table."""
 
@@ -191,11 +204,59 @@ class Record(BaseModel):
     technique: Optional[str] = None
     headline_numbers: list[HeadlineNumber] = Field(default_factory=list)
     uncovered_numbers: list[UncoveredNumber] = Field(default_factory=list)
-    fields: Optional[dict[str, dict]] = None  # the user's own fields, verified (extractor.fields.FieldValue)
+    fields: Optional[dict[str, dict]] = None  # the user's own fields, verified: {name: FieldValue}
     status: Literal["ok", "error"] = "ok"
     error: Optional[str] = None
     usage: Optional[Usage] = None
     provenance: Provenance
+
+
+class ReviewRound(BaseModel):
+    """One round of a review's history (extractor.reviews)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    decision: str  # accept, reject, edit, add, or carried (to a new record)
+    time: Optional[str] = None
+    source: Optional[str] = None
+    before: Optional[dict[str, Any]] = None
+    after: Optional[dict[str, Any]] = None
+    note: Optional[str] = None
+
+
+class Review(BaseModel):
+    """A person's review of a claim or a user field (extractor.reviews; README, review apply)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    decision: Literal["accept", "reject", "edit", "add"]
+    time: Optional[str] = None
+    source: Optional[str] = None
+    note: Optional[str] = None
+    original: Optional[dict[str, Any]] = None  # the engine's claim or field, written once
+    corrected: Optional[dict[str, str]] = None  # value_text, unit, metric of an edit
+    override: Optional[bool] = None
+    history: list[ReviewRound] = Field(default_factory=list)
+    added: Optional[bool] = None
+
+
+class StoredNumber(HeadlineNumber):
+    reviewed: Optional[bool] = None
+    review: Optional[Review] = None
+
+
+class StoredField(FieldValue):
+    review: Optional[Review] = None
+
+
+class StoredRecord(Record):
+    """A table line as readers take it back: a Record whose claims and user fields may carry a
+    person's review, and an error record the decisions it holds for later. Records are written as
+    Record; this is only what a line read back must look like (extractor.store.load_records)."""
+
+    headline_numbers: list[StoredNumber] = Field(default_factory=list)  # type: ignore[assignment]
+    fields: Optional[dict[str, StoredField]] = None  # type: ignore[assignment]
+    pending_reviews: Optional[list[dict[str, Any]]] = None
 
 
 # --- what the LLM is asked to fill in -------------------------------------------------------

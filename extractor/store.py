@@ -22,10 +22,12 @@ from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, Optional
 
 import orjson
+from pydantic import ValidationError
 
-from .errors import InputError
+from .errors import InputError, validation_problem
 from .limits import IDS_IN_MEMORY, size
 from .lines import bounded_lines
+from .schema import StoredRecord
 from .sources.ids import version_number
 
 MAX_LINE = 8 * 1024 * 1024  # bytes of one table line a reader takes (a record is a few KB)
@@ -212,8 +214,14 @@ def iter_json_lines(path: str, key: str, what: str) -> Iterator[tuple[int, dict]
 
 
 def iter_table(path: str) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, record) from a JSONL table; a broken line is an error naming it."""
-    return iter_json_lines(path, "id", "an extractor record")
+    """Yield (line number, record) from a JSONL table; a broken line, or one whose id or version is
+    not text, is an error naming it (resume, selection and compaction key on both)."""
+    for lineno, rec in iter_json_lines(path, "id", "an extractor record"):
+        if not isinstance(rec["id"], str) or not rec["id"]:
+            raise InputError(f"{path}:{lineno}: not an extractor record (id: not text)")
+        if not isinstance(rec.get("version"), (str, type(None))):
+            raise InputError(f"{path}:{lineno}: not an extractor record (version: not text)")
+        yield lineno, rec
 
 
 def read_done(path: str) -> Done:
@@ -356,18 +364,32 @@ def compact(path: str) -> int:
 
 def load_records(path: str) -> list[dict]:
     """The table as readers should see it: one record per id (the highest version, the last
-    written among equals, as compact() would keep), in first-seen order."""
+    written among equals, as compact() would keep), in first-seen order. Each record is held to the
+    JSONL contract (schema.StoredRecord: a Record, with reviews): a field it holds must have the contract's type, so a line edited
+    by hand into another shape is an error naming it, not a failure inside an export; a field left
+    out is read as absent (predictions written by other tools for `eval`, tables of older schema
+    versions). The records are returned as written: nothing the contract does not name is dropped."""
     order: dict[str, int] = {}
-    latest: dict[str, tuple[int, dict]] = {}
-    for _, rec in iter_table(path):
+    latest: dict[str, tuple[int, int, dict]] = {}
+    for lineno, rec in iter_table(path):
         pid = rec["id"]
         order.setdefault(pid, len(order))
         v = version_number(rec.get("version"))
         if pid not in latest or v >= latest[pid][0]:
-            latest[pid] = (v, rec)
+            latest[pid] = (v, lineno, rec)
     if not latest:
         raise InputError(f"{path}: the table is empty")
-    return [latest[pid][1] for pid in sorted(order, key=lambda pid: order[pid])]
+    out = []
+    for pid in sorted(order, key=lambda pid: order[pid]):
+        _, lineno, rec = latest[pid]
+        try:
+            StoredRecord.model_validate(rec)
+        except ValidationError as e:
+            wrong = [x for x in e.errors() if x["type"] != "missing"]
+            if wrong:
+                raise InputError(f"{path}:{lineno}: not an extractor record ({validation_problem(wrong[0])})") from None
+        out.append(rec)
+    return out
 
 
 def dumps(record) -> bytes:
