@@ -240,9 +240,30 @@ class Review(BaseModel):
     added: Optional[bool] = None
 
 
+class ClaimSnapshot(BaseModel):
+    """A claim as a review keeps it (extractor.reviews.SNAPSHOT): the engine's original, or the claim
+    before and after a round."""
+
+    model_config = ConfigDict(extra="allow")
+
+    value: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    unit: Optional[str] = None
+    metric: Optional[str] = None
+    metric_class: Optional[str] = None
+    better: Optional[bool] = None
+    verified: Optional[bool] = None
+    why: Optional[str] = None
+
+
+class ClaimReview(Review):
+    original: Optional[ClaimSnapshot] = None  # type: ignore[assignment]
+
+
 class StoredNumber(HeadlineNumber):
     reviewed: Optional[bool] = None
-    review: Optional[Review] = None
+    review: Optional[ClaimReview] = None
 
 
 class StoredField(FieldValue):

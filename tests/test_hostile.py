@@ -630,6 +630,11 @@ def _edited(rec, claim_edit):
         pytest.param(
             lambda n: n.update(qualifier=5), "headline_numbers.0.qualifier: Input should be", id="a_number_as_qualifier"
         ),
+        pytest.param(
+            lambda n: n.update(review={"decision": "edit", "original": {"value": "forty-four"}}),
+            "headline_numbers.0.review.original.value: Input should be a valid number",
+            id="the_engines_original_value_as_words",
+        ),
     ],
 )
 def test_a_hand_edited_table_line_is_named_by_every_reader(tmp_path, nexus, edit, why):
