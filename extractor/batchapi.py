@@ -243,10 +243,12 @@ def _result_to_record(res: dict, paper: Paper, side: dict):
 
 
 def _client(base_url: Optional[str]):
-    import openai
+    import openai  # imported here: prepare and ingest need no SDK
+
+    from .engines.llm.transport import endpoint
 
     key = os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"
-    return openai.OpenAI(api_key=key, base_url=base_url or os.environ.get("OPENAI_BASE_URL"), max_retries=3)
+    return openai.OpenAI(api_key=key, base_url=endpoint(base_url), max_retries=3)
 
 
 def submit(files: list[str], base_url: Optional[str] = None, window: str = "24h") -> list[str]:

@@ -82,6 +82,15 @@ def _note_uncarried(summary, output: str) -> None:
         )
 
 
+def _workers(asked: int, quiet: bool) -> int:
+    """Processes for the offline engine: one per core when not asked; never more than the cores
+    (the work is all CPU: another process only adds its memory and its chunks in flight)."""
+    cores = os.cpu_count() or 1
+    if asked > cores and not quiet:
+        _note(f"--workers {asked}: this machine has {cores} cores; using {cores}")
+    return min(asked, cores) if asked else cores
+
+
 def make_engine(name: str, options, quiet: bool = False):
     from .engines import registry
 
@@ -130,7 +139,10 @@ def extract(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar and notes"),
     summary_json: Optional[str] = typer.Option(None, "--summary-json", help="also write the run summary as JSON here"),
     workers: int = typer.Option(
-        0, "--workers", min=0, help="processes for the offline engine (0: one per core); output order is kept"
+        0,
+        "--workers",
+        min=0,
+        help="processes for the offline engine (0: one per core; never more than the cores); output order is kept",
     ),
     fields_file: Optional[str] = typer.Option(
         None, "--fields", help="TOML file declaring your own fields (default: the fields section of ./extractor.toml)"
@@ -192,7 +204,7 @@ def extract(
         cache_path=cache_path,
         price=price,
         max_cost=max_cost,
-        workers=workers or (os.cpu_count() or 1),
+        workers=_workers(workers, quiet),
         redo=redo,
     )
     warned = [0]

@@ -729,6 +729,53 @@ def test_an_invalid_mode_is_one_line(tmp_path):
     assert r.returncode == 2 and "--mode 'yaml'" in r.stderr and "Traceback" not in r.stderr
 
 
+@pytest.mark.parametrize(
+    "args, env, message",
+    [
+        pytest.param(
+            ["--timeout", "0"], {}, "extractor: error: --timeout 0: a request needs more than 0 seconds", id="timeout_0"
+        ),
+        pytest.param(
+            ["--timeout", "-5"],
+            {},
+            "extractor: error: --timeout -5: a request needs more than 0 seconds",
+            id="timeout_negative",
+        ),
+        pytest.param(
+            ["--base-url", "localhost:8080/v1"],
+            {},
+            "extractor: error: --base-url 'localhost:8080/v1' is not an http(s) URL (like http://127.0.0.1:8080/v1)",
+            id="base_url_without_a_scheme",
+        ),
+        pytest.param(
+            [],
+            {"OPENAI_BASE_URL": "ftp://example.org/v1"},
+            "extractor: error: OPENAI_BASE_URL 'ftp://example.org/v1' is not an http(s) URL (like http://127.0.0.1:8080/v1)",
+            id="base_url_from_the_environment",
+        ),
+    ],
+)
+def test_a_bad_endpoint_option_is_one_line_before_any_request(tmp_path, args, env, message):
+    """A deadline of no time, or an endpoint that is no http(s) URL, made every paper an error record
+    after every retry; it is refused before any paper is read."""
+    papers = papers_file(tmp_path / "in.jsonl", 3)
+    base = [] if env or "--base-url" in args else ["--base-url", "http://127.0.0.1:9/v1"]
+    out = tmp_path / "t.jsonl"
+    r = run_cli("extract", papers, "-o", out, "--model", "m", *base, *args, env=env)
+    assert r.returncode == 2 and r.stderr.strip().splitlines() == [message], r.stderr
+    assert not out.exists()
+
+
+def test_more_workers_than_cores_are_the_cores(tmp_path):
+    papers = papers_file(tmp_path / "in.jsonl", 600)
+    out = tmp_path / "t.jsonl"
+    cores = os.cpu_count() or 1
+    r = run_cli("extract", papers, "-o", out, "--workers", str(cores + 50))
+    assert r.returncode == 0, r.stderr
+    assert f"extractor: --workers {cores + 50}: this machine has {cores} cores; using {cores}" in r.stderr
+    assert len(read_jsonl(out)) == 600
+
+
 def test_an_unreachable_endpoint_fails_at_once(tmp_path):
     inp = tmp_path / "in.jsonl"
     inp.write_text(json.dumps(PAPERS[0]) + "\n")

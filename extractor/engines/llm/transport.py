@@ -14,6 +14,7 @@ import socket
 import ssl
 from collections.abc import Callable
 from typing import Any, Optional
+from urllib.parse import urlsplit
 
 import httpx
 import openai
@@ -21,7 +22,7 @@ import orjson
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from ...errors import FatalEngineError, redact, register_secret
+from ...errors import ConfigError, FatalEngineError, redact, register_secret
 from ...limits import MAX_REPLY, size
 from ...ratelimit import AdaptiveLimiter
 from ...schema import Usage
@@ -142,6 +143,19 @@ class _Wait:
         return ra if ra is not None else self.expo(state)
 
 
+def endpoint(base_url: Optional[str]) -> Optional[str]:
+    """The endpoint to use: --base-url, else OPENAI_BASE_URL, else None (OpenAI's own). Anything but
+    an absolute http(s) URL is refused before any request, naming where it came from (it made every
+    paper an error record, after every retry)."""
+    url = base_url or os.environ.get("OPENAI_BASE_URL") or None
+    if url is not None:
+        parts = urlsplit(url)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            where = "--base-url" if base_url else "OPENAI_BASE_URL"
+            raise ConfigError(f"{where} {url!r} is not an http(s) URL (like http://127.0.0.1:8080/v1)")
+    return url
+
+
 def http_client(max_connections: int, timeout: float, base_url: Optional[str]):
     """aiohttp under the SDK when installed (openai[aiohttp], a dependency of extractor): httpx's
     pool costs ms of CPU per request at 64 in flight. Falls back to the SDK's default client; both
@@ -176,8 +190,10 @@ class Transport:
         max_connections: int = 64,
         limiter: Optional[AdaptiveLimiter] = None,
     ):
+        if not timeout > 0:
+            raise ConfigError(f"--timeout {timeout:g}: a request needs more than 0 seconds")
         self.model = model
-        self.base_url = base_url or os.environ.get("OPENAI_BASE_URL")
+        self.base_url = endpoint(base_url)
         self._key = api_key or os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"  # local servers need none
         register_secret(self._key)
         self.timeout = timeout
