@@ -11,7 +11,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from .errors import InputError
+from pydantic import ValidationError
+
+from .errors import InputError, validation_problem
+from .schema import GoldPaper
 from .sources.ids import split_arxiv_id
 from .units import canonical_unit, values_agree
 
@@ -116,7 +119,11 @@ def load_gold(path: str) -> list[dict]:
     for lineno, g in iter_table(path):
         if "numbers" not in g or not isinstance(g["numbers"], list):
             raise InputError(f"{path}:{lineno}: gold line needs a 'numbers' list")
-        g["id"] = split_arxiv_id(str(g["id"]))[0]
+        try:
+            GoldPaper.model_validate(g)  # the labels as docs/gold-format.md gives them; the line is kept as written
+        except ValidationError as e:
+            raise InputError(f"{path}:{lineno}: not a gold line ({validation_problem(e.errors()[0])})") from None
+        g["id"] = split_arxiv_id(g["id"])[0]
         gold.append(g)
     if not gold:
         raise InputError(f"{path}: no gold lines")

@@ -280,6 +280,33 @@ class StoredRecord(Record):
     pending_reviews: Optional[list[dict[str, Any]]] = None
 
 
+class GoldNumber(BaseModel):
+    """One labelled number of a gold line (docs/gold-format.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    text: Optional[str] = None
+    value: Optional[float] = None
+    low: Optional[float] = None
+    high: Optional[float] = None
+    unit: Optional[str] = None
+    kind: Optional[Kind] = None
+    direction: Optional[Direction] = None
+    metric: Optional[str] = None
+    metric_class: Optional[str] = None
+
+
+class GoldPaper(BaseModel):
+    """One line of a gold file for `extractor eval` (docs/gold-format.md)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    system_name: Optional[str] = None
+    system_aliases: list[str] = Field(default_factory=list)
+    numbers: list[GoldNumber]
+
+
 # --- what the LLM is asked to fill in -------------------------------------------------------
 # Kept separate from Record: the model never sees offsets, provenance or verification fields,
 # and every property is required (nullable instead of optional) to fit OpenAI's strict subset.

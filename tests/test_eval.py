@@ -2,6 +2,7 @@
 
 import json
 
+import pytest
 from conftest import run_cli
 
 GOLD = [
@@ -109,3 +110,38 @@ def test_bad_gold_is_one_line_error(tmp_path):
     p.write_text(json.dumps(PRED[0]) + "\n")
     r = run_cli("eval", p, g)
     assert r.returncode == 2 and "gold line needs a 'numbers' list" in r.stderr and "Traceback" not in r.stderr
+
+
+@pytest.mark.parametrize(
+    "line, why",
+    [
+        pytest.param(
+            {"id": "p1", "numbers": [["44%"]]}, "numbers.0: Input should be a valid dictionary", id="a_number_as_a_list"
+        ),
+        pytest.param(
+            {"id": "p1", "numbers": [{"value": "x"}]},
+            "numbers.0.value: Input should be a valid number",
+            id="a_value_as_words",
+        ),
+        pytest.param(
+            {"id": "p1", "system_name": 5, "numbers": []},
+            "system_name: Input should be a valid string",
+            id="a_number_as_name",
+        ),
+        pytest.param(
+            {"id": "p1", "numbers": [{"value": 4, "kind": "headline"}]},
+            "numbers.0.kind: Input should be 'result', 'context' or 'setup'",
+            id="a_kind_the_guide_does_not_name",
+        ),
+    ],
+)
+def test_a_gold_line_off_the_format_is_named(tmp_path, line, why):
+    """A gold line whose labels are not in docs/gold-format.md's shape is one error naming the line and
+    the label (it was an internal error in the middle of scoring)."""
+    g, p = tmp_path / "gold.jsonl", tmp_path / "pred.jsonl"
+    g.write_text(json.dumps({"id": "p0", "numbers": []}) + "\n" + json.dumps(line) + "\n")
+    p.write_text(json.dumps(PRED[0]) + "\n")
+    r = run_cli("eval", p, g)
+    assert r.returncode == 2, r.stderr
+    [message] = r.stderr.strip().splitlines()
+    assert message.startswith(f"extractor: error: {g}:2: not a gold line ({why}"), message
