@@ -33,9 +33,11 @@ import tomllib
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
+import regex
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
 from .errors import ConfigError
+from .limits import PATTERN_SECONDS
 from .quantities import scan
 from .schema import FieldValue, LLMExtraction, Record
 from .units import values_agree
@@ -118,8 +120,8 @@ def _spec(name: str, d: Any, where: str) -> FieldSpec:
         if not isinstance(pattern, str) or not pattern:
             raise ConfigError(f"{where}: field {name!r}: pattern must be a regular expression")
         try:
-            re.compile(pattern)
-        except re.error as e:
+            regex.compile(pattern)
+        except regex.error as e:
             raise ConfigError(f"{where}: field {name!r}: pattern is not a regular expression ({e})") from None
     keywords = d.get("keywords", {})
     if not isinstance(keywords, dict) or not all(
@@ -315,7 +317,17 @@ def offline_answers(title: str, abstract: str, specs: list[FieldSpec]) -> dict[s
     for s in specs:
         ans: dict = {"value": None, "evidence": None}
         if s.pattern:
-            m = re.search(s.pattern, abstract, re.I)
+            # `regex`, not `re`: a user's pattern that backtracks without end ("(\w+\s?)*\d+ GPUs")
+            # stops at the deadline, where re would hold the run on one abstract for ever
+            try:
+                m = regex.search(s.pattern, abstract, regex.I, timeout=PATTERN_SECONDS)
+            except TimeoutError:
+                ans["why"] = (
+                    f"the field's pattern took more than {PATTERN_SECONDS} s on this abstract "
+                    "(it backtracks: make its repeats unambiguous)"
+                )
+                out[s.name] = ans
+                continue
             if m:
                 groups = m.groupdict()
                 val = groups.get("value") if "value" in groups else (m.group(1) if m.re.groups else m.group(0))

@@ -41,6 +41,7 @@ DOWNLOAD_SECONDS = _limit("DOWNLOAD_SECONDS", 600)  # seconds one URL input may 
 MAX_API_PAGE = _limit("MAX_API_PAGE", 64 * 1024 * 1024)  # bytes of one arXiv API page (2,000 entries: ~10 MB)
 MAX_SENTENCE = _limit("MAX_SENTENCE", 600)  # characters of a claim's sentence (or problem/technique) kept
 MAX_CLAIMS = _limit("MAX_CLAIMS", 500)  # claims of one paper taken from an engine
+PATTERN_SECONDS = _limit("PATTERN_SECONDS", 1)  # seconds a user field's pattern may take on one abstract
 MAX_REPLY = _limit("MAX_REPLY", 4 * 1024 * 1024)  # bytes of one LLM reply
 MAX_MEND = _limit("MAX_MEND", 64 * 1024)  # characters of almost-JSON a reply's answer is mended from
 MAX_SHEET_BYTES = _limit("MAX_SHEET_BYTES", 256 * 1024 * 1024)  # unpacked bytes of a reviewed .xlsx

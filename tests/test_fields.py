@@ -163,6 +163,22 @@ def test_the_offline_engine_fills_only_what_a_declaration_lets_it(tmp_path):
         assert rec["headline_numbers"] == other["headline_numbers"] and rec["fields"] is None
 
 
+def test_a_pattern_that_backtracks_without_end_stops_at_its_deadline(tmp_path):
+    """A user's pattern that takes exponential time on an abstract held the run on that abstract for
+    ever; it stops after PATTERN_SECONDS, the field says why, and the run goes on."""
+    decl = tmp_path / "f.toml"
+    decl.write_text("[fields.gpus]\ntype = \"number\"\npattern = '(?P<value>(?:\\w+\\s?){1,40}\\d+)'\n")
+    inp = tmp_path / "in.jsonl"
+    abstract = "We present X. " + "many " * 30 + "nodes" + " a" * 30 + "!"
+    inp.write_text(json.dumps({"id": "2601.00001", "title": "X: a system", "abstract": abstract}) + "\n")
+    out = tmp_path / "t.jsonl"
+    r = run_cli("extract", inp, "-o", out, "-q", "--fields", decl, timeout=60)
+    assert r.returncode == 0, r.stderr
+    [rec] = read_jsonl(out)
+    assert rec["fields"]["gpus"]["value"] is None
+    assert rec["fields"]["gpus"]["why"].startswith("the field's pattern took more than 1 s on this abstract")
+
+
 @pytest.mark.parametrize(
     "decl, inline, message",
     [
