@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 import os
 from functools import lru_cache
 from typing import Optional
@@ -42,7 +43,11 @@ def load_prices(path: Optional[str] = None) -> dict[str, tuple[float, float, flo
             with open(path, encoding="utf-8") as f:
                 data = json.load(f)
             for model, p in data.items():
-                prices[model] = (float(p["input"]), float(p.get("cached_input", p["input"])), float(p["output"]))
+                triple = (float(p["input"]), float(p.get("cached_input", p["input"])), float(p["output"]))
+                if not all(math.isfinite(x) and x >= 0 for x in triple):
+                    # a negative or NaN price would make --max-cost never stop a run
+                    raise ValueError(f"the prices of {model!r} must be numbers of 0 or more")
+                prices[model] = triple
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: not a price table ({e.__class__.__name__}: {e})") from None
     return prices

@@ -231,6 +231,16 @@ def test_max_cost_stops_before_the_budget(tmp_path, server):
     assert spent <= 0.05
     r = llm(s, inp, tmp_path / "u.jsonl", "--max-cost", "1")
     assert r.returncode == 2 and "needs a price for model 'test-model'" in r.stderr
+    # a price that would never add up to the budget is refused before any request
+    for bad in ("NaN", "-1"):
+        prices.write_text('{"test-model": {"input": %s, "output": 20.0}}' % bad)
+        r = llm(s, inp, tmp_path / "v.jsonl", "--prices", prices, "--max-cost", "0.05")
+        assert r.returncode == 2, r.stderr
+        assert (
+            f"{prices}: not a price table (ValueError: the prices of 'test-model' must be numbers of 0 or more)"
+            in r.stderr
+        )
+    assert not (tmp_path / "v.jsonl").exists()
 
 
 def test_dry_run_calls_nothing_and_writes_nothing(tmp_path, server):
