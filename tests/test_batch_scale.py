@@ -233,7 +233,7 @@ def test_max_cost_stops_before_the_budget(tmp_path, server):
     assert r.returncode == 2 and "needs a price for model 'test-model'" in r.stderr
     # a price that would never add up to the budget is refused before any request
     for bad in ("NaN", "-1"):
-        prices.write_text('{"test-model": {"input": %s, "output": 20.0}}' % bad)
+        prices.write_text('{"test-model": {"input": ' + bad + ', "output": 20.0}}')
         r = llm(s, inp, tmp_path / "v.jsonl", "--prices", prices, "--max-cost", "0.05")
         assert r.returncode == 2, r.stderr
         assert (
