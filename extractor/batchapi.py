@@ -18,19 +18,18 @@ from dataclasses import dataclass
 from typing import Optional
 
 import orjson
-from pydantic import ValidationError
 
 from .document import Document
 from .engines.base import Engine, EngineResult
 from .engines.llm.protocol import Protocol, read_reply, usage_of
-from .errors import InputError, redact, validation_problem
+from .errors import InputError, redact
 from .fields import from_dicts, to_dicts
 from .pipeline import Summary
 from .records import build_record, error_record
 from .reviews import Carrier
 from .schema import Paper, Usage
 from .selection import select
-from .store import TableLock, TableWriter, compact, iter_json_lines, read_done
+from .store import TableLock, TableWriter, check_line, compact, iter_json_lines, read_done
 
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
@@ -132,14 +131,12 @@ def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
         batch = []
         for lineno, raw in enumerate(f, start=1):
             try:
-                # the Paper ingest builds from the line: a damaged line is named here, not mid-run
-                pid = Paper.model_validate(orjson.loads(raw)["paper"]).id
+                paper = orjson.loads(raw)["paper"]
             except (orjson.JSONDecodeError, KeyError, TypeError):
                 raise InputError(f"{path}:{lineno}: not a papers sidecar line") from None
-            except ValidationError as e:
-                raise InputError(
-                    f"{path}:{lineno}: not a papers sidecar line ({validation_problem(e.errors()[0])})"
-                ) from None
+            # the Paper ingest builds from the line: a damaged line is named here, not mid-run
+            check_line(Paper, paper, path, lineno, "a papers sidecar line")
+            pid = paper["id"]
             batch.append((pid, raw))
             if len(batch) >= 10_000:
                 db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)

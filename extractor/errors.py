@@ -5,8 +5,6 @@ The CLI prints an ExtractorError as one line, never as a traceback."""
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
-from typing import Any
 
 
 class ExtractorError(Exception):
@@ -23,13 +21,6 @@ class ConfigError(ExtractorError):
 
 class FatalEngineError(ExtractorError):
     """The engine cannot work at all (bad key, unknown model): stop the run now."""
-
-
-def validation_problem(error: Mapping[str, Any]) -> str:
-    """One problem pydantic found (an item of ValidationError.errors()), on one line:
-    "headline_numbers.1.value: Input should be a valid number" (the message adds file and line)."""
-    where = ".".join(str(x) for x in error.get("loc", ())) or "the object"
-    return f"{where}: {error.get('msg', 'invalid')}"
 
 
 # --- secrets never leave the process --------------------------------------------------------------

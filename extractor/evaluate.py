@@ -11,9 +11,7 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from pydantic import ValidationError
-
-from .errors import InputError, validation_problem
+from .errors import InputError
 from .schema import GoldPaper
 from .sources.ids import split_arxiv_id
 from .units import canonical_unit, values_agree
@@ -113,16 +111,13 @@ class Report:
 
 
 def load_gold(path: str) -> list[dict]:
-    from .store import iter_table
+    from .store import check_line, iter_table
 
     gold = []
     for lineno, g in iter_table(path):
         if "numbers" not in g or not isinstance(g["numbers"], list):
             raise InputError(f"{path}:{lineno}: gold line needs a 'numbers' list")
-        try:
-            GoldPaper.model_validate(g)  # the labels as docs/gold-format.md gives them; the line is kept as written
-        except ValidationError as e:
-            raise InputError(f"{path}:{lineno}: not a gold line ({validation_problem(e.errors()[0])})") from None
+        check_line(GoldPaper, g, path, lineno, "a gold line")  # the labels as docs/gold-format.md gives them
         g["id"] = split_arxiv_id(g["id"])[0]
         gold.append(g)
     if not gold:

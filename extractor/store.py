@@ -22,9 +22,9 @@ from dataclasses import dataclass, field
 from typing import IO, Any, BinaryIO, Optional
 
 import orjson
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
-from .errors import InputError, validation_problem
+from .errors import InputError
 from .limits import IDS_IN_MEMORY, size
 from .lines import bounded_lines
 from .schema import StoredRecord
@@ -213,6 +213,20 @@ def iter_json_lines(path: str, key: str, what: str) -> Iterator[tuple[int, dict]
             yield lineno, obj
 
 
+def check_line(model: type[BaseModel], obj: Any, path: str, lineno: int, what: str, absent_ok: bool = False) -> None:
+    """Hold one line read back to its contract (a pydantic model): anything else is an InputError
+    naming the line and the first problem ("t.jsonl:7: not an extractor record
+    (headline_numbers.0.value: Input should be a valid number)"). With `absent_ok`, a key left out is
+    read as absent and only a key of the wrong shape counts. The line itself is not changed."""
+    try:
+        model.model_validate(obj)
+    except ValidationError as e:
+        wrong = [x for x in e.errors() if not (absent_ok and x["type"] == "missing")]
+        if wrong:
+            where = ".".join(str(x) for x in wrong[0]["loc"]) or "the line"
+            raise InputError(f"{path}:{lineno}: not {what} ({where}: {wrong[0]['msg']})") from None
+
+
 def iter_table(path: str) -> Iterator[tuple[int, dict]]:
     """Yield (line number, record) from a JSONL table; a broken line, or one whose id or version is
     not text, is an error naming it (resume, selection and compaction key on both)."""
@@ -382,12 +396,7 @@ def load_records(path: str) -> list[dict]:
     out = []
     for pid in sorted(order, key=lambda pid: order[pid]):
         _, lineno, rec = latest[pid]
-        try:
-            StoredRecord.model_validate(rec)
-        except ValidationError as e:
-            wrong = [x for x in e.errors() if x["type"] != "missing"]
-            if wrong:
-                raise InputError(f"{path}:{lineno}: not an extractor record ({validation_problem(wrong[0])})") from None
+        check_line(StoredRecord, rec, path, lineno, "an extractor record", absent_ok=True)
         out.append(rec)
     return out
 
