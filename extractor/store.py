@@ -379,10 +379,11 @@ def compact(path: str) -> int:
 def load_records(path: str) -> list[dict]:
     """The table as readers should see it: one record per id (the highest version, the last
     written among equals, as compact() would keep), in first-seen order. Each record is held to the
-    JSONL contract (schema.StoredRecord: a Record, with reviews): a field it holds must have the contract's type, so a line edited
-    by hand into another shape is an error naming it, not a failure inside an export; a field left
-    out is read as absent (predictions written by other tools for `eval`, tables of older schema
-    versions). The records are returned as written: nothing the contract does not name is dropped."""
+    JSONL contract (schema.StoredRecord: a Record, with its reviews): a field it holds must have the
+    contract's type, so a line edited by hand into another shape is an error naming it, not a
+    failure inside an export; a field left out is read as absent (predictions written by other tools
+    for `eval`, tables of older schema versions). The records are returned as written: nothing the
+    contract does not name is dropped."""
     order: dict[str, int] = {}
     latest: dict[str, tuple[int, int, dict]] = {}
     for lineno, rec in iter_table(path):

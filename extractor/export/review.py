@@ -205,9 +205,9 @@ def apply_review(
     """Return (new records, counts). Raises ReviewError listing every bad row. `counts["unapplied"]`
     names the rows that hold a correction but no decision (applied as no decision: nothing changes).
 
-        Each row with a decision is one round for its claim (`extractor.reviews.decide`): a decision
-        the claim already holds changes nothing, so the same sheet applied twice gives the same table.
-        A row with no claim id, a paper id, evidence text and `add` is a reviewer's new claim."""
+    Each row with a decision is one round for its claim (`extractor.reviews.decide`): a decision
+    the claim already holds changes nothing, so the same sheet applied twice gives the same table.
+    A row with no claim id, a paper id, evidence text and `add` is a reviewer's new claim."""
     if isinstance(sheets, list):
         sheets = {"claims": sheets, "uncovered": []}
     rows, urows, frows = sheets.get("claims", []), sheets.get("uncovered", []), sheets.get("fields", [])
