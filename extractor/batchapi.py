@@ -15,21 +15,22 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from typing import Optional
+from typing import Any, Optional
 
 import orjson
 
 from .document import Document
 from .engines.base import Engine, EngineResult
 from .engines.llm.protocol import Protocol, read_reply, usage_of
-from .errors import InputError, redact
+from .errors import InputError, redact, register_secret
 from .fields import from_dicts, to_dicts
+from .files import json_lines
 from .pipeline import Summary
 from .records import build_record, error_record
 from .reviews import Carrier
 from .schema import Paper, Usage
 from .selection import select
-from .store import TableLock, TableWriter, check_line, compact, iter_json_lines, read_done
+from .store import IdIndex, TableLock, TableWriter, check_line, compact, iter_json_lines, read_done
 
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
@@ -120,28 +121,22 @@ class _BatchEngineInfo(Engine):
         self.fields = fields or []
 
 
+MAX_SIDECAR_LINE = 4 * 1024 * 1024  # bytes of one papers sidecar line (a paper and its request's settings)
+
+
 def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
     """Papers by id in a temporary SQLite file: results come in any order, memory stays flat."""
     db.execute("CREATE TABLE papers (id TEXT PRIMARY KEY, line BLOB)")
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file (it is written by 'extractor batch prepare')") from None
-    with f:
-        batch = []
-        for lineno, raw in enumerate(f, start=1):
-            try:
-                paper = orjson.loads(raw)["paper"]
-            except (orjson.JSONDecodeError, KeyError, TypeError):
-                raise InputError(f"{path}:{lineno}: not a papers sidecar line") from None
-            # the Paper ingest builds from the line: a damaged line is named here, not mid-run
-            check_line(Paper, paper, path, lineno, "a papers sidecar line")
-            pid = paper["id"]
-            batch.append((pid, raw))
-            if len(batch) >= 10_000:
-                db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
-                batch = []
-        db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
+    batch = []
+    for lineno, side in json_lines(path, "paper", "a papers sidecar line", MAX_SIDECAR_LINE):
+        paper = side["paper"]
+        # the Paper ingest builds from the line: a damaged line is named here, not mid-run
+        check_line(Paper, paper, path, lineno, "a papers sidecar line")
+        batch.append((paper["id"], orjson.dumps(side)))
+        if len(batch) >= 10_000:
+            db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
+            batch = []
+    db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
 
 
 def ingest(
@@ -152,16 +147,27 @@ def ingest(
     retry_errors: bool = False,
 ) -> Summary:
     """Records from results files, selected as `extract` selects papers (a paper already in the
-    table is skipped; an error record is redone with `retry_errors`); unknown custom_ids are
-    counted as skipped."""
+    table is skipped; an error record is redone with `retry_errors`); unknown custom_ids and lines
+    cut off mid-way are counted as skipped and named. Within the run, a paper's success replaces
+    its error (a results file can hold a failed attempt and then a retried one)."""
     s = Summary()
     tmpdir = tempfile.mkdtemp(prefix="extractor-ingest-")
     db = sqlite3.connect(os.path.join(tmpdir, "papers.sqlite"))
+    failed = IdIndex()  # papers whose record this run wrote is an error
 
     def results_with_papers() -> Iterator[tuple[Paper, dict, dict]]:
         for path in results:
-            for lineno, res in iter_json_lines(path, "custom_id", "a Batch API result line"):
+
+            def cut(lineno: int, path: str = path) -> None:
+                s.selection.skipped += 1
+                warn(
+                    f"{path}:{lineno}: the last line is cut off mid-way (an interrupted download?); its result is not ingested"
+                )
+
+            for lineno, res in iter_json_lines(path, "custom_id", "a Batch API result line", cut_off=cut):
                 cid = res["custom_id"]
+                if not isinstance(cid, str) or not cid:
+                    raise InputError(f"{path}:{lineno}: not a Batch API result line (custom_id: not text)")
                 row = db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
                 if row is None:
                     s.selection.skipped += 1
@@ -174,7 +180,7 @@ def ingest(
 
     try:
         _index_sidecar(papers_path, db)
-        with TableLock(out), TableWriter(out) as writer:
+        with TableLock(out) as lock, TableWriter(out, lock=lock) as writer:
             done = read_done(out)
             carrier = Carrier(out, done.reviews, warn)
             chosen = select(
@@ -184,16 +190,25 @@ def ingest(
                 retry_errors=retry_errors,
                 paper_of=lambda item: item[0],
                 done=done,
+                again=lambda pid: failed.get(pid) == (1, 0),
             )
             for paper, res, side in chosen:
-                rec = _result_to_record(res, paper, side)
+                rec = result_to_record(res, paper, side)
+                before = failed.get(paper.id)
+                if rec.status == "error" and before is not None:
+                    continue  # a second failure of a paper that failed already: the first one stands
+                failed.set(paper.id, int(rec.status == "error"), 0)
+                if before is not None:  # this success replaces the error written before: it no longer counts
+                    s.papers -= 1
+                    s.errors -= 1
                 writer.write(carrier.line(rec.id, rec))
                 s.count(rec)
             s.carried, s.uncarried = carrier.carried, carrier.uncarried
             writer.close()
             if s.selection.supersedes:
-                s.compacted = compact(out)
+                s.compacted = compact(out, lock)
     finally:
+        failed.close()
         db.close()
         for name in os.listdir(tmpdir):
             os.unlink(os.path.join(tmpdir, name))
@@ -201,27 +216,44 @@ def ingest(
     return s
 
 
-def _result_to_record(res: dict, paper: Paper, side: dict):
+def _error_message(res: dict, response: dict, body: Any) -> str:
+    """What a failed result says, whatever shape its error takes: OpenAI's error file line, vLLM's
+    inline error (a string or an object), or an error object as the body."""
+    err = res.get("error")
+    msg: Any = None
+    if isinstance(err, dict):
+        msg = err.get("message") or err.get("code")
+    elif err:
+        msg = err
+    if msg is None and isinstance(body, dict) and isinstance(body.get("error"), (dict, str)):
+        e = body["error"]
+        msg = e.get("message") if isinstance(e, dict) else e
+    return " ".join(str(msg or "no error message").split())[:500]
+
+
+def result_to_record(res: dict, paper: Paper, side: dict):
+    """One result line (any shape) as a record: an error record when the request failed or the
+    reply is not an answer; else the answer, verified as the online path verifies it."""
     info = _BatchEngineInfo(side.get("model"), side.get("prompt_hash"), from_dicts(side.get("fields") or []))
     mode = side.get("mode") or "json_schema"
     usage = Usage(requests=1)
-    err = res.get("error")
-    response = res.get("response") or {}
+    response = res.get("response")
+    if not isinstance(response, dict):
+        response = {}
     body = response.get("body")
-    if err or response.get("status_code") not in (200, None) or not isinstance(body, dict):
-        msg = err.get("message") if isinstance(err, dict) else (str(err) if err else None)
-        if msg is None and isinstance(body, dict):
-            msg = (body.get("error") or {}).get("message")
-        return error_record(
-            paper, info, redact(f"batch request failed: HTTP {response.get('status_code')}: {msg or err}"), usage
-        )
+    status = response.get("status_code")
+    ok_body = isinstance(body, dict) and "choices" in body and not body.get("error")
+    if res.get("error") or status not in (200, None) or not ok_body:
+        msg = _error_message(res, response, body)
+        return error_record(paper, info, redact(f"batch request failed: HTTP {status}: {msg}"), usage)
+    assert isinstance(body, dict)
     usage.add(usage_of(body))
     reply = read_reply(body, mode)
     if reply.refusal:
         return error_record(paper, info, redact(f"the model refused: {reply.refusal}"), usage)
     if reply.answer is None:
         # no re-ask is possible offline: the paper becomes an error record, retried online if wanted
-        return error_record(paper, info, f"invalid reply: {reply.error}", usage)
+        return error_record(paper, info, redact(f"invalid reply: {reply.error}"), usage)
     a = reply.answer
     result = EngineResult(
         system_name=a.system_name,
@@ -245,6 +277,7 @@ def _client(base_url: Optional[str]):
     from .engines.llm.transport import endpoint
 
     key = os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"
+    register_secret(key)
     return openai.OpenAI(api_key=key, base_url=endpoint(base_url), max_retries=3)
 
 

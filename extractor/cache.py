@@ -18,6 +18,7 @@ from typing import Optional
 
 import orjson
 
+from .errors import redact_bytes
 from .schema import SCHEMA_VERSION
 
 BUSY_SECONDS = 0.5  # how long to wait for a cache another process holds, before going on without it
@@ -97,7 +98,8 @@ class Cache:
         now = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
         try:
             self.db.execute(
-                "INSERT OR REPLACE INTO results (key, value, created) VALUES (?, ?, ?)", (key, orjson.dumps(value), now)
+                "INSERT OR REPLACE INTO results (key, value, created) VALUES (?, ?, ?)",
+                (key, redact_bytes(orjson.dumps(value)), now),  # a key a server echoed is not kept
             )
         except sqlite3.Error as e:
             self._give_up(e)

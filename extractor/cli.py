@@ -56,12 +56,19 @@ def _note(msg: str) -> None:
 def _check_writable(path: str) -> None:
     """Refuse, before any work is done, an output that cannot be written: a missing or read-only
     directory, a file that is not writable. (A probe file is made and removed: permission bits
-    say nothing to root, a read-only file system does.)"""
-    d = os.path.dirname(os.path.abspath(path))
-    if not os.path.isdir(d):
-        _fail(f"{path}: directory {d} does not exist")
+    say nothing to root, a read-only file system does.) A FIFO or a device is refused, not waited
+    on; a symbolic link is written through."""
+    from .files import check_output, real_target
+
     if os.path.isdir(path):
         _fail(f"{path}: is a directory")
+    try:
+        check_output(path)
+    except ExtractorError as e:
+        _fail(str(e))
+    d = os.path.dirname(real_target(path))
+    if not os.path.isdir(d):
+        _fail(f"{path}: directory {d} does not exist")
     try:
         fd, probe = tempfile.mkstemp(prefix=".extractor-probe-", dir=d)
         os.close(fd)
@@ -116,6 +123,11 @@ def extract(
     ),
     retries: int = typer.Option(5, "--retries", min=1, help="transport attempts per request (429/5xx/timeouts)"),
     timeout: float = typer.Option(120.0, "--timeout", help="seconds per LLM request"),
+    paper_timeout: Optional[float] = typer.Option(
+        None,
+        "--paper-timeout",
+        help="seconds for all of one paper's requests, retries and re-asks (default: --timeout x (1 + --max-reasks))",
+    ),
     max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="reply token limit per LLM request"),
     concurrency: int = typer.Option(16, "--concurrency", min=1, help="LLM requests in flight at most"),
     rpm: Optional[float] = typer.Option(None, "--rpm", min=1, help="cap on requests per minute"),
@@ -163,6 +175,7 @@ def extract(
         mode=mode,
         max_reasks=max_reasks,
         timeout=timeout,
+        paper_timeout=paper_timeout,
         retries=retries,
         max_tokens=max_tokens,
         concurrency=concurrency,
@@ -380,7 +393,15 @@ def watch(
     arxiv_url: Optional[str] = typer.Option(
         None, "--arxiv-url", help="arXiv API endpoint (default: export.arxiv.org, or $EXTRACTOR_ARXIV_URL)"
     ),
-    max_results: int = typer.Option(1000, "--max", min=1, help="papers to fetch at most per run"),
+    max_results: int = typer.Option(
+        1000, "--max", min=1, help="papers to fetch at most per run (the rest: the next run continues)"
+    ),
+    lookback: float = typer.Option(
+        3.0,
+        "--lookback",
+        min=0.0,
+        help="days each new window reaches back (arXiv announces a version days after its date)",
+    ),
     delay: float = typer.Option(3.0, "--delay", min=0.0, help="seconds between arXiv requests (arXiv asks for 3)"),
     fields_file: Optional[str] = typer.Option(
         None, "--fields", help="TOML file declaring your own fields (default: the fields section of ./extractor.toml)"
@@ -388,7 +409,8 @@ def watch(
     field: list[str] = typer.Option([], "--field", help="one more field, inline: 'name: description' (repeatable)"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no notes"),
 ) -> None:
-    """Fetch what is new or updated for a query since the table's newest paper, extract it, append it."""
+    """Fetch what is new or updated for a query since the last run, extract it, append it (a run
+    that is stopped is continued by the next)."""
     from datetime import UTC, datetime
 
     from . import watch as w
@@ -399,39 +421,53 @@ def watch(
     from .store import iter_table, load_records
 
     note = (lambda m: None) if quiet else _note
-    started = datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    now = datetime.now(UTC)
+    started = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     for path in (output, digest):
         if path is not None:
             _check_writable(path)
+    client = None
     try:
         if digest:
             digest_format(digest)  # refused before any request
-        st = w.load_state(output)
-        w.check_query(output, query, st, query_changed)
+        st0 = w.load_state(output)
+        w.check_query(output, query, st0, query_changed)
         from .fields import declare
 
         specs = declare(fields_file, field)
         eng = make_engine(engine, EngineOptions(model=model, base_url=base_url, fields=specs), quiet)
-        since = w.newest_updated(output)
-        client = ArxivClient(base_url=arxiv_url, delay=delay, log=note)
-        try:
-            got = w.fetch_new(query, since, max_results, client, note)
-        finally:
-            client.close()
-    except ExtractorError as e:
-        _fail(str(e))
-    for line in got.skipped:
-        note(f"skipped: {line}")
-    opts = RunOptions(inputs=[], output=output, papers=got.papers, track_written=True, workers=1)
-    pipe = Pipeline(eng, opts, warn=lambda m: err.print(f"extractor: {redact(m)}", markup=False))
-    try:
+        st = w.start_state(st0, query, started)
+        window, resumed = w.open_window(st, output, max_results, now, lookback)
+        st.window = window
+        if resumed:
+            note(f"continuing the window {window.since or 'start'} .. {window.until} from paper {window.offset}")
+        got = w.Fetched()
+        cursor = w.Cursor(st, output)
+        pipe = Pipeline(
+            eng,
+            RunOptions(inputs=[], output=output, track_written=True, workers=1),
+            warn=lambda m: err.print(f"extractor: {redact(m)}", markup=False),
+            on_settled=cursor.settled,
+        )
+        if w.kind_of(query) == "feed":
+            papers = w.feed_papers(query, window, max_results, got, cursor, now, pipe.holds)
+        else:
+            client = ArxivClient(base_url=arxiv_url, delay=delay, log=note)
+            papers = w.arxiv_papers(query, window, resumed, max_results, client, got, cursor, pipe.holds, note)
+        pipe.opts.papers = papers
         summary = pipe.run()
     except ExtractorError as e:
         _fail(str(e))
+    finally:
+        if client is not None:
+            client.close()
+    for line in got.skipped:
+        note(f"skipped: {line}")
     _note_uncarried(summary, output)
     try:
-        if not summary.interrupted:
-            w.save_state(output, w.record_run(st, query, started, since, got, summary))
+        closed = w.close_window(st, got, cursor)
+        w.record_run(st, started, window, got, summary, closed)
+        w.save_state(output, st)
         if digest:
             new_ids = set(pipe.written)
             has_rows = os.path.exists(output) and next(iter_table(output), None) is not None
@@ -439,7 +475,15 @@ def watch(
             write_digest(records, new_ids, digest, query, started)
     except (ExtractorError, OSError) as e:
         _fail(str(e))
-    fresh = f"{len(got.papers)} fetched ({got.requests} requests)"
+    if not closed and st.window is not None and not summary.interrupted:
+        left = st.window.remaining()
+        more = f"{left} more entries to read" if left else "more entries to read"
+        note(
+            f"the window {st.window.since or 'start'} .. {st.window.until} is not covered yet ({more}); "
+            "the next run continues it from paper "
+            f"{st.window.offset}" + (" (--max)" if got.new >= max_results else "")
+        )
+    fresh = f"{got.fetched} fetched ({got.requests} requests)"
     err.print(f"extractor: watch {query!r}: {fresh}; {summary.line()} -> {output}", markup=False)
     raise typer.Exit(summary.exit_code())
 
@@ -467,6 +511,7 @@ def export(
         _fail(f"{output}: cannot tell the format; use a .xlsx/.csv/.md/.html/.bib name or --format")
     if rows not in ("papers", "claims", "uncovered", "compare", "fields"):
         _fail("--rows must be papers, claims, uncovered, compare or fields")
+    _check_writable(output)
     try:
         records = load_records(table)
         do_export(records, output, fmt, rows)
@@ -488,21 +533,36 @@ app.add_typer(review_app, name="review")
 def review_apply(
     sheet: str = typer.Argument(..., help="the reviewed Claims sheet: .xlsx or .csv from 'extractor export'"),
     table: str = typer.Option(..., "--table", help="the table the sheet was exported from"),
-    output: str = typer.Option(..., "-o", "--output", help="reviewed table to write (JSONL, a new file)"),
+    output: Optional[str] = typer.Option(None, "-o", "--output", help="reviewed table to write (JSONL, a new file)"),
+    in_place: bool = typer.Option(
+        False, "--in-place", help="replace --table with the reviewed table (under its lock; no -o)"
+    ),
 ) -> None:
-    """Apply accept / reject / edit decisions by claim id; the input table is never modified."""
+    """Apply accept / reject / edit / add decisions by claim id, into a new table (-o) or the table
+    itself (--in-place), while no run writes it."""
     from .export.review import apply_review, read_sheet, write_table
-    from .store import load_records
+    from .store import TableLock, load_records
 
-    if os.path.abspath(output) == os.path.abspath(table):
-        _fail("-o must differ from --table: the input table is never modified in place")
+    if in_place and output is not None:
+        _fail("give -o FILE or --in-place, not both")
+    if not in_place and output is None:
+        _fail("give -o FILE for the reviewed table, or --in-place to replace --table")
+    if output is not None and os.path.abspath(output) == os.path.abspath(table):
+        _fail("-o is --table: use --in-place to replace the table (under its lock)")
+    target = table if in_place else str(output)
+    _check_writable(target)
     try:
-        records = load_records(table)
-        sheets = read_sheet(sheet)
-        new, counts = apply_review(records, sheets, os.path.basename(sheet))
-        write_table(new, output)
+        # the table written is locked like any table a run writes: no extract, watch or ingest can
+        # append to it while it is replaced (a rename over an appender's file loses its lines)
+        with TableLock(target) as lock:
+            records = load_records(table)
+            sheets = read_sheet(sheet)
+            new, counts = apply_review(records, sheets, os.path.basename(sheet))
+            write_table(new, target, lock)
     except ExtractorError as e:
         _fail(str(e))
+    except OSError as e:
+        _fail(f"{target}: cannot write ({e.strerror})")
     unapplied = counts["unapplied"]
     for line in unapplied[:20]:
         err.print(f"extractor: warning: {line}", markup=False)
@@ -512,7 +572,7 @@ def review_apply(
     err.print(
         f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
         f"{counts['edit']} edited ({counts['override']} reviewer overrides), {counts['add']} added, "
-        f"{counts['unchanged']} unchanged{not_applied} -> {output}",
+        f"{counts['unchanged']} unchanged{not_applied} -> {target}",
         markup=False,
     )
 
@@ -583,7 +643,7 @@ def batch_submit(
     except OSError as e:
         _fail(f"{e.filename}: {e.strerror}")
     for i in ids:
-        print(i)
+        print(redact(i))
 
 
 @batch_app.command("status")
@@ -599,7 +659,7 @@ def batch_status(batch_id: str, base_url: Optional[str] = typer.Option(None, "--
         _fail(f"batch status: {e.__class__.__name__}: {' '.join(str(e).split())[:300]}")
     c = b.request_counts
     counts = f"{c.completed} completed, {c.failed} failed, {c.total} total" if c else "no counts yet"
-    print(f"{b.id}: {b.status} ({counts})")
+    print(redact(f"{b.id}: {b.status} ({counts})"))
 
 
 @batch_app.command("download")
@@ -619,7 +679,7 @@ def batch_download(
         _fail(f"batch download: {e.__class__.__name__}: {' '.join(str(e).split())[:300]}")
     except ExtractorError as e:
         _fail(str(e))
-    err.print(f"extractor: {n} results -> {output}" + (f"; errors -> {errs}" if errs else ""), markup=False)
+    err.print(redact(f"extractor: {n} results -> {output}" + (f"; errors -> {errs}" if errs else "")), markup=False)
 
 
 @batch_app.command("ingest")
@@ -671,6 +731,11 @@ def eval_cmd(
 
 
 def main() -> None:
+    from .errors import register_secret
+
+    # the key is registered on every path, whatever the command: a server can echo it in an answer
+    # (stored), a batch status (printed) or an error (shown), and every one of them is scrubbed
+    register_secret(os.environ.get("OPENAI_API_KEY"))
     try:
         app(prog_name="extractor")
     except KeyboardInterrupt:

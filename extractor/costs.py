@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 import math
 import os
 from functools import lru_cache
 from typing import Optional
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
+from .files import read_json
 from .quantities import scan
 from .schema import Usage
 
@@ -40,14 +40,15 @@ def load_prices(path: Optional[str] = None) -> dict[str, tuple[float, float, flo
         path = default if os.path.exists(default) else None
     if path:
         try:
-            with open(path, encoding="utf-8") as f:
-                data = json.load(f)
+            data = read_json(path, "a price table")
             for model, p in data.items():
                 triple = (float(p["input"]), float(p.get("cached_input", p["input"])), float(p["output"]))
                 if not all(math.isfinite(x) and x >= 0 for x in triple):
                     # a negative or NaN price would make --max-cost never stop a run
                     raise ValueError(f"the prices of {model!r} must be numbers of 0 or more")
                 prices[model] = triple
+        except InputError as e:
+            raise ConfigError(str(e)) from None
         except (OSError, ValueError, KeyError, TypeError, AttributeError) as e:
             raise ConfigError(f"{path}: not a price table ({e.__class__.__name__}: {e})") from None
     return prices

@@ -40,6 +40,36 @@ def register_secret(secret: str | None) -> None:
         _SECRETS.add(secret)
 
 
+def has_secrets() -> bool:
+    return bool(_SECRETS)
+
+
+def redact_bytes(data: bytes) -> bytes:
+    """`data` (a stored line) with every registered key replaced. Only the registered keys: a
+    stored abstract may well hold a word shaped like a token, and offsets point into it."""
+    for s in _SECRETS:
+        b = s.encode()
+        if b in data:
+            data = data.replace(b, b"[redacted]")
+    return data
+
+
+def redact_obj(obj):
+    """A JSON-like object with every registered key replaced in its texts (keys included)."""
+    if not _SECRETS:
+        return obj
+    if isinstance(obj, str):
+        for s in _SECRETS:
+            if s in obj:
+                obj = obj.replace(s, "[redacted]")
+        return obj
+    if isinstance(obj, dict):
+        return {redact_obj(k): redact_obj(v) for k, v in obj.items()}
+    if isinstance(obj, list):
+        return [redact_obj(v) for v in obj]
+    return obj
+
+
 def redact(text: str) -> str:
     """`text` with every registered key and anything shaped like a key or bearer token replaced."""
     if not text:

@@ -29,14 +29,16 @@ import hashlib
 import json
 import os
 import re
-import tomllib
+import re._parser as re_parser  # the standard library's regex parser: weighs a pattern before `regex` compiles it
+import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 import regex
 from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .errors import ConfigError
+from .errors import ConfigError, InputError
+from .files import read_toml
 from .limits import PATTERN_SECONDS
 from .quantities import scan
 from .schema import FieldValue, LLMExtraction, Record
@@ -59,7 +61,19 @@ ALIASES = {
 MAX_FIELDS = 30
 MAX_DESCRIPTION = 500  # characters of one description
 MAX_DECLARED = 4000  # characters of every field's description and choices together (~1,000 tokens a request)
-RESERVED = frozenset(Record.model_fields) | frozenset(LLMExtraction.model_fields) | {"fields", "id", "paper_id"}
+# names an export already gives a column (extractor.export.common.PAPER_COLUMNS; a test keeps the
+# two lists together): a field named `year` would share the bibliography's column
+EXPORT_COLUMNS = frozenset(
+    {"paper_id", "title", "authors", "year", "venue", "arxiv_id", "system", "system_verified", "problem",
+     "technique", "headline_numbers", "verified_claims", "unverified_claims", "reviewed_claims",
+     "original_of_edits", "status", "error", "url"}
+)  # fmt: skip
+RESERVED = (
+    frozenset(Record.model_fields)
+    | frozenset(LLMExtraction.model_fields)
+    | {"fields", "id", "paper_id"}
+    | EXPORT_COLUMNS
+)
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 NEEDS_LLM = "needs an LLM engine"
 
@@ -119,6 +133,12 @@ def _spec(name: str, d: Any, where: str) -> FieldSpec:
     if pattern is not None:
         if not isinstance(pattern, str) or not pattern:
             raise ConfigError(f"{where}: field {name!r}: pattern must be a regular expression")
+        weight = pattern_weight(pattern)
+        if weight > MAX_PATTERN_WEIGHT:
+            raise ConfigError(
+                f"{where}: field {name!r}: pattern repeats too much ({weight:,} copies of its parts once nested "
+                f"counts are multiplied; the limit is {MAX_PATTERN_WEIGHT:,}): use + or * instead of large {{n}}"
+            )
         try:
             regex.compile(pattern)
         except regex.error as e:
@@ -145,13 +165,55 @@ def _spec(name: str, d: Any, where: str) -> FieldSpec:
     return FieldSpec(name, ftype, desc.strip(), evidence, choices, unit, pattern, keywords)
 
 
+MAX_PATTERN_WEIGHT = 100_000  # copies a pattern's counted repeats make (the regex engine compiles each)
+
+
+def pattern_weight(pattern: str) -> int:
+    """How many copies of its parts a pattern's counted repeats make once nested counts are
+    multiplied: `((a{100}){100}){100}` is 1,000,000. The `regex` module compiles a counted repeat
+    copy by copy, so a few nested counts take seconds and gigabytes before any text is searched; this
+    is measured first, on the parse tree of the standard library's parser. A pattern that parser
+    cannot read (syntax only `regex` knows) is weighed by its counts, all multiplied."""
+    try:
+        tree = re_parser.parse(pattern)
+    except (re.error, RecursionError, OverflowError, ValueError):
+        counts = [int(m.group(2) or m.group(1)) for m in re.finditer(r"\{(\d{1,9})(?:,(\d{1,9}))?\}", pattern)]
+        total = 1
+        for c in counts:
+            total = min(total * max(c, 1), 10**12)
+        return total
+    return _weight(tree)
+
+
+def _weight(items) -> int:
+    total = 0
+    for op, arg in items:
+        name = str(op)
+        if name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT"):
+            lo, hi, sub = arg
+            times = hi if hi != re_parser.MAXREPEAT else max(lo, 1)
+            total += max(times, 1) * _weight(sub)
+        elif name == "SUBPATTERN":
+            total += _weight(arg[-1])
+        elif name == "BRANCH":
+            total += sum(_weight(b) for b in arg[1])
+        elif name in ("ASSERT", "ASSERT_NOT"):
+            total += _weight(arg[1])
+        elif name == "ATOMIC_GROUP":
+            total += _weight(arg)
+        else:
+            total += 1
+        total = min(total, 10**12)
+    return total
+
+
 def _check_name(name: str, where: str, seen: set[str]) -> None:
     if not _NAME.fullmatch(name):
         raise ConfigError(
             f"{where}: field name {name!r} must be lower-case letters, digits and _ (at most 40, not starting with a digit)"
         )
     if name in RESERVED:
-        raise ConfigError(f"{where}: field name {name!r} is reserved (a key of the record already)")
+        raise ConfigError(f"{where}: field name {name!r} is reserved (a key of the record or a column of the exports)")
     if name in seen:
         raise ConfigError(f"{where}: field {name!r} is declared twice")
     seen.add(name)
@@ -177,14 +239,9 @@ def parse_inline(text: str, seen: set[str]) -> FieldSpec:
 
 def load_file(path: str, seen: set[str], section_required: bool = True) -> list[FieldSpec]:
     try:
-        with open(path, "rb") as f:
-            data = tomllib.load(f)
-    except FileNotFoundError:
-        raise ConfigError(f"{path}: no such file") from None
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"{path}: not valid TOML ({e})") from None
-    except OSError as e:
-        raise ConfigError(f"{path}: cannot read ({e.strerror})") from None
+        data = read_toml(path, "a fields file")
+    except InputError as e:
+        raise ConfigError(str(e)) from None
     decl = data.get("fields")
     if decl is None:
         if section_required:
@@ -312,19 +369,25 @@ def _keyword_hits(text: str, words: list[str]) -> list[re.Match]:
 
 
 def offline_answers(title: str, abstract: str, specs: list[FieldSpec]) -> dict[str, dict]:
-    """What the declarations let a rule find; null with `why` otherwise (never a guess)."""
+    """What the declarations let a rule find; null with `why` otherwise (never a guess). The
+    patterns of all fields share one budget per abstract (PATTERN_SECONDS): thirty fields cannot hold
+    one abstract for thirty times the budget."""
     out: dict[str, dict] = {}
+    ends = time.monotonic() + PATTERN_SECONDS
     for s in specs:
         ans: dict = {"value": None, "evidence": None}
         if s.pattern:
-            # `regex`, not `re`: a user's pattern that backtracks without end ("(\w+\s?)*\d+ GPUs")
-            # stops at the deadline, where re would hold the run on one abstract for ever
+            # `regex`, not `re`: a user's pattern that backtracks without end ("(?:\w+\s?){1,40}\d+" on a
+            # long run of words with no digit) stops at the deadline, where re holds the run for ever
+            left = ends - time.monotonic()
             try:
-                m = regex.search(s.pattern, abstract, regex.I, timeout=PATTERN_SECONDS)
+                if left <= 0:
+                    raise TimeoutError
+                m = regex.search(s.pattern, abstract, regex.I, timeout=left)
             except TimeoutError:
                 ans["why"] = (
-                    f"the field's pattern took more than {PATTERN_SECONDS} s on this abstract "
-                    "(it backtracks: make its repeats unambiguous)"
+                    f"the fields' patterns took more than {PATTERN_SECONDS} s on this abstract "
+                    "(a pattern backtracks: make its repeats unambiguous)"
                 )
                 out[s.name] = ans
                 continue

@@ -46,4 +46,16 @@ MAX_REPLY = _limit("MAX_REPLY", 4 * 1024 * 1024)  # bytes of one LLM reply
 MAX_MEND = _limit("MAX_MEND", 64 * 1024)  # characters of almost-JSON a reply's answer is mended from
 MAX_SHEET_BYTES = _limit("MAX_SHEET_BYTES", 256 * 1024 * 1024)  # unpacked bytes of a reviewed .xlsx
 MAX_SHEET_ROWS = _limit("MAX_SHEET_ROWS", 2_000_000)  # rows of a reviewed sheet
+MAX_RETRY_AFTER = _limit("MAX_RETRY_AFTER", 120)  # seconds of a server's Retry-After that are honoured
+MAX_STORED_TEXT = _limit("MAX_STORED_TEXT", 2_000)  # characters of a model's text kept in a record (name, metric ...)
+MAX_NOTE = _limit("MAX_NOTE", 10_000)  # characters of a reviewer's note or correction kept in a record
 IDS_IN_MEMORY = _limit("IDS_IN_MEMORY", 200_000)  # paper ids kept in memory before a temporary SQLite file
+
+
+def capped(text: str, limit: int) -> str:
+    """`text`, cut at `limit` characters with a visible marker of how much was left out: what a
+    model or a reviewer supplies is stored, but never so much that a table line grows past what its
+    readers take."""
+    if len(text) <= limit:
+        return text
+    return text[:limit] + f" [... {len(text) - limit:,} more characters not stored]"

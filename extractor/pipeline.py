@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import asdict, dataclass, field
 from itertools import chain, islice
@@ -29,6 +29,7 @@ from .records import build_record, error_record
 from .reviews import Carrier
 from .schema import Paper, Record, Usage
 from .selection import Counts, read_inputs, select
+from .sources.ids import version_number
 from .store import Done, TableLock, TableWriter, compact, dumps, read_done
 
 
@@ -48,7 +49,7 @@ class RunOptions:
     max_cost: Optional[float] = None
     workers: int = 1  # processes for an engine that can run in several (the offline engine)
     redo: bool = False  # extract again papers the table holds at the same version
-    papers: Optional[list[Paper]] = None  # papers given directly (watch), instead of reading `inputs`
+    papers: Optional[Iterable[Paper]] = None  # papers given directly (watch), instead of reading `inputs`
     track_written: bool = False  # keep the ids of the records this run writes (watch's digest)
 
 
@@ -189,14 +190,14 @@ CHUNK = 256  # papers sent to a worker process at a time
 _WORKER: dict = {}
 
 
-def _worker_start(engine_name: str, lock_fd: Optional[int], fields: Optional[list] = None) -> None:
+def _worker_start(engine_name: str, lock_fds: list[int], fields: Optional[list] = None) -> None:
     """In each worker process: the engine, once; Ctrl-C is the parent's to handle. The table's
     lock came along with the fork: the worker closes its copy (the parent's still holds the lock),
     so that a worker outliving a killed parent never keeps the table locked."""
     from .engines import registry
 
-    if lock_fd is not None:
-        os.close(lock_fd)
+    for fd in lock_fds:
+        os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
     from .fields import from_dicts
@@ -246,21 +247,26 @@ class Pipeline:
         opts: RunOptions,
         warn: Callable[[str], None] = lambda s: None,
         on_progress: Callable[[], None] = lambda: None,
+        on_settled: Callable[[str], None] = lambda pid: None,
     ):
         self.engine = engine
         self.opts = opts
         self.warn = warn
         self.on_progress = on_progress
+        # told the id of every paper that needs nothing more from this run: its record written, or
+        # set aside by selection (watch moves its cursor past a page only when the page is settled)
+        self.on_settled = on_settled
         self.summary = Summary()
         self._cache: Optional[Cache] = None
         self.carrier = Carrier(opts.output, {}, warn)
         self.written: list[str] = []  # ids of the records written, when opts.track_written
+        self.done: Optional[Done] = None  # the table as this run found it (set when papers are selected)
 
     # -- input side -------------------------------------------------------------------------
     def papers(self) -> Iterator[Paper]:
         """The papers this run extracts: read, filtered, deduplicated, not yet in the table."""
         o, counts = self.opts, self.summary.selection
-        done = read_done(o.output) if o.output else Done()
+        done = self.done = read_done(o.output) if o.output else Done()
         self.carrier = Carrier(o.output, done.reviews, self.warn)
         return select(
             iter(o.papers) if o.papers is not None else read_inputs(o.inputs, counts, self.warn, o.arxiv_max),
@@ -271,7 +277,13 @@ class Pipeline:
             o.limit,
             done=done,
             redo=o.redo,
+            on_skip=lambda p: self.on_settled(p.id),
         )
+
+    def holds(self, paper: Paper) -> bool:
+        """Whether the table held `paper` at its version (or a later one) when this run started."""
+        v = self.done.version(paper.id) if self.done is not None else None
+        return v is not None and v >= version_number(paper.version)
 
     # -- output side ------------------------------------------------------------------------
     def _record(self, doc: Document, result: EngineResult) -> Record:
@@ -284,7 +296,7 @@ class Pipeline:
             )
 
     def _write(self, writer: TableWriter, rec: Record) -> None:
-        writer.write(self._carried(rec.id, rec))
+        self._append(writer, rec.id, rec)
         self.summary.count(rec, self.opts.price)
         self.on_progress()
 
@@ -295,13 +307,17 @@ class Pipeline:
         self.summary.carried, self.summary.uncarried = self.carrier.carried, self.carrier.uncarried
         return line
 
+    def _append(self, writer: TableWriter, pid: str, rec: Record | bytes) -> None:
+        writer.write(self._carried(pid, rec))
+        self.on_settled(pid)
+
     # -- drivers ------------------------------------------------------------------------------
     def run(self) -> Summary:
         """Extract every selected paper into the table, holding its lock from the first check to
         the last write (and the compaction after it)."""
         t0 = time.monotonic()
         lock = TableLock(self.opts.output).acquire()  # refused here, before any request, if it cannot write
-        writer = TableWriter(self.opts.output)
+        writer = TableWriter(self.opts.output, lock=lock)
         try:
             caps = self.engine.capabilities
             if caps.concurrent:
@@ -323,7 +339,7 @@ class Pipeline:
                     self._cache.close()
                 self.summary.rate_limited = self.engine.stats().get("rate_limited", 0)
                 if self.summary.selection.supersedes and not self.summary.interrupted:
-                    self.summary.compacted = compact(self.opts.output)
+                    self.summary.compacted = compact(self.opts.output, lock)
             finally:
                 lock.release()
             self.summary.elapsed = time.monotonic() - t0
@@ -386,7 +402,7 @@ class Pipeline:
         pending: deque = deque()
         from .fields import to_dicts
 
-        init = (self.engine.name, lock.fd, to_dicts(self.engine.fields))
+        init = (self.engine.name, lock.fds(), to_dicts(self.engine.fields))
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=init) as pool:
             try:
                 for chunk in chain([first], _chunks(papers, CHUNK)):
@@ -402,7 +418,7 @@ class Pipeline:
 
     def _write_results(self, writer: TableWriter, results: list[tuple[str, bytes, bool, int, int, bool]]) -> None:
         for pid, line, ok, numbers, verified, named in results:
-            writer.write(self._carried(pid, line))
+            self._append(writer, pid, line)
             self.summary.count_parts(ok, numbers, verified, named)
             self.on_progress()
 

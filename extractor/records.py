@@ -9,10 +9,10 @@ from typing import Optional
 
 from . import __version__
 from .document import Document
-from .engines.base import EngineResult
+from .engines.base import EngineResult, bounded
 from .fields import verify_fields
 from .lexicon import LEADING_CONNECTIVES, LEADING_PURPOSE
-from .limits import MAX_SENTENCE
+from .limits import MAX_SENTENCE, MAX_STORED_TEXT, capped
 from .reviews import claim_ids
 from .schema import Paper, Provenance, Record, Usage
 from .text import clean_text
@@ -101,6 +101,8 @@ def _sentence_field(value) -> Optional[str]:
 def build_record(doc: Document, result: EngineResult, engine) -> Record:
     paper = doc.paper
     assert paper is not None
+    if engine.capabilities.networked or result.usage is not None and result.usage.requests:
+        result = bounded(result)  # what a model says is stored, but never more than a line can hold
     numbers = verify_claims(doc, result.numbers)
     for n, cid in zip(numbers, claim_ids(paper.id, paper.abstract, numbers)):
         n.id = cid
@@ -137,7 +139,7 @@ def error_record(paper: Paper, engine, message: str, usage: Optional[Usage] = No
     return Record(
         **_paper_fields(paper),
         status="error",
-        error=message,
+        error=capped(message, MAX_STORED_TEXT),
         usage=usage,
         provenance=provenance(engine, paper, reasks),
     )

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import copy
 import hashlib
+import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -31,6 +32,7 @@ from . import taxonomy
 from .document import Document
 from .engines.base import ClaimDraft
 from .fields import FieldSpec, read_bool, verify_field
+from .limits import MAX_NOTE, MAX_STORED_TEXT, capped
 from .store import dumps, reviewed_claims
 from .units import canonical_unit, values_agree
 from .verify import read_number, verify_claims
@@ -102,15 +104,17 @@ def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[f
     """A corrected value: "45", "4.07", "1,200", "20-100" (a range). Returns (value, low, high)."""
     t = text.strip().replace(",", "")
     try:
-        return float(t), None, None
+        v = float(t)
+        return (v, None, None) if math.isfinite(v) else None  # nan, inf, 1e999: no value of a claim
     except ValueError:
         pass
     if "-" in t[1:]:
         a, _, b = t[1:].partition("-")
         try:
-            return None, float(t[0] + a), float(b)
+            lo, hi = float(t[0] + a), float(b)
         except ValueError:
             return None
+        return (None, lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
     return None
 
 
@@ -206,7 +210,8 @@ def decide(
     Values are always recomputed from the engine's original: an edit in round 3 corrects the
     engine's claim, not round 2's edit, and an `accept` after an `edit` restores the original."""
     rv = n.get("review") or {}
-    corrected = {k: v for k, v in corrected.items() if v} if decision == "edit" else {}
+    corrected = {k: capped(v, MAX_STORED_TEXT) for k, v in corrected.items() if v} if decision == "edit" else {}
+    note = capped(note, MAX_NOTE) if note else note
     if decision == "edit" and not corrected:
         raise DecisionError("decision 'edit' needs a corrected value, unit or metric")
     if rv and _same_round(rv, decision, corrected, note):
@@ -232,6 +237,7 @@ def decide(
 def add_claim(rec: dict, n: dict, note: Optional[str], source: str, now: str) -> dict:
     """A reviewer's new claim (already verified by the caller, like any claim): its review says
     `add` and `added: true`, and the claim as added stands in for the engine's original."""
+    note = capped(note, MAX_NOTE) if note else note
     n["review"] = {
         "decision": "add",
         "time": now,
@@ -262,6 +268,8 @@ def decide_field(
 
     fv = rec["fields"][name]
     rv = fv.get("review") or {}
+    corrected_text = capped(corrected_text, MAX_STORED_TEXT)
+    note = capped(note, MAX_NOTE) if note else note
     corrected = {"value_text": corrected_text.strip()} if decision == "edit" and corrected_text.strip() else {}
     if decision == "edit" and not corrected:
         raise DecisionError("decision 'edit' needs a corrected value")

@@ -73,12 +73,18 @@ def select(
     paper_of: Callable[[T], Paper] = lambda x: x,  # type: ignore[assignment,return-value]
     done: Optional[Done] = None,
     redo: bool = False,
+    on_skip: Optional[Callable[[T], None]] = None,
+    again: Optional[Callable[[str], bool]] = None,
 ) -> Iterator[T]:
     """The papers still to do, in input order (see the module docstring for the rules). `items`
     are papers, or anything that carries one (`paper_of` finds it: a Batch API result). `done` is
     the table as read_done() saw it, when the caller needs it too (the review decisions to carry);
-    `redo` extracts again papers the table holds at the same version (another engine or prompt)."""
+    `redo` extracts again papers the table holds at the same version (another engine or prompt).
+    `on_skip(item)` is told of every item set aside (a caller that tracks what is settled);
+    `again(id)` says whether a paper this run already took may be taken once more at the same
+    version (batch ingest: a success after an error of the same run)."""
     categories = categories or []
+    skip = on_skip or (lambda item: None)
     if done is None:
         done = read_done(table) if table else Done()
     seen = IdIndex()
@@ -90,19 +96,22 @@ def select(
                 counts.with_categories += 1
             if not wanted(paper, categories):
                 counts.filtered += 1
+                skip(item)
                 continue
             v = version_number(paper.version)
             before = seen.get(paper.id)
             if before is not None:
-                if v <= before[0]:
+                if v < before[0] or (v == before[0] and not (again is not None and again(paper.id))):
                     counts.duplicates += 1
+                    skip(item)
                     continue
-                counts.supersedes = True  # a newer version supersedes the line written this run
+                counts.supersedes = True  # a newer version (or a retried paper) supersedes this run's line
             else:
                 had = done.index.get(paper.id)
                 if had is not None:
                     if v < had[0] or (v == had[0] and not redo and not (retry_errors and had[1])):
                         counts.already_done += 1
+                        skip(item)
                         continue
                     counts.supersedes = True
             if limit is not None and selected >= limit:

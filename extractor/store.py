@@ -11,66 +11,149 @@ One table has one writer: every run that writes a table holds an exclusive `fcnt
 
 from __future__ import annotations
 
+import errno
 import fcntl
 import os
 import sqlite3
+import stat
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
-from typing import IO, Any, BinaryIO, Optional
+from typing import Any, BinaryIO, Optional
 
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError
+from .errors import InputError, has_secrets, redact_bytes, redact_obj
+from .files import atomic_write, check_output, clean_stale_temps, json_lines
 from .limits import IDS_IN_MEMORY, size
 from .lines import bounded_lines
-from .schema import StoredRecord
+from .schema import StoredField, StoredNumber, StoredRecord
 from .sources.ids import version_number
 
 MAX_LINE = 8 * 1024 * 1024  # bytes of one table line a reader takes (a record is a few KB)
 
 
 class TableLock:
-    """One table, one writer: an exclusive flock on `<table>.lock`, held until released (or the
-    process ends, however it ends: the kernel drops the lock of a killed process)."""
+    """One table, one writer: an exclusive flock on `<table>.lock` and on the table's own file,
+    held until released (or the process ends, however it ends: the kernel drops the locks of a
+    killed process).
+
+    The lock file is opened without following a symbolic link (a link there would make a run
+    truncate its target) and must be a regular file. The table's own inode is locked too, so that
+    a lock file deleted while a run holds it (a "stale lock" clean-up) does not let a second writer
+    in: the second run gets the new lock file, and is refused at the table. Whoever replaces the
+    table's file (compaction, review apply) locks the new file before the old one is let go."""
 
     def __init__(self, table: str):
         self.table = table
         self.path = table + ".lock"
         self._fd: Optional[int] = None
+        self._table_fd: Optional[int] = None
 
     def acquire(self) -> TableLock:
-        try:
-            fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        except OSError as e:
-            raise InputError(f"{self.table}: cannot write there ({e.strerror})") from None
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+        for _ in range(10):
+            fd = self._open_lock_file()
             try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except OSError:
                 holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
-            finally:
                 os.close(fd)
-            raise InputError(
-                f"{self.table} is being written by another extractor run (pid {holder}); "
-                "wait for it to finish, or write another table"
-            ) from None
+                raise self._busy(holder) from None
+            # the file may have been removed or replaced between the open and the lock: the lock
+            # is only worth something on the file the path names now
+            try:
+                now = os.stat(self.path, follow_symlinks=False)
+            except FileNotFoundError:
+                now = None
+            mine = os.fstat(fd)
+            if now is not None and (now.st_dev, now.st_ino) == (mine.st_dev, mine.st_ino):
+                break
+            os.close(fd)
+        else:
+            raise InputError(f"{self.path}: the lock file keeps being replaced; is another program removing it?")
+        self._fd = fd
+        try:
+            self.hold_table()
+        except BaseException:
+            self.release()
+            raise
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
-        self._fd = fd
         if os.path.exists(self.table) and not os.access(self.table, os.W_OK):
             self.release()
             raise InputError(f"{self.table}: cannot write (permission denied)")
+        clean_stale_temps(self.table)  # copies a killed compaction left behind
         return self
+
+    def _open_lock_file(self) -> int:
+        flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
+        try:
+            fd = os.open(self.path, flags, 0o644)
+        except OSError as e:
+            if e.errno == errno.ELOOP:
+                raise InputError(
+                    f"{self.path} is a symbolic link; the lock must be a plain file (remove the link)"
+                ) from None
+            raise InputError(f"{self.table}: cannot write there ({e.strerror})") from None
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            os.close(fd)
+            raise InputError(f"{self.path}: not a regular file; the lock must be a plain file (remove it)")
+        return fd
+
+    def _busy(self, holder: str) -> InputError:
+        return InputError(
+            f"{self.table} is being written by another extractor run (pid {holder}); "
+            "wait for it to finish, or write another table"
+        )
+
+    def hold_table(self) -> None:
+        """Lock the file the table path names now (after it was created or replaced), and let go of
+        the one held before. Refused when another run holds it."""
+        if self._fd is None:
+            return
+        try:
+            fd = os.open(self.table, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        except FileNotFoundError:
+            return  # no table yet: its writer locks it when it creates it
+        except OSError as e:
+            raise InputError(f"{self.table}: cannot read ({e.strerror})") from None
+        st = os.fstat(fd)
+        if not stat.S_ISREG(st.st_mode):
+            os.close(fd)
+            raise InputError(f"{self.table}: not a regular file; give a file to write")
+        if self._table_fd is not None:
+            held = os.fstat(self._table_fd)
+            if (held.st_dev, held.st_ino) == (st.st_dev, st.st_ino):
+                os.close(fd)  # the file held already (a second lock on it would conflict with the first)
+                return
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except OSError:
+            os.close(fd)
+            holder = "unknown"
+            try:
+                holder = os.pread(self._fd, 32, 0).decode("ascii", "replace").strip() or holder
+            except OSError:
+                pass
+            raise self._busy(holder) from None
+        old, self._table_fd = self._table_fd, fd
+        if old is not None:
+            os.close(old)
 
     @property
     def fd(self) -> Optional[int]:
         return self._fd
 
+    def fds(self) -> list[int]:
+        """The descriptors that hold the lock (a forked worker closes its copies)."""
+        return [fd for fd in (self._fd, self._table_fd) if fd is not None]
+
     def release(self) -> None:
+        if self._table_fd is not None:
+            os.close(self._table_fd)
+            self._table_fd = None
         if self._fd is not None:
             fcntl.flock(self._fd, fcntl.LOCK_UN)
             os.close(self._fd)
@@ -171,46 +254,13 @@ class Done:
         self.index.close()
 
 
-@contextmanager
-def atomic_write(path: str, mode: str = "w", **kw) -> Iterator[IO[Any]]:
-    """Write to a temp file beside `path` and rename it over `path` only when complete: a failed
-    or interrupted write never truncates what was there."""
-    tmp = f"{path}.tmp-{os.getpid()}"
-    try:
-        with open(tmp, mode, **kw) as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-
-
-def iter_json_lines(path: str, key: str, what: str) -> Iterator[tuple[int, dict]]:
-    """Yield (line number, object) for each JSON line of `path` that has `key`; anything else is an
-    InputError naming the line. A partial last line (a killed writer) is skipped."""
-    try:
-        f = open(path, "rb")
-    except FileNotFoundError:
-        raise InputError(f"{path}: no such file") from None
-    with f:
-        for lineno, raw, length in bounded_lines(f, MAX_LINE):
-            if raw is None:
-                raise InputError(
-                    f"{path}:{lineno}: a line of {length:,} bytes is not {what} (the limit is {size(MAX_LINE)})"
-                )
-            if not raw.strip():
-                continue
-            try:
-                obj = orjson.loads(raw)
-            except orjson.JSONDecodeError:
-                if not raw.endswith(b"\n"):
-                    continue  # a partial last line from a killed run: not a record
-                raise InputError(f"{path}:{lineno}: not {what} (not valid JSON)") from None
-            if not isinstance(obj, dict) or key not in obj:
-                raise InputError(f"{path}:{lineno}: not {what}")
-            yield lineno, obj
+def iter_json_lines(
+    path: str, key: str, what: str, cut_off: Optional[Callable[[int], None]] = None
+) -> Iterator[tuple[int, dict]]:
+    """Yield (line number, object) for each JSON line of `path` that has `key` (files.json_lines,
+    with a table line's bound); a partial last line (a killed writer) is skipped, or told to
+    `cut_off`."""
+    return json_lines(path, key, what, MAX_LINE, cut_off)
 
 
 def check_line(model: type[BaseModel], obj: Any, path: str, lineno: int, what: str, absent_ok: bool = False) -> None:
@@ -242,7 +292,7 @@ def read_done(path: str) -> Done:
     done = Done()
     if not os.path.exists(path):
         return done
-    for _, rec in iter_table(path):
+    for lineno, rec in iter_table(path):
         done.lines += 1
         pid = rec["id"]
         v = version_number(rec.get("version"))
@@ -252,6 +302,12 @@ def read_done(path: str) -> Done:
         if had is None or v >= had[0]:
             claims = reviewed_claims(rec)
             if claims:
+                # a person's decisions are carried to the paper's next record: held to the contract
+                # here, so a hand-edited review is one error naming its line, not a failure later
+                for n in claims:
+                    model = StoredField if "field_name" in n else StoredNumber
+                    body = {k: v for k, v in n.items() if k != "field_name"}
+                    check_line(model, body, path, lineno, "an extractor record (a reviewed claim)", absent_ok=True)
                 done.reviews[pid] = claims
             else:
                 done.reviews.pop(pid, None)
@@ -262,35 +318,47 @@ def read_done(path: str) -> Done:
 def reviewed_claims(rec: dict) -> list[dict]:
     """The claims of a record that carry a reviewer's decision, and those it holds for later (an
     error record keeps the previous record's decisions as `pending_reviews`)."""
-    own = [
-        n for n in rec.get("headline_numbers") or [] if isinstance(n, dict) and (n.get("review") or {}).get("decision")
-    ]
+    nums = rec.get("headline_numbers")
+    own = [n for n in nums if isinstance(n, dict) and _has_review(n)] if isinstance(nums, list) else []
     fields: dict = rec["fields"] if isinstance(rec.get("fields"), dict) else {}
     own += [
         {"field_name": name, **fv}  # a reviewed user field, told apart from claims by field_name
         for name, fv in fields.items()
-        if isinstance(fv, dict) and (fv.get("review") or {}).get("decision")
+        if isinstance(fv, dict) and _has_review(fv)
     ]
-    return own + [n for n in rec.get("pending_reviews") or [] if isinstance(n, dict)]
+    pending = rec.get("pending_reviews")
+    return own + ([n for n in pending if isinstance(n, dict)] if isinstance(pending, list) else [])
+
+
+def _has_review(n: dict) -> bool:
+    """A decision, or a review of another shape (a hand edit: the contract check names it)."""
+    rv = n.get("review")
+    return bool(rv.get("decision")) if isinstance(rv, dict) else rv is not None
 
 
 class TableWriter:
-    """Append whole JSON lines; safe to kill at any moment."""
+    """Append whole JSON lines; safe to kill at any moment. No line it writes is one a reader
+    refuses: a record past the line bound is cut down (`fit_line`), and secrets are scrubbed."""
 
-    def __init__(self, path: str, fsync_seconds: float = 1.0):
+    def __init__(self, path: str, fsync_seconds: float = 1.0, lock: Optional[TableLock] = None):
         self.path = path
         self.fsync_seconds = fsync_seconds
+        self.lock = lock
         self._last_sync = time.monotonic()
         self._f: Optional[BinaryIO] = None  # opened on the first record: a run that writes nothing creates nothing
 
     def write(self, record_json: bytes) -> None:
+        line = fit_line(scrub_secrets(record_json))
         try:
             if self._f is None:
-                _trim_partial_line(self.path)
+                check_output(self.path)
+                finish_last_line(self.path)
                 self._f = open(self.path, "ab")
+                if self.lock is not None:
+                    self.lock.hold_table()  # a table this run just created is locked like any other
             # flushed per line: a killed process loses at most the line being written; fsynced once
             # a second (and on close), so a power cut costs at most a second of work
-            self._f.write(record_json + b"\n")
+            self._f.write(line + b"\n")
             self._f.flush()
             now = time.monotonic()
             if now - self._last_sync >= self.fsync_seconds:
@@ -320,30 +388,75 @@ class TableWriter:
         self.close()
 
 
-def _trim_partial_line(path: str) -> None:
+def scrub_secrets(line: bytes) -> bytes:
+    """A line with every registered key replaced (a server can echo the Authorization header in an
+    answer, and the answer is stored)."""
+    return redact_bytes(line) if has_secrets() else line
+
+
+def fit_line(line: bytes, limit: Optional[int] = None) -> bytes:
+    """A record line within the bound every reader takes. Texts are capped where they are stored
+    (records, reviews); this is the guarantee behind them: past the bound, the claims' copies of
+    the model's answers go first, then the record becomes an error record that says why."""
+    limit = limit or MAX_LINE
+    if len(line) < limit:
+        return line
+    rec = orjson.loads(line)
+    for n in rec.get("headline_numbers") or []:
+        if isinstance(n, dict) and n.get("model_answer") is not None:
+            n["model_answer"] = {"cut": "the model's answer was too large to store"}
+    for fv in (rec.get("fields") or {}).values():
+        if isinstance(fv, dict) and fv.get("model_answer") is not None:
+            fv["model_answer"] = "the model's answer was too large to store"
+    out = orjson.dumps(rec)
+    if len(out) < limit:
+        return out
+    keep = {k: rec.get(k) for k in ("schema_version", "id", "version", "title", "abstract", "provenance", "usage")}
+    keep.update(
+        status="error",
+        error=f"the record came to {len(out):,} bytes, more than a table line may hold ({size(limit)}); "
+        "the answer was not stored",
+    )
+    return orjson.dumps(keep)
+
+
+def finish_last_line(path: str) -> None:
+    """Before appending: a last line without its newline is either a record a killed writer did not
+    finish (cut away) or a complete one (a hand edit: kept, and its newline added)."""
     if not os.path.exists(path) or os.path.getsize(path) == 0:
         return
     with open(path, "rb+") as f:
         f.seek(-1, os.SEEK_END)
         if f.read(1) == b"\n":
             return
-        # walk back to the last newline; everything after it is an unfinished record
-        size = f.seek(0, os.SEEK_END)
-        pos = size
+        # walk back to the last newline; what follows it is the last line
+        end = f.seek(0, os.SEEK_END)
+        pos = end
         block = 1 << 16
+        cut = 0
         while pos > 0:
             start = max(0, pos - block)
             f.seek(start)
             chunk = f.read(pos - start)
             i = chunk.rfind(b"\n")
             if i >= 0:
-                f.truncate(start + i + 1)
-                return
+                cut = start + i + 1
+                break
             pos = start
-        f.truncate(0)
+        if end - cut <= MAX_LINE:
+            f.seek(cut)
+            try:
+                rec = orjson.loads(f.read(end - cut))
+            except orjson.JSONDecodeError:
+                rec = None
+            if isinstance(rec, dict) and "id" in rec:
+                f.seek(0, os.SEEK_END)
+                f.write(b"\n")
+                return
+        f.truncate(cut)
 
 
-def compact(path: str) -> int:
+def compact(path: str, lock: Optional[TableLock] = None) -> int:
     """Keep one line per id: the highest version, and among equals the last written.
 
     Two passes over the file, with the id -> line map in an IdIndex (flat memory on any table);
@@ -371,6 +484,8 @@ def compact(path: str) -> int:
                     dst.write(raw if raw.endswith(b"\n") else raw + b"\n")
                 else:
                     dropped += 1
+        if lock is not None:
+            lock.hold_table()  # the new file, before anyone else can take it
     finally:
         keep.close()
     return dropped
@@ -398,7 +513,7 @@ def load_records(path: str) -> list[dict]:
     for pid in sorted(order, key=lambda pid: order[pid]):
         _, lineno, rec = latest[pid]
         check_line(StoredRecord, rec, path, lineno, "an extractor record", absent_ok=True)
-        out.append(rec)
+        out.append(redact_obj(rec) if has_secrets() else rec)  # a table written before keys were scrubbed
     return out
 
 

@@ -20,6 +20,15 @@ _FULL_WIDTH = {c: c - 0xFEE0 for c in range(0xFF01, 0xFF5F)}
 _CLEAN_TABLE = {**_INVISIBLE, **_CONTROLS, **_FULL_WIDTH, 0x3000: " "}
 
 
+_HIDDEN_ONLY = dict(_INVISIBLE)
+
+
+def visible(s: str) -> str:
+    """`s` without the characters that hide, join or reorder text (zero-width spaces, right-to-left
+    overrides), whitespace and everything else kept: what every export writes."""
+    return s if s.isascii() else s.translate(_HIDDEN_ONLY)
+
+
 def collapse_ws(s: str | None) -> str:
     """Whitespace runs (any Unicode space) as one space, trimmed."""
     if not s:

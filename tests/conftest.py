@@ -142,6 +142,16 @@ def server():
         s.close()
 
 
+@pytest.fixture(scope="session")
+def sample_table(tmp_path_factory):
+    """The sample feed extracted by the offline engine, once per test process (read it, or copy it
+    before changing it)."""
+    out = tmp_path_factory.mktemp("sample") / "table.jsonl"
+    r = run_cli("extract", FIXTURE, "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    return out
+
+
 @pytest.fixture(autouse=True)
 def private_user_dirs(tmp_path, monkeypatch):
     """Each test gets its own user cache and config directory (the LLM cache lives there)."""

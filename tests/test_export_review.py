@@ -346,7 +346,7 @@ def test_bad_sheets_list_every_problem_and_write_nothing(table, tmp_path):
     r = run_cli("review", "apply", xlsx, "--table", table, "-o", out)
     assert r.returncode == 2 and "missing column(s) decision" in r.stderr and not out.exists()
     r = run_cli("review", "apply", xlsx, "--table", table, "-o", table)
-    assert r.returncode == 2 and "never modified in place" in r.stderr
+    assert r.returncode == 2 and "use --in-place to replace the table" in r.stderr
 
 
 def test_uncovered_numbers_can_be_added_as_claims(table, tmp_path):

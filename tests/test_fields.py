@@ -176,7 +176,56 @@ def test_a_pattern_that_backtracks_without_end_stops_at_its_deadline(tmp_path):
     assert r.returncode == 0, r.stderr
     [rec] = read_jsonl(out)
     assert rec["fields"]["gpus"]["value"] is None
-    assert rec["fields"]["gpus"]["why"].startswith("the field's pattern took more than 1 s on this abstract")
+    assert rec["fields"]["gpus"]["why"].startswith("the fields' patterns took more than 1 s on this abstract")
+
+
+def test_the_pattern_budget_is_per_abstract_not_per_field(tmp_path):
+    """Thirty backtracking fields held one abstract thirty times the budget (about 45 s); they share
+    one budget per abstract."""
+    import time
+
+    decl = tmp_path / "f.toml"
+    decl.write_text(
+        "".join(
+            f"[fields.f{i}]\ntype = \"number\"\npattern = '(?P<value>(?:\\w+\\s?){{1,40}}\\d+)'\n" for i in range(30)
+        )
+    )
+    inp = tmp_path / "in.jsonl"
+    abstract = "We present X. " + "many " * 30 + "nodes" + " a" * 30 + "!"
+    inp.write_text(json.dumps({"id": "2601.00001", "title": "X: a system", "abstract": abstract}) + "\n")
+    out = tmp_path / "t.jsonl"
+    t0 = time.monotonic()
+    r = run_cli("extract", inp, "-o", out, "-q", "--fields", decl, timeout=120)
+    assert r.returncode == 0, r.stderr
+    assert time.monotonic() - t0 < 15
+    [rec] = read_jsonl(out)
+    assert all(rec["fields"][f"f{i}"]["value"] is None for i in range(30))
+
+
+def test_a_pattern_whose_counted_repeats_nest_is_refused_before_it_compiles(tmp_path):
+    """`((((a{100}){100}){100}){100})` took 19 GB while the regex module compiled it."""
+    from conftest import run_cli_rss
+
+    decl = tmp_path / "f.toml"
+    decl.write_text("[fields.x]\npattern = '((((a{100}){100}){100}){100})'\n")
+    r, peak = run_cli_rss("extract", FIXTURE, "-o", tmp_path / "t.jsonl", "--fields", decl, timeout=60)
+    assert r.returncode == 2 and "pattern repeats too much" in r.stderr, r.stderr
+    assert peak < 300
+
+
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b'[fields.x]\ndescription = "caf\xe9"\n', "not UTF-8 text"),
+        (b"a = " + b"[" * 100_000 + b"]" * 100_000 + b"\n", "nested too deeply"),
+    ],
+    ids=["latin-1", "nested"],
+)
+def test_a_fields_file_that_cannot_be_read_is_one_line(tmp_path, content, message):
+    decl = tmp_path / "f.toml"
+    decl.write_bytes(content)
+    r = run_cli("extract", FIXTURE, "-o", tmp_path / "t.jsonl", "--fields", decl, timeout=60)
+    assert r.returncode == 2 and message in r.stderr and "internal error" not in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize(
@@ -185,6 +234,8 @@ def test_a_pattern_that_backtracks_without_end_stops_at_its_deadline(tmp_path):
         ('[fields.x]\ntype = "date"\n', [], "unknown type 'date'"),
         ('[fields.x]\ntype = "choice"\n', [], "is a choice with no choices"),
         ("[fields.title]\n", [], "field name 'title' is reserved"),
+        ("[fields.year]\n", [], "field name 'year' is reserved"),
+        ("[fields.venue]\n", [], "field name 'venue' is reserved"),
         ("[fields.x]\n", ["x: again"], "field 'x' is declared twice"),
         ('[fields.x]\ndescription = "' + "long " * 200 + '"\n', [], "a description of 1,000 characters"),
         ('[fields.x]\npattern = "(unclosed"\n', [], "pattern is not a regular expression"),

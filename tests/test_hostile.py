@@ -14,7 +14,7 @@ import zipfile
 
 import pytest
 from conftest import FIXTURE, read_jsonl, run_cli, run_cli_rss
-from openai_fake import PAPERS, answer, error, for_paper, ok
+from openai_fake import PAPERS, answer, error, for_paper, num, ok
 from openpyxl import Workbook, load_workbook
 
 FAST = {"EXTRACTOR_BACKOFF": "0.05"}
@@ -860,3 +860,454 @@ def test_a_category_filter_on_a_feed_without_categories_says_why(tmp_path):
     inp.write_text("".join(json.dumps(p) + "\n" for p in PAPERS))
     r = run_cli("extract", inp, "-o", tmp_path / "t.jsonl", "--category", "cs.DC")
     assert "kept no papers: the input gives no categories" in r.stderr
+
+
+# --- one writer, really (issue 27) ------------------------------------------------------------------
+
+
+def _slow_extract(s, inp, out, n_wait_lines, tmp_path):
+    """An LLM extract writing `out`, one paper at a time, held until it has written some lines."""
+    p = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "extractor",
+            "extract",
+            inp,
+            "-o",
+            out,
+            "--model",
+            "m",
+            "--base-url",
+            f"{s.url}/v1",
+            "--concurrency",
+            "1",
+            "--no-cache",
+            "-q",
+        ],
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, **FAST},
+    )
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if out.exists() and len(out.read_bytes().splitlines()) >= n_wait_lines:
+            return p
+        time.sleep(0.05)
+    p.kill()
+    raise AssertionError("the extract wrote nothing")
+
+
+def _slow_server(server, seconds=0.05):
+    def slow(req):
+        time.sleep(seconds)
+        return for_paper(req)
+
+    return server(slow)
+
+
+def test_review_apply_cannot_replace_a_table_a_run_is_writing(tmp_path, server, sample_table):
+    s = _slow_server(server)
+    inp = papers_file(tmp_path / "in.jsonl", 60)
+    out = tmp_path / "t.jsonl"
+    sheet = tmp_path / "claims.csv"
+    assert run_cli("export", sample_table, "-o", sheet, "--rows", "claims").returncode == 0
+    p = _slow_extract(s, inp, out, 3, tmp_path)
+    r = run_cli("review", "apply", sheet, "--table", sample_table, "-o", out)
+    assert r.returncode == 2 and "being written by another extractor run" in r.stderr, r.stderr
+    r = run_cli("review", "apply", sheet, "--table", out, "--in-place")
+    assert r.returncode == 2 and "being written by another extractor run" in r.stderr, r.stderr
+    assert p.wait(120) == 0, p.stderr.read()
+    recs = read_jsonl(out)
+    assert len(recs) == 60 and len({r["id"] for r in recs}) == 60  # every record the extract wrote
+
+
+def test_review_apply_in_place_replaces_the_table_under_its_lock(tmp_path, sample_table):
+    import shutil
+
+    table = tmp_path / "t.jsonl"
+    shutil.copy(sample_table, table)
+    sheet = tmp_path / "claims.csv"
+    assert run_cli("export", table, "-o", sheet, "--rows", "claims").returncode == 0
+    rows = list(csv.DictReader(open(sheet, encoding="utf-8-sig")))
+    rows[0]["decision"] = "accept"
+    with open(sheet, "w", encoding="utf-8", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    r = run_cli("review", "apply", sheet, "--table", table, "--in-place")
+    assert r.returncode == 0, r.stderr
+    reviewed = [n for rec in read_jsonl(table) for n in rec["headline_numbers"] if n.get("review")]
+    assert len(reviewed) == 1 and reviewed[0]["review"]["decision"] == "accept"
+    assert not list(tmp_path.glob("t.jsonl.tmp-*"))
+
+
+def test_a_lock_file_replaced_by_a_symlink_is_refused_and_its_target_untouched(tmp_path):
+    victim = tmp_path / "precious.txt"
+    victim.write_text("keep me\n")
+    out = tmp_path / "t.jsonl"
+    os.symlink(victim, tmp_path / "t.jsonl.lock")
+    r = run_cli("extract", FIXTURE, "-o", out, "-q")
+    assert r.returncode == 2 and "is a symbolic link" in r.stderr and "Traceback" not in r.stderr
+    assert victim.read_text() == "keep me\n" and not out.exists()
+
+
+def test_a_lock_file_deleted_during_a_run_does_not_let_a_second_writer_in(tmp_path, server):
+    s = _slow_server(server, 0.02)
+    inp = papers_file(tmp_path / "in.jsonl", 80)
+    out = tmp_path / "t.jsonl"
+    p = _slow_extract(s, inp, out, 3, tmp_path)
+    os.unlink(tmp_path / "t.jsonl.lock")  # a "stale lock" clean-up while the run writes
+    r = run_cli("extract", inp, "-o", out, "-q", timeout=120)  # the offline engine, same table
+    assert r.returncode == 2 and "being written by another extractor run" in r.stderr, r.stderr
+    assert p.wait(120) == 0, p.stderr.read()
+    recs = read_jsonl(out)
+    assert len(recs) == 80 and len({r["id"] for r in recs}) == 80  # no duplicates, none lost
+
+
+def test_a_table_that_is_a_symlink_stays_a_symlink_after_compaction(tmp_path):
+    real = tmp_path / "data" / "real.jsonl"
+    real.parent.mkdir()
+    link = tmp_path / "t.jsonl"
+    v1 = tmp_path / "v1.jsonl"
+    v2 = tmp_path / "v2.jsonl"
+    papers_file(v1, 3)
+    rows = [json.loads(x) for x in v1.read_text().splitlines()]
+    with open(v2, "w") as f:
+        for r in rows:
+            f.write(json.dumps({**r, "id": r["id"] + "v2", "abstract": r["abstract"] + " Now 20% faster."}) + "\n")
+    os.symlink(real, link)
+    assert run_cli("extract", v1, "-o", link, "-q").returncode == 0
+    assert run_cli("extract", v2, "-o", link, "-q").returncode == 0  # new versions: the table is compacted
+    assert link.is_symlink() and os.readlink(link) == str(real)
+    recs = read_jsonl(real)
+    assert len(recs) == 3 and all(r["version"] == "v2" for r in recs)
+    assert not list(real.parent.glob("real.jsonl.tmp-*")) and not list(tmp_path.glob("t.jsonl.tmp-*"))
+
+
+def test_a_complete_last_line_without_its_newline_is_kept(tmp_path):
+    out = tmp_path / "t.jsonl"
+    assert run_cli("extract", FIXTURE, "-o", out, "-q", "--limit", "3").returncode == 0
+    out.write_bytes(out.read_bytes().rstrip(b"\n"))  # a hand edit drops the last newline
+    r = run_cli("extract", FIXTURE, "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    recs = read_jsonl(out)
+    assert len(recs) == 15 and len({r["id"] for r in recs}) == 15  # the third paper neither lost nor redone
+
+
+def test_a_partial_last_line_is_still_trimmed(tmp_path):
+    out = tmp_path / "t.jsonl"
+    assert run_cli("extract", FIXTURE, "-o", out, "-q", "--limit", "3").returncode == 0
+    data = out.read_bytes()
+    out.write_bytes(data[: len(data) - 40])  # a killed writer's half line
+    r = run_cli("extract", FIXTURE, "-o", out, "-q")
+    assert r.returncode == 0, r.stderr
+    recs = read_jsonl(out)
+    assert len(recs) == 15 and len({r["id"] for r in recs}) == 15
+
+
+def test_stale_temp_copies_of_a_killed_rewrite_are_removed(tmp_path):
+    out = tmp_path / "t.jsonl"
+    assert run_cli("extract", FIXTURE, "-o", out, "-q", "--limit", "2").returncode == 0
+    dead = subprocess.Popen([sys.executable, "-c", "pass"])
+    dead.wait()
+    stale = tmp_path / f"t.jsonl.tmp-{dead.pid}"
+    stale.write_bytes(out.read_bytes())
+    assert run_cli("extract", FIXTURE, "-o", out, "-q").returncode == 0
+    assert not stale.exists()
+
+
+def test_an_output_that_is_a_fifo_is_refused_not_waited_on(tmp_path):
+    fifo = tmp_path / "t.jsonl"
+    os.mkfifo(fifo)
+    r = run_cli("extract", FIXTURE, "-o", fifo, timeout=30)
+    assert r.returncode == 2 and "not a regular file (a FIFO)" in r.stderr, r.stderr
+    table = tmp_path / "real.jsonl"
+    assert run_cli("extract", FIXTURE, "-o", table, "-q").returncode == 0
+    fifo_out = tmp_path / "out.csv"
+    os.mkfifo(fifo_out)
+    r = run_cli("export", table, "-o", fifo_out, timeout=30)
+    assert r.returncode == 2 and "not a regular file (a FIFO)" in r.stderr
+
+
+# --- bounded on write, secrets out of stored data, review sheets (issue 27) ---------------------------
+
+
+def test_a_huge_model_reply_makes_a_line_every_reader_takes(tmp_path, server):
+    big = "fast " * 600_000  # 3 MB of metric, under the 4 MB reply limit
+    s = server(lambda req: ok(answer("Nexus", [num("up to 44%", 44, "%", "decrease", big, "up_to")])))
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps(PAPERS[0]) + "\n")
+    out = tmp_path / "t.jsonl"
+    r = llm(s, inp, out, "--no-cache")
+    assert r.returncode == 0, r.stderr
+    line = out.read_bytes()
+    assert len(line) < 200_000, len(line)
+    [rec] = read_jsonl(out)
+    n = rec["headline_numbers"][0]
+    assert n["metric"].endswith("more characters not stored]") and n["value"] == 44
+    for fmt in ("x.csv", "x.xlsx", "x.html", "x.md"):
+        assert run_cli("export", out, "-o", tmp_path / fmt).returncode == 0
+
+
+def test_a_reply_of_many_huge_claims_is_still_one_readable_line(tmp_path, server):
+    claims = [num(f"c{i}", i, "%", metric="m" * 7_000) for i in range(480)]
+    s = server(lambda req: ok(answer("Nexus", claims)))
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps(PAPERS[0]) + "\n")
+    out = tmp_path / "t.jsonl"
+    r = llm(s, inp, out, "--no-cache", "--max-reasks", "0")
+    assert r.returncode in (0, 1), r.stderr
+    assert max(len(x) for x in out.read_bytes().splitlines()) < 8 * 1024 * 1024
+    assert run_cli("export", out, "-o", tmp_path / "x.csv").returncode == 0
+
+
+def _claims_sheet(table, path, edit):
+    assert run_cli("export", table, "-o", path, "--rows", "claims").returncode == 0
+    rows = list(csv.DictReader(open(path, encoding="utf-8-sig")))
+    header = list(rows[0])
+    edit(rows, header)
+    with open(path, "w", encoding="utf-8", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(header)
+        for row in rows:
+            w.writerow([row.get(h, "") for h in header])
+    return rows
+
+
+def test_a_huge_reviewer_note_is_capped_when_stored(tmp_path, sample_table):
+    sheet = tmp_path / "s.xlsx"
+    assert run_cli("export", sample_table, "-o", sheet).returncode == 0
+    wb = load_workbook(sheet)
+    ws = wb["Claims"]
+    col = {c.value: i + 1 for i, c in enumerate(ws[1])}
+    ws.cell(2, col["decision"]).value = "accept"
+    ws.cell(2, col["note"]).value = "n" * (5 * 1024 * 1024)
+    wb.save(sheet)
+    out = tmp_path / "r.jsonl"
+    r = run_cli("review", "apply", sheet, "--table", sample_table, "-o", out)
+    assert r.returncode == 0, r.stderr
+    assert max(len(x) for x in out.read_bytes().splitlines()) < 100_000
+    note = next(n for rec in read_jsonl(out) for n in rec["headline_numbers"] if n.get("review"))["review"]["note"]
+    assert note.endswith("more characters not stored]")
+    assert run_cli("export", out, "-o", tmp_path / "again.xlsx").returncode == 0
+
+
+def test_a_csv_cell_past_the_csv_modules_limit_is_read(tmp_path, sample_table):
+    sheet = tmp_path / "s.csv"
+
+    def edit(rows, header):
+        rows[0]["decision"] = "accept"
+        rows[0]["note"] = "x" * 200_000
+
+    _claims_sheet(sample_table, sheet, edit)
+    out = tmp_path / "r.jsonl"
+    r = run_cli("review", "apply", sheet, "--table", sample_table, "-o", out)
+    assert r.returncode == 0 and "internal error" not in r.stderr, r.stderr
+
+
+def test_a_reviewers_value_keeps_every_digit_and_impossible_values_are_refused(tmp_path, sample_table):
+    sheet = tmp_path / "s.xlsx"
+    assert run_cli("export", sample_table, "-o", sheet).returncode == 0
+    wb = load_workbook(sheet)
+    ws = wb["Claims"]
+    col = {c.value: i + 1 for i, c in enumerate(ws[1])}
+    ws.cell(2, col["decision"]).value = "edit"
+    ws.cell(2, col["corrected_value"]).value = 1234.5678
+    wb.save(sheet)
+    out = tmp_path / "r.jsonl"
+    assert run_cli("review", "apply", sheet, "--table", sample_table, "-o", out).returncode == 0
+    edited = next(n for rec in read_jsonl(out) for n in rec["headline_numbers"] if n.get("review"))
+    assert edited["value"] == 1234.5678 and edited["review"]["corrected"]["value_text"] == "1234.5678"
+    for bad in ("nan", "1e999", "inf", "-inf"):
+        ws.cell(2, col["corrected_value"]).value = bad
+        wb.save(sheet)
+        r = run_cli("review", "apply", sheet, "--table", sample_table, "-o", tmp_path / "x.jsonl")
+        assert r.returncode == 2 and "is not a number" in r.stderr, (bad, r.stderr)
+
+
+def test_a_sheet_with_a_column_twice_is_refused(tmp_path, sample_table):
+    sheet = tmp_path / "s.csv"
+
+    def edit(rows, header):
+        header.insert(0, "decision")
+        rows[0]["decision"] = "reject"
+
+    _claims_sheet(sample_table, sheet, edit)
+    r = run_cli("review", "apply", sheet, "--table", sample_table, "-o", tmp_path / "r.jsonl")
+    assert r.returncode == 2 and "column(s) decision appear more than once" in r.stderr, r.stderr
+
+
+def test_an_old_positional_id_without_its_evidence_is_not_applied(tmp_path, sample_table):
+    sheet = tmp_path / "s.csv"
+    pid = read_jsonl(sample_table)[0]["id"]
+    sheet.write_text(
+        f"claim_id,evidence,decision,corrected_value,corrected_unit,corrected_metric,note\n{pid}#2,,reject,,,,\n"
+    )
+    r = run_cli("review", "apply", sheet, "--table", sample_table, "-o", tmp_path / "r.jsonl")
+    assert r.returncode == 2 and "is positional" in r.stderr, r.stderr
+
+
+def test_a_field_named_like_an_export_column_keeps_its_own_column(tmp_path, nexus):
+    rec = json.loads(json.dumps(nexus))
+    rec["fields"] = {"year": {"type": "number", "value": 1999, "evidence": None, "verified": False, "why": "x"}}
+    table = tmp_path / "t.jsonl"
+    table.write_text(json.dumps(rec) + "\n")
+    out = tmp_path / "p.csv"
+    assert run_cli("export", table, "-o", out).returncode == 0
+    [row] = list(csv.DictReader(open(out, encoding="utf-8-sig")))
+    assert row["year"] == "2026" and row["field_year"].startswith("1999")
+
+
+def test_csv_cells_are_quoted_so_no_separator_starts_a_formula(tmp_path, nexus):
+    rec = json.loads(json.dumps(nexus))
+    rec["system_name"] = "Fast;=1+1;"
+    rec["headline_numbers"][0]["metric"] = "latency\t=cmd|' /C calc'!A0"
+    table = tmp_path / "t.jsonl"
+    table.write_text(json.dumps(rec) + "\n")
+    for rows in ("papers", "claims", "compare"):
+        out = tmp_path / f"{rows}.csv"
+        assert run_cli("export", table, "-o", out, "--rows", rows).returncode == 0
+        text = out.read_text(encoding="utf-8-sig")
+        for sep in (",", ";", "\t", "|"):
+            for cells in csv.reader(text.splitlines(), delimiter=sep):
+                assert not any(c.lstrip().startswith(("=", "+", "@")) for c in cells), (rows, sep, cells)
+
+
+def test_hidden_and_reordering_characters_leave_no_export(tmp_path, nexus):
+    rec = json.loads(json.dumps(nexus))
+    rec["system_name"] = "Ne\u202exus\u200b"
+    rec["problem"] = "a \u2066hidden\u2069 problem"
+    table = tmp_path / "t.jsonl"
+    table.write_text(json.dumps(rec) + "\n")
+    for fmt in ("x.csv", "x.md", "x.html", "x.bib"):
+        out = tmp_path / fmt
+        assert run_cli("export", table, "-o", out).returncode == 0
+        text = out.read_text(encoding="utf-8-sig")
+        assert not any(c in text for c in "\u202e\u200b\u2066\u2069"), fmt
+    xlsx = tmp_path / "x.xlsx"
+    assert run_cli("export", table, "-o", xlsx).returncode == 0
+    with zipfile.ZipFile(xlsx) as z:
+        data = b"".join(z.read(n) for n in z.namelist() if n.endswith(".xml")).decode()
+    assert not any(c in data for c in "\u202e\u200b\u2066\u2069")
+
+
+@pytest.mark.parametrize("key", [KEY, "azure0123456789abcdef0123456789ab", "vllm-local-token-42"])
+def test_a_key_echoed_inside_a_good_answer_is_stored_nowhere(tmp_path, server, key):
+    def h(req):
+        auth = req["headers"].get("authorization", "")
+        return ok(answer(f"Nexus {auth}", [num("up to 44%", 44, "%", "decrease", f"CPU {auth}", "up_to")]))
+
+    s = server(h)
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps(PAPERS[0]) + "\n")
+    out = tmp_path / "t.jsonl"
+    cache = tmp_path / "c.sqlite"
+    r = llm(s, inp, out, "--cache", cache, env={"OPENAI_API_KEY": key})
+    assert r.returncode == 0, r.stderr
+    assert key not in out.read_text() and "[redacted]" in out.read_text()
+    assert key.encode() not in cache.read_bytes()
+    html_out = tmp_path / "r.html"
+    assert run_cli("export", out, "-o", html_out, env={"OPENAI_API_KEY": key}).returncode == 0
+    assert key not in html_out.read_text()
+
+
+def test_batch_commands_never_print_an_echoed_key(tmp_path, server):
+    key = "azure0123456789abcdef0123456789ab"
+
+    def h(req):
+        auth = req["headers"].get("authorization", "").removeprefix("Bearer ")
+        if req["path"].endswith("/files"):
+            return (
+                200,
+                {"content-type": "application/json"},
+                json.dumps(
+                    {
+                        "id": f"file-{auth}",
+                        "object": "file",
+                        "bytes": 1,
+                        "created_at": 0,
+                        "filename": "r.jsonl",
+                        "purpose": "batch",
+                        "status": "processed",
+                    }
+                ),
+            )
+        return (
+            200,
+            {"content-type": "application/json"},
+            json.dumps(
+                {
+                    "id": f"batch_{auth}",
+                    "object": "batch",
+                    "endpoint": "/v1/chat/completions",
+                    "errors": None,
+                    "input_file_id": "f",
+                    "completion_window": "24h",
+                    "status": f"in_progress {auth}",
+                    "created_at": 0,
+                    "request_counts": {"total": 1, "completed": 0, "failed": 0},
+                }
+            ),
+        )
+
+    s = server(h)
+    inp = tmp_path / "in.jsonl"
+    inp.write_text(json.dumps(PAPERS[0]) + "\n")
+    req = tmp_path / "r.jsonl"
+    assert run_cli("batch", "prepare", inp, "-o", req, "--model", "m").returncode == 0
+    env = {"OPENAI_API_KEY": key}
+    r = run_cli("batch", "submit", req, "--base-url", f"{s.url}/v1", env=env)
+    assert r.returncode == 0, r.stderr
+    assert key not in r.stdout + r.stderr
+    r = run_cli("batch", "status", "batch_x", "--base-url", f"{s.url}/v1", env=env)
+    assert r.returncode == 0 and key not in r.stdout + r.stderr, r.stdout
+
+
+def test_a_twenty_digit_version_is_no_internal_error_once_ids_spill(tmp_path):
+    inp = tmp_path / "in.jsonl"
+    with open(inp, "w") as f:
+        for i in range(30):
+            f.write(json.dumps({"id": f"2601.{i:05d}v{'9' * 20}", "title": "t", "abstract": "It is 2x faster."}) + "\n")
+    out = tmp_path / "t.jsonl"
+    env = {"EXTRACTOR_IDS_IN_MEMORY": "5"}
+    r = run_cli("extract", inp, "-o", out, "-q", env=env)
+    assert r.returncode == 0, r.stderr
+    r = run_cli("extract", inp, "-o", out, "-q", env=env)
+    assert r.returncode == 0 and len(read_jsonl(out)) == 30, r.stderr
+
+
+def test_a_hand_edited_review_is_named_at_resume_not_broken_later(tmp_path, nexus):
+    rec = json.loads(json.dumps(nexus))
+    n = rec["headline_numbers"][0]
+    n["review"] = {"decision": "edit", "corrected": {"value_text": 45}, "original": {}, "history": []}
+    n["reviewed"] = True
+    table = tmp_path / "t.jsonl"
+    table.write_text(json.dumps(rec) + "\n")
+    r = run_cli("extract", FIXTURE, "-o", table, "-q", "--redo")
+    assert r.returncode == 2 and "t.jsonl:1: not an extractor record" in r.stderr, r.stderr
+    assert "internal error" not in r.stderr
+
+
+@pytest.mark.parametrize("where", ["missing-dir", "read-only"])
+def test_review_apply_to_a_place_it_cannot_write_is_one_line(tmp_path, sample_table, where):
+    sheet = tmp_path / "s.csv"
+    assert run_cli("export", sample_table, "-o", sheet, "--rows", "claims").returncode == 0
+    if where == "missing-dir":
+        out = tmp_path / "nope" / "r.jsonl"
+    else:
+        d = ro_mount(tmp_path / "ro")
+        out = d / "r.jsonl"
+    try:
+        r = run_cli("review", "apply", sheet, "--table", sample_table, "-o", out)
+    finally:
+        if where == "read-only":
+            umount(tmp_path / "ro")
+    assert r.returncode == 2 and "internal error" not in r.stderr and "Traceback" not in r.stderr, r.stderr
+
+
+def test_a_watch_file_nested_past_any_bound_is_one_line(tmp_path):
+    table = tmp_path / "t.jsonl"
+    (tmp_path / "t.jsonl.watch.json").write_text("[" * 100_000 + "]" * 100_000)
+    r = run_cli("watch", "cat:cs.DC", "-o", table, "--arxiv-url", "http://127.0.0.1:9/api", timeout=60)
+    assert r.returncode == 2 and "not a watch file" in r.stderr and "nested deeper" in r.stderr, r.stderr

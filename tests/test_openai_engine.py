@@ -500,3 +500,53 @@ def test_a_decorated_name_is_stored_as_the_paper_writes_it(tmp_path, server, one
     assert rec["system_name"] == "Nexus" and rec["system_name_verified"] is True
     ev = rec["system_name_evidence"]
     assert rec["abstract"][ev["start"] : ev["end"]] == "Nexus"
+
+
+# --- one deadline policy (issue 27) -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("header", ["999999", "inf", "nan", "Wed, 21 Oct 2099 07:28:00 GMT"])
+def test_a_huge_retry_after_never_holds_a_paper_past_its_deadline(tmp_path, server, one_paper, header):
+    s = server(lambda req: error(429, "slow down", {"Retry-After": header}, "rate_limit_error"))
+    out = tmp_path / "t.jsonl"
+    t0 = time.monotonic()
+    r = extract(s, one_paper, out, "--paper-timeout", "3")
+    assert time.monotonic() - t0 < 30
+    assert r.returncode == 1 and "internal error" not in r.stderr, r.stderr
+    [rec] = read_jsonl(out)
+    assert rec["status"] == "error", rec
+    if header != "nan":  # no time in it: no Retry-After, the backoff's retries ran out instead
+        assert "past the paper's deadline of 3 s" in rec["error"], rec["error"]
+
+
+def test_a_paper_never_takes_longer_than_its_deadline_whatever_the_retries(tmp_path, server, one_paper):
+    s = server(lambda req: error(503, "busy", type_="server_error"))
+    out = tmp_path / "t.jsonl"
+    t0 = time.monotonic()
+    r = extract(s, one_paper, out, "--retries", "50", "--paper-timeout", "2", env={"EXTRACTOR_BACKOFF": "0.5"})
+    took = time.monotonic() - t0
+    assert r.returncode == 1 and took < 15, (took, r.stderr)
+    [rec] = read_jsonl(out)
+    assert rec["status"] == "error" and len(s.requests) < 50
+
+
+def test_a_reask_past_the_deadline_keeps_the_answer_it_had(tmp_path, server, one_paper):
+    wrong = answer("Nexus", [num("up to 44%", 45, "%", "decrease", "CPU consumption", "up_to")])
+
+    calls = []
+
+    def first_wrong_then_slow(req):
+        calls.append(1)
+        if len(calls) == 1:
+            return ok(wrong)
+        time.sleep(4)
+        return ok()
+
+    s = server(first_wrong_then_slow)
+    out = tmp_path / "t.jsonl"
+    r = extract(s, one_paper, out, "--paper-timeout", "1.5")
+    assert r.returncode == 0, r.stderr
+    [rec] = read_jsonl(out)
+    assert rec["status"] == "ok" and rec["provenance"]["reasks"] == 0
+    n = rec["headline_numbers"][0]
+    assert n["value"] == 44 or n["verified"] is False  # the first answer, verified against its span

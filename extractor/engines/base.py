@@ -13,6 +13,7 @@ import functools
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Optional
 
+from ..limits import MAX_STORED_TEXT, capped
 from ..schema import Usage
 
 if TYPE_CHECKING:
@@ -78,6 +79,55 @@ class EngineResult:
     mode: Optional[str] = None
     notes: list[str] = field(default_factory=list)
     fields: Any = None  # the user fields' answers, {name: {"value", "evidence"}}, as the engine gave them
+
+
+MAX_KEYS = 64  # keys of one object, or items of one list, kept of a model's answer
+MAX_ANSWER_DEPTH = 6  # levels of a model's answer kept
+
+
+def capped_answer(obj: Any, depth: int = 0) -> Any:
+    """A model's answer as it may be stored: every text capped at MAX_STORED_TEXT, at most MAX_KEYS
+    keys or items per level, MAX_ANSWER_DEPTH levels, each cut marked. A model can answer with
+    megabytes (a metric of 3 MB, a thousand invented keys); a table line must stay one a reader
+    takes, whatever it said."""
+    if isinstance(obj, str):
+        return capped(obj, MAX_STORED_TEXT)
+    if obj is None or isinstance(obj, (bool, int, float)):
+        return obj
+    if depth >= MAX_ANSWER_DEPTH:
+        return "[nested too deeply: not stored]"
+    if isinstance(obj, dict):
+        out = {capped(str(k), 100): capped_answer(v, depth + 1) for k, v in list(obj.items())[:MAX_KEYS]}
+        if len(obj) > MAX_KEYS:
+            out["..."] = f"[{len(obj) - MAX_KEYS:,} more keys not stored]"
+        return out
+    if isinstance(obj, (list, tuple)):
+        items = [capped_answer(v, depth + 1) for v in list(obj)[:MAX_KEYS]]
+        if len(obj) > MAX_KEYS:
+            items.append(f"[{len(obj) - MAX_KEYS:,} more items not stored]")
+        return items
+    return capped(str(obj), MAX_STORED_TEXT)
+
+
+def bounded(result: EngineResult) -> EngineResult:
+    """`result` with everything the engine said capped as it may be stored (capped_answer)."""
+    numbers = []
+    for d in result.numbers:
+        kw = {k: capped_answer(getattr(d, k)) for k in ClaimDraft.FIELDS}
+        numbers.append(
+            ClaimDraft(**kw, start=d.start, answer=capped_answer(d.answer) if d.answer is not None else None)
+        )
+    return EngineResult(
+        system_name=capped_answer(result.system_name),
+        problem=capped_answer(result.problem),
+        technique=capped_answer(result.technique),
+        numbers=numbers,
+        usage=result.usage,
+        reasks=result.reasks,
+        mode=result.mode,
+        notes=result.notes,
+        fields=capped_answer(result.fields),
+    )
 
 
 class EngineFailure(Exception):

@@ -29,6 +29,9 @@ class EngineOptions:
     mode: str = "auto"
     max_reasks: int = 2
     timeout: float = 120.0
+    paper_timeout: Optional[float] = (
+        None  # a paper's requests, retries, waits and re-asks in all (default: timeout x (1 + max_reasks))
+    )
     retries: int = 5
     max_tokens: int = 2048
     concurrency: int = 16

@@ -28,6 +28,7 @@ from collections.abc import Iterable
 
 from ..sources.ids import _BARE_ID, split_arxiv_id
 from ..store import atomic_write
+from ..text import visible
 
 _STOP_TITLE = frozenset("a an the on of for to in and with towards toward is are do does via from at by".split())
 # BibTeX special characters and their escapes (a title is TeX: "&", "%", "_" and "#" would break it)
@@ -112,18 +113,25 @@ def entry(rec: dict, key: str) -> str:
     return f"@misc{{{key},\n{body}}}\n"
 
 
+def _suffix(n: int) -> str:
+    """The n-th suffix of a shared key: a .. z, then a2 .. z2, ..."""
+    return "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26] + ("" if n <= 26 else str((n - 1) // 26 + 1))
+
+
 def write_bibtex(records: Iterable[dict], path: str) -> None:
     used: set[str] = set()
+    tried: dict[str, int] = {}  # the last suffix tried per base key: thousands sharing a key cost no retries
     parts = []
     for rec in records:
         if rec.get("status", "ok") != "ok" and not rec.get("title"):
             continue
         base = key = cite_key(rec)
-        n = 0
+        n = tried.get(base, 0)
         while key in used:  # smith2026nexus, smith2026nexusa, ... smith2026nexusz, smith2026nexusa2
             n += 1
-            key = base + "abcdefghijklmnopqrstuvwxyz"[(n - 1) % 26] + ("" if n <= 26 else str((n - 1) // 26 + 1))
+            key = base + _suffix(n)
+        tried[base] = n
         used.add(key)
         parts.append(entry(rec, key))
     with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(parts))
+        f.write(visible("\n".join(parts)))

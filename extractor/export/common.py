@@ -113,10 +113,17 @@ def field_names(records: Iterable[dict]) -> list[str]:
     return list(seen)
 
 
-def paper_columns(records: list[dict]) -> list[str]:
+def field_column(name: str) -> str:
+    """The Papers column of a user field: its name, or `field_<name>` when a built-in column has
+    that name (a table declared before such names were refused: `year`, `venue`)."""
+    return f"field_{name}" if name in PAPER_COLUMNS else name
+
+
+def paper_columns(records: list[dict], names: Optional[list[str]] = None) -> list[str]:
     """The Papers columns: the built-in ones, then one per user field after the headline numbers."""
     at = PAPER_COLUMNS.index("headline_numbers") + 1
-    return PAPER_COLUMNS[:at] + field_names(records) + PAPER_COLUMNS[at:]
+    names = field_names(records) if names is None else names
+    return PAPER_COLUMNS[:at] + [field_column(n) for n in names] + PAPER_COLUMNS[at:]
 
 
 def field_rows(records: Iterable[dict]) -> Iterable[dict]:
@@ -344,7 +351,7 @@ def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
     for rec in records:
         nums = rec.get("headline_numbers") or []
         yield {
-            **{name: shown(fv) for name, fv in (rec.get("fields") or {}).items()},
+            **{field_column(name): shown(fv) for name, fv in (rec.get("fields") or {}).items()},
             "paper_id": rec["id"],
             "title": rec.get("title") or "",
             **bib_fields(rec),
@@ -394,15 +401,25 @@ def safe_url(url: Optional[str]) -> Optional[str]:
     return link
 
 
+# a cell's text can be split into cells by a spreadsheet whose list separator is not ours (";" in
+# much of Europe, a tab, "|"), and a quoted cell is no protection once the line has been split
+# wrongly before it: every formula character after a separator (or a line break, or at the start)
+# gets a quote before it, as OWASP advises for the start of a cell
+_SEPARATED = re.compile(r"(^|[,;\t|\r\n])(\s*)('*)(?=[=+\-@])")
+_NEUTRALISED = re.compile(r"(^|[,;\t|\r\n])(\s*)'('*)(?=[=+\-@])")
+
+
 def safe_text(s: str) -> str:
-    """Text for a CSV cell: a leading formula character gets a quote, as OWASP advises."""
-    if isinstance(s, str) and s.startswith(FORMULA_START):
-        return "'" + s
-    return s
+    """Text for a CSV cell that no spreadsheet reads as a formula, however it splits the line: a
+    quote goes before a formula character at the start and after every separator (one more quote
+    where there were some already, so that unsafe_text undoes exactly this)."""
+    if not isinstance(s, str) or not s:
+        return s
+    return _SEPARATED.sub(lambda m: f"{m.group(1)}{m.group(2)}'{m.group(3)}", s)
 
 
 def unsafe_text(s: str) -> str:
     """Undo safe_text when a sheet comes back."""
-    if isinstance(s, str) and len(s) > 1 and s[0] == "'" and s[1:].startswith(FORMULA_START):
-        return s[1:]
-    return s
+    if not isinstance(s, str) or "'" not in s:
+        return s
+    return _NEUTRALISED.sub(lambda m: f"{m.group(1)}{m.group(2)}{m.group(3)}", s)

@@ -15,6 +15,7 @@ from typing import Optional
 from .. import taxonomy
 from ..errors import InputError
 from ..store import atomic_write
+from ..text import visible
 from .common import describe, review_mark, safe_url, stated
 from .compare import Entry, comparison
 
@@ -143,4 +144,4 @@ def write_digest(records: list[dict], new_ids: set[str], path: str, query: str, 
     else:
         text = markdown(records, new_ids, query, when)
     with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write(text)
+        f.write(visible(text))

@@ -23,8 +23,8 @@ from .. import reviews
 from ..document import Document
 from ..engines.base import ClaimDraft
 from ..errors import InputError
-from ..limits import MAX_SHEET_BYTES, MAX_SHEET_ROWS, size
-from ..store import atomic_write
+from ..limits import MAX_NOTE, MAX_SHEET_BYTES, MAX_SHEET_ROWS, capped, size
+from ..store import atomic_write, fit_line, scrub_secrets
 from ..units import canonical_unit
 from ..verify import verify_claims
 from .common import (
@@ -36,6 +36,7 @@ from .common import (
     unsafe_text,
 )
 
+MAX_SHEET_CELL = 1024 * 1024  # characters of one CSV cell read (csv's own default is 131,072)
 REQUIRED = ["claim_id", "evidence", *REVIEW_COLUMNS]
 REQUIRED_FIELDS = ["field_id", "evidence", "decision", "corrected_value", "note"]
 REQUIRED_UNCOVERED = ["uncovered_id", "evidence", "decision", "metric", "direction", "kind", "baseline", "note"]
@@ -77,6 +78,8 @@ def read_sheet(path: str) -> dict[str, list[tuple[int, dict]]]:
             wb.close()
         return out
     if path.lower().endswith(".csv"):
+        # a cell may be large (a reviewer's long note: capped when stored), never unbounded
+        csv.field_size_limit(MAX_SHEET_CELL)
         try:
             with open(path, encoding="utf-8-sig", newline="") as f:
                 reader = csv.reader(f)
@@ -91,12 +94,19 @@ def read_sheet(path: str) -> dict[str, list[tuple[int, dict]]]:
                 )
                 rows = []
                 for vals in reader:
+                    if reader.line_num > MAX_SHEET_ROWS:
+                        raise ReviewError(f"{path}: more than {MAX_SHEET_ROWS:,} rows")
                     if not any(v.strip() for v in vals):
                         continue
-                    rows.append((reader.line_num, {h: unsafe_text(v) for h, v in zip(header, vals) if h}))
+                    rows.append((reader.line_num, {h: _capped_cell(unsafe_text(v)) for h, v in zip(header, vals) if h}))
                 return {k: rows if kind == k else [] for k in ("claims", "uncovered", "fields")}
         except UnicodeDecodeError:
             raise ReviewError(f"{path}: not UTF-8 text") from None
+        except csv.Error as e:
+            where = f"row {reader.line_num}" if "reader" in locals() else "the header"
+            raise ReviewError(
+                f"{path}: {where}: not a CSV row extractor can read ({e}; the limit for a cell is {size(MAX_SHEET_CELL)})"
+            ) from None
     raise ReviewError(f"{path}: expected a .xlsx or .csv file exported by 'extractor export'")
 
 
@@ -133,21 +143,37 @@ def _xlsx_rows(ws, path: str, required: list[str]) -> list[tuple[int, dict]]:
                 # refused, not read as empty: the row is reported and nothing is written
                 vals["__problem__"] = f"column {h} holds a formula ({str(c.value)[:40]}); type the value itself"
                 continue
-            vals[h] = _cell(c.value)
+            vals[h] = _capped_cell(_cell(c.value))
         if any(v.strip() for v in vals.values()):
             rows.append((r, vals))
     return rows
 
 
+def _capped_cell(text: str) -> str:
+    """A cell as it may be stored (a note, a correction): a reviewer's text is kept, but never
+    so much that the table line grows past what its readers take."""
+    return capped(text, MAX_NOTE)
+
+
 def _cell(v) -> str:
+    """A cell's value as text, every digit kept: 1234.5678 is "1234.5678" (not %g's "1234.57"),
+    45.0 is "45"."""
     if v is None:
         return ""
+    if isinstance(v, bool):
+        return "TRUE" if v else "FALSE"
     if isinstance(v, float):
-        return f"{v:g}"
+        return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
     return str(v)
 
 
 def _check_columns(path: str, header: list[str], required: list[str]) -> None:
+    twice = sorted({h for h in header if h and header.count(h) > 1})
+    if twice:
+        raise ReviewError(
+            f"{path}: column(s) {', '.join(twice)} appear more than once; keep one of each (which one holds "
+            "the decisions cannot be told)"
+        )
     missing = [c for c in required if c not in header]
     if missing:
         raise ReviewError(
@@ -235,6 +261,13 @@ def apply_review(
             continue
         seen[nid] = rownum
         evidence = (row.get("evidence") or "").strip()
+        if nid != cid and not evidence:
+            # an id of the old positional form names a place, not a claim: only its evidence tells
+            # whether the claim there is the one the reviewer saw (another version's claim is not)
+            problems.append(
+                f"{where}: claim id {cid!r} is positional (an old sheet); its evidence is needed to apply it"
+            )
+            continue
         if evidence and evidence != (n.get("text") or "").strip():
             problems.append(
                 f"{where}: evidence {evidence!r} does not match claim {cid} ({n.get('text')!r}); "
@@ -436,10 +469,14 @@ def _add_uncovered(rd: _Round, rows: list[tuple[int, dict]]) -> None:
         counts["add"] += 1
 
 
-def write_table(records: list[dict], path: str) -> None:
+def write_table(records: list[dict], path: str, lock=None) -> None:
+    """The reviewed table, replacing `path` at once (through a link, if it is one); the caller holds
+    its lock, and the new file is locked before the rename's old file is let go."""
     with atomic_write(path, "wb") as f:
         for rec in records:
-            f.write(orjson.dumps(rec) + b"\n")
+            f.write(fit_line(scrub_secrets(orjson.dumps(rec))) + b"\n")
+    if lock is not None:
+        lock.hold_table()
 
 
 __all__ = ["read_sheet", "apply_review", "write_table", "ReviewError", "claim_id"]

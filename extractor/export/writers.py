@@ -11,15 +11,13 @@ from typing import Optional
 from .. import taxonomy
 from ..fields import shown
 from ..store import atomic_write
+from ..text import visible
 from .bib import bib_fields, write_bibtex
 from .common import (
     CLAIM_COLUMNS,
-    DECISIONS,
     FIELD_COLUMNS,
-    FORMULA_START,
     PAPER_COLUMNS,
     UNCOVERED_COLUMNS,
-    UNCOVERED_DECISIONS,
     claim_rows,
     describe,
     field_names,
@@ -35,298 +33,11 @@ from .common import (
     stated,
     uncovered_rows,
 )
-from .compare import COMPARE_COLUMNS, Entry, best_per_paper, compare_rows, comparison, entry_row, groups, matrix
+from .compare import COMPARE_COLUMNS, Entry, best_per_paper, compare_rows, comparison, groups, matrix
 from .svg import Bar, bar_chart
+from .xlsx import _better_phrase, write_xlsx
 
 FORMATS = ("xlsx", "csv", "md", "html", "bib")
-
-
-def _better_phrase(key: str) -> str:
-    b = taxonomy.BY_KEY[key].better if key in taxonomy.BY_KEY else None
-    return {"lower": "lower is better", "higher": "higher is better"}.get(b or "", "no better direction")
-
-
-# --- XLSX ------------------------------------------------------------------------------------
-
-
-def write_xlsx(records: list[dict], path: str) -> None:
-    from openpyxl import Workbook
-    from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
-    from openpyxl.styles import Alignment, Font, PatternFill
-    from openpyxl.utils import get_column_letter
-    from openpyxl.worksheet.datavalidation import DataValidation
-
-    wb = Workbook()
-    head_font = Font(bold=True, color="FFFFFF")
-    head_fill = PatternFill("solid", fgColor="305496")
-    bad_fill = PatternFill("solid", fgColor="F8CBAD")
-    review_fill = PatternFill("solid", fgColor="FFF2CC")
-    wrap = Alignment(wrap_text=True, vertical="top")
-    top = Alignment(vertical="top")
-
-    def put(ws, row, col, value):
-        cell = ws.cell(row=row, column=col)
-        if isinstance(value, str):
-            value = ILLEGAL_CHARACTERS_RE.sub(" ", value)  # control characters: no XLSX cell takes them
-            cell.value = value
-            cell.data_type = "s"  # never a formula, whatever the text starts with
-            if value.startswith(FORMULA_START):
-                cell.quotePrefix = True  # and shown as literal text by Excel and LibreOffice
-        else:
-            cell.value = value
-        return cell
-
-    def sheet(ws, columns, rows, widths, wrap_cols):
-        for c, name in enumerate(columns, start=1):
-            cell = put(ws, 1, c, name)
-            cell.font, cell.fill = head_font, head_fill
-            ws.column_dimensions[get_column_letter(c)].width = widths.get(name, 14)
-        r = 1
-        rows = list(rows)
-        for r, row in enumerate(rows, start=2):
-            for c, name in enumerate(columns, start=1):
-                cell = put(ws, r, c, row[name])
-                cell.alignment = wrap if name in wrap_cols else top
-        ws.freeze_panes = "A2"
-        ws.auto_filter.ref = f"A1:{get_column_letter(len(columns))}{max(r, 1)}"
-        # Row heights for wrapped text: spreadsheet programs do not grow rows of a file they did
-        # not lay out, so estimate the lines the longest wrapped cell needs.
-        for i, row in enumerate(rows, start=2):
-            lines = max(
-                (
-                    len(str(row[c] or "")) // max(int(widths.get(c, 14) * 1.15), 1) + 1
-                    for c in columns
-                    if c in wrap_cols
-                ),
-                default=1,
-            )
-            ws.row_dimensions[i].height = min(15 * lines, 180)
-        # print and PDF: landscape, all columns on one page width
-        ws.page_setup.orientation = "landscape"
-        ws.sheet_properties.pageSetUpPr.fitToPage = True
-        ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
-        return r
-
-    def review_columns(
-        ws, columns: list[str], last: int, choices: dict[str, tuple], bad_rows: Optional[list[int]] = None
-    ) -> None:
-        """The columns from `decision` on are the reviewer's: shaded, with drop-downs for `choices`;
-        `bad_rows` (unverified) are shaded red up to their `why`."""
-        for r in bad_rows or []:
-            for c in range(1, columns.index("why") + 2):
-                ws.cell(row=r, column=c).fill = bad_fill
-        first = columns.index("decision") + 1
-        for c in range(first, len(columns) + 1):
-            ws.cell(row=1, column=c).fill = PatternFill("solid", fgColor="BF8F00")
-            for r in range(2, last + 1):
-                ws.cell(row=r, column=c).fill = review_fill
-        for name, options in choices.items():
-            dv = DataValidation(
-                type="list",
-                formula1='"' + ",".join(options) + '"',
-                allow_blank=True,
-                showErrorMessage=True,
-                errorTitle=name.capitalize(),
-                error=f"Choose {', '.join(options)}.",
-            )
-            letter = get_column_letter(columns.index(name) + 1)
-            dv.add(f"{letter}2:{letter}{max(last, 2) + 1000}")
-            ws.add_data_validation(dv)
-
-    ws = wb.active
-    ws.title = "Papers"
-    prows = list(paper_rows(records))
-    pcols = paper_columns(records)
-    for row in prows:
-        for name in pcols:
-            row.setdefault(name, "")
-    last = sheet(
-        ws,
-        pcols,
-        prows,
-        {
-            "paper_id": 13,
-            "title": 40,
-            "system": 16,
-            "problem": 50,
-            "technique": 50,
-            "headline_numbers": 60,
-            "error": 30,
-            "url": 30,
-        },
-        {"title", "problem", "technique", "headline_numbers", "error"},
-    )
-    for r, row in enumerate(prows, start=2):
-        link = safe_url(row["url"])
-        if link:  # only http(s): a javascript:, data: or file: url stays text
-            ws.cell(row=r, column=1).hyperlink = link
-            ws.cell(row=r, column=1).font = Font(color="0563C1", underline="single")
-        if row["unverified_claims"]:
-            ws.cell(row=r, column=pcols.index("unverified_claims") + 1).fill = bad_fill
-        if row["system"] and row["system_verified"] is False:
-            ws.cell(row=r, column=pcols.index("system") + 1).fill = bad_fill
-        for name in field_names(records):
-            if str(row.get(name) or "").endswith("(unverified)"):
-                ws.cell(row=r, column=pcols.index(name) + 1).fill = bad_fill
-
-    _compare_sheet(wb.create_sheet("Compare"), records, put, head_font, head_fill, bad_fill)
-
-    wc = wb.create_sheet("Claims")
-    crows = list(claim_rows(records))
-    last = sheet(
-        wc,
-        CLAIM_COLUMNS,
-        crows,
-        {
-            "claim_id": 15,
-            "paper_id": 12,
-            "metric": 28,
-            "baseline": 24,
-            "evidence": 18,
-            "sentence": 60,
-            "why": 30,
-            "decision": 11,
-            "corrected_value": 15,
-            "corrected_unit": 14,
-            "corrected_metric": 20,
-            "note": 30,
-        },
-        {"metric", "baseline", "sentence", "why", "note"},
-    )
-    bad = [r for r, row in enumerate(crows, start=2) if not row["verified"]]
-    review_columns(wc, CLAIM_COLUMNS, last, {"decision": DECISIONS}, bad)
-
-    # the user's own fields, reviewable like claims
-    frows = list(field_rows(records))
-    if frows:
-        wf = wb.create_sheet("Fields")
-        flast = sheet(
-            wf,
-            FIELD_COLUMNS,
-            frows,
-            {"field_id": 22, "evidence": 40, "why": 30, "value": 24, "original": 20, "note": 30, "decision": 11},
-            {"evidence", "why", "note"},
-        )
-        bad = [r for r, row in enumerate(frows, start=2) if row["verified"] == "no"]
-        review_columns(wf, FIELD_COLUMNS, flast, {"decision": DECISIONS}, bad)
-
-    # numbers of the abstracts that no claim covers: a reviewer can `add` one as a claim
-    urows = list(uncovered_rows(records))
-    if urows:
-        wu = wb.create_sheet("Uncovered")
-        ulast = sheet(
-            wu,
-            UNCOVERED_COLUMNS,
-            urows,
-            {
-                "uncovered_id": 16,
-                "paper_id": 12,
-                "evidence": 18,
-                "sentence": 60,
-                "decision": 11,
-                "metric": 28,
-                "baseline": 24,
-                "note": 30,
-            },
-            {"sentence", "metric", "baseline", "note"},
-        )
-        review_columns(
-            wu,
-            UNCOVERED_COLUMNS,
-            ulast,
-            {
-                "decision": UNCOVERED_DECISIONS,
-                "direction": ("increase", "decrease", "none"),
-                "kind": ("result", "context", "setup"),
-            },
-        )
-    with atomic_write(path, "wb") as f:
-        wb.save(f)
-
-
-def _compare_sheet(ws, records, put, head_font, head_fill, bad_fill) -> None:
-    """One block per metric class: a title row, a header, the claims best first (ranked ones with
-    their rank; unverified ones after, flagged, unranked)."""
-    from openpyxl.styles import Alignment, Font
-    from openpyxl.utils import get_column_letter
-
-    cols = [
-        "rank",
-        "ranked_as",
-        "system",
-        "claim",
-        "value",
-        "low",
-        "high",
-        "unit",
-        "as_factor",
-        "better",
-        "baseline",
-        "verified",
-        "reviewed",
-        "original",
-        "year",
-        "venue",
-        "paper",
-        "claim_id",
-    ]
-    widths = {
-        "rank": 6,
-        "ranked_as": 12,
-        "system": 18,
-        "claim": 60,
-        "unit": 8,
-        "as_factor": 14,
-        "better": 8,
-        "baseline": 28,
-        "verified": 9,
-        "reviewed": 10,
-        "original": 40,
-        "year": 7,
-        "venue": 22,
-        "paper": 14,
-        "claim_id": 15,
-    }
-    for c, name in enumerate(cols, start=1):
-        ws.column_dimensions[get_column_letter(c)].width = widths.get(name, 10)
-    wrap = Alignment(wrap_text=True, vertical="top")
-    r = 1
-    put(
-        ws,
-        r,
-        1,
-        "Result claims by metric class, best first. Only verified claims rank; % and x changes rank by "
-        "their improvement factor, levels (no direction) by value within one kind of unit.",
-    )
-    r += 2
-    for key, entries in comparison(records).items():
-        cell = put(ws, r, 1, f"{taxonomy.label(key)} ({_better_phrase(key)})")
-        cell.font = Font(bold=True, size=12)
-        r += 1
-        for c, name in enumerate(cols, start=1):
-            cell = put(ws, r, c, name)
-            cell.font, cell.fill = head_font, head_fill
-        r += 1
-        for e in entries:
-            n, rec = e.claim, e.record
-            row = {**entry_row(key, e), "verified": "yes" if n.get("verified") else "no", "paper": rec["id"]}
-            for c, name in enumerate(cols, start=1):
-                cell = put(ws, r, c, row[name])
-                if name in ("claim", "baseline"):
-                    cell.alignment = wrap
-                if not n.get("verified"):
-                    cell.fill = bad_fill
-            link = safe_url(rec.get("url"))
-            if link:
-                pc = ws.cell(row=r, column=cols.index("paper") + 1)
-                pc.hyperlink = link
-                pc.font = Font(color="0563C1", underline="single")
-            r += 1
-        r += 1
-    ws.freeze_panes = "A2"
-    ws.page_setup.orientation = "landscape"
-    ws.sheet_properties.pageSetUpPr.fitToPage = True
-    ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
 
 
 # --- CSV ---------------------------------------------------------------------------------------
@@ -347,10 +58,20 @@ def write_csv(records: list[dict], path: str, rows: str = "papers") -> None:
     data = make(records)
     # UTF-8 with BOM so that Excel reads the encoding; pandas reads it with encoding="utf-8-sig"
     with atomic_write(path, "w", encoding="utf-8-sig", newline="") as f:
-        w = csv.writer(f)
+        # every cell quoted: a spreadsheet whose list separator is ";" (or a tab) splits an unquoted
+        # cell "Fast;=1+1;" into cells, and the second is a formula; quoted, it stays one cell
+        w = csv.writer(f, quoting=csv.QUOTE_ALL)
         w.writerow(columns)
         for row in data:
-            w.writerow([safe_text(_csv_value(row.get(c))) for c in columns])
+            w.writerow([_csv_cell(row.get(c)) for c in columns])
+
+
+def _csv_cell(v):
+    """A value as a CSV cell: a number as a number (a negative one is no formula), a text made
+    safe for any spreadsheet (common.safe_text) and free of invisible characters."""
+    if isinstance(v, (int, float)) and not isinstance(v, bool):
+        return _csv_value(v)
+    return safe_text(visible(_csv_value(v)) if isinstance(v, str) else _csv_value(v))
 
 
 def _csv_value(v):
@@ -415,7 +136,7 @@ def write_markdown(records: list[dict], path: str) -> None:
         )
     lines += _leaderboards_md(records)
     with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write("\n".join(lines) + "\n")
+        f.write(visible("\n".join(lines) + "\n"))
 
 
 def _leaderboards_md(records: list[dict]) -> list[str]:
@@ -695,7 +416,7 @@ Only verified, unrejected results rank; % and x changes rank by their improvemen
 </body></html>
 """
     with atomic_write(path, "w", encoding="utf-8") as f:
-        f.write(doc)
+        f.write(visible(doc))
 
 
 def export(records: list[dict], path: str, fmt: str, rows: str = "papers") -> None:

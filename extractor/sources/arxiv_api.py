@@ -18,6 +18,7 @@ from typing import Optional
 import httpx
 from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
 
+from ..deadlines import retry_after
 from ..errors import InputError
 from ..limits import MAX_API_PAGE, size
 from .feeds import ATOM, iter_entry_elements
@@ -33,13 +34,7 @@ class Throttled(Exception):
 
 
 def _retry_after(resp: httpx.Response) -> Optional[float]:
-    v = resp.headers.get("retry-after")
-    if not v:
-        return None
-    try:
-        return max(0.0, float(v))
-    except ValueError:
-        return None
+    return retry_after(resp.headers)  # capped: the one deadline policy
 
 
 def _wait(state: RetryCallState) -> float:
@@ -96,6 +91,10 @@ class ArxivClient:
         if body.strip().startswith(b"Rate exceeded"):
             self.log("arXiv says 'Rate exceeded.', retrying")
             raise Throttled("Rate exceeded.", _retry_after(resp))
+        if not _is_atom_feed(body):
+            # a login page, a proxy's error page, a captive portal: not "no results"
+            start = " ".join(body[:60].decode("utf-8", "replace").split())
+            raise InputError(f"arXiv API: the answer from {self.base_url} is not an Atom feed (it starts {start!r})")
         return body
 
     def _read(self, params: dict) -> tuple[httpx.Response, bytes]:
@@ -174,6 +173,39 @@ class ArxivClient:
                 break
         if got == 0 and not empty_ok:
             raise InputError(f"arXiv API: no results for query {query!r}")
+
+
+_ROOT = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?feed[\s>]")
+
+
+def _is_atom_feed(body: bytes) -> bool:
+    """The first element of the body is an Atom <feed> (after the XML declaration, comments and
+    processing instructions)."""
+    head = re.sub(rb"<\?.*?\?>|<!--.*?-->", b"", body[:4096], flags=re.S).lstrip()
+    return bool(_ROOT.match(head)) and b"http://www.w3.org/2005/Atom" in body[:4096]
+
+
+def parse_page(body: bytes, name: str, source: str) -> tuple[Optional[int], int, list]:
+    """One API page: (totalResults, entries on it, a Paper or an InputError per entry). An arXiv
+    error entry raises; a page with no entries is an empty list."""
+    from .feeds import papers_from_elements
+
+    n = 0
+    out: list = []
+
+    def elements():
+        nonlocal n
+        for kind, elem in iter_entry_elements(io.BytesIO(body), name):
+            _raise_if_error_entry(elem)
+            n += 1
+            yield kind, elem
+
+    try:
+        out = list(papers_from_elements(elements(), source))
+    except InputError as e:
+        if "feed has no entries" not in str(e):
+            raise
+    return _total_results(body), n, out
 
 
 def _total_results(body: bytes) -> Optional[int]:

@@ -22,11 +22,14 @@ def split_arxiv_id(raw: str) -> tuple[str, str | None]:
     return raw, None
 
 
+MAX_VERSION = 2**31  # a version number past any real one; larger ones compare as this (ids spill to SQLite)
+
+
 def version_number(version: str | None) -> int:
     if not version:
         return 0
     try:
-        return int(version.lstrip("vV"))
+        return min(int(version.lstrip("vV")), MAX_VERSION)
     except ValueError:
         return 0
 

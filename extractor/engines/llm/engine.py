@@ -14,6 +14,7 @@ import os
 from functools import partial
 from typing import Optional
 
+from ...deadlines import Deadline
 from ...document import Document
 from ...errors import ConfigError, redact
 from ...prompting import load_prompts
@@ -91,6 +92,7 @@ class OpenAIEngine(Engine):
             mode=o.mode,
             max_reasks=o.max_reasks,
             timeout=o.timeout,
+            paper_timeout=o.paper_timeout,
             retries=o.retries,
             max_tokens=o.max_tokens,
             max_connections=o.concurrency,
@@ -111,6 +113,7 @@ class OpenAIEngine(Engine):
         mode: str = "auto",
         max_reasks: int = 2,
         timeout: float = 120.0,
+        paper_timeout: Optional[float] = None,
         retries: int = 5,
         max_tokens: int = 2048,
         backoff: Optional[float] = None,
@@ -128,6 +131,10 @@ class OpenAIEngine(Engine):
         self.protocol = Protocol(load_prompts(prompts_dir), model, max_tokens, self.fields)
         self.prompt_hash = self.protocol.prompt_hash
         self.max_reasks = max_reasks
+        if paper_timeout is not None and not paper_timeout > 0:
+            raise ConfigError(f"--paper-timeout {paper_timeout:g}: a paper needs more than 0 seconds")
+        # one deadline for all of a paper's requests, retries, waits and re-asks
+        self.paper_timeout = paper_timeout or timeout * (1 + max_reasks)
         self.reask_uncovered = reask_uncovered
         self.limiter = AdaptiveLimiter(max_connections, rpm, tpm)
         self.transport = Transport(
@@ -154,12 +161,34 @@ class OpenAIEngine(Engine):
         return self.protocol.body(doc.title, doc.text, mode, reask)
 
     async def aextract(self, doc: Document, est_tokens: int = 0) -> EngineResult:
+        """One paper: a request, and re-asks while its answer can be fixed, all within one deadline
+        (--paper-timeout, counted from the first request): a retry's wait or a re-ask the deadline
+        leaves no room for is not sent, and the last answer is the paper's, flagged where wrong."""
         usage = Usage()
         reask: Optional[Reask] = None
         asked_uncovered = False
+        deadline = Deadline(self.paper_timeout)
+        reask_mode = self.transport.mode
         for attempt in range(self.max_reasks + 1):
+            if attempt and deadline.passed():
+                if reask is not None and reask.reply.answer is not None:
+                    return self._result(reask.reply.answer, usage, attempt - 1, reask_mode)
+                raise EngineFailure(
+                    f"no valid reply within the paper's deadline of {deadline.seconds:g} s (--paper-timeout): "
+                    f"{reask.problem if reask else ''}",
+                    usage,
+                    attempt - 1,
+                )
             build = partial(self._body, doc, reask)  # the body for whichever mode the transport uses
-            completion, mode = await self.transport.send(build, usage, est_tokens)
+            try:
+                completion, mode = await self.transport.send(build, usage, est_tokens, deadline)
+            except EngineFailure:
+                if reask is not None and reask.reply.answer is not None:
+                    # a re-ask that cannot be sent (its deadline, a server gone) costs the paper
+                    # nothing it had: the last answer stands, verified and flagged where wrong
+                    return self._result(reask.reply.answer, usage, attempt - 1, reask_mode)
+                raise
+            reask_mode = mode
             usage.add(usage_of(completion))
             reply = read_reply(completion, mode)
             if reply.refusal:
@@ -171,21 +200,24 @@ class OpenAIEngine(Engine):
             uncovered = "no" if asked_uncovered else ("alone" if self.reask_uncovered else "with")
             problem = None if attempt >= self.max_reasks else problems_with(doc, reply.answer, uncovered, self.fields)
             if problem is None:
-                a = reply.answer
-                return EngineResult(
-                    system_name=a.system_name,
-                    problem=a.problem,
-                    technique=a.technique,
-                    numbers=a.numbers,
-                    usage=usage,
-                    reasks=attempt,
-                    mode=mode,
-                    fields=a.fields,
-                )
+                return self._result(reply.answer, usage, attempt, mode)
             asked_uncovered = asked_uncovered or "in no claim" in problem
             reask = Reask(reply, problem)
         raise EngineFailure(
             f"no valid reply after {self.max_reasks} re-asks: {reask.problem if reask else ''}", usage, self.max_reasks
+        )
+
+    @staticmethod
+    def _result(a: Answer, usage: Usage, reasks: int, mode: str) -> EngineResult:
+        return EngineResult(
+            system_name=a.system_name,
+            problem=a.problem,
+            technique=a.technique,
+            numbers=a.numbers,
+            usage=usage,
+            reasks=reasks,
+            mode=mode,
+            fields=a.fields,
         )
 
     def extract(self, doc: Document) -> EngineResult:

@@ -22,6 +22,8 @@ import orjson
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
+from ...deadlines import Deadline
+from ...deadlines import retry_after as retry_after_header
 from ...errors import ConfigError, FatalEngineError, redact, register_secret
 from ...limits import MAX_REPLY, size
 from ...ratelimit import AdaptiveLimiter
@@ -30,7 +32,6 @@ from ..base import EngineFailure
 from .protocol import MODES
 
 MAX_REPLY_BYTES = MAX_REPLY  # a chat completion of 2,048 tokens is ~10 KB; past the limit, no reply
-MAX_RETRY_AFTER = 120.0  # seconds: a longer Retry-After is capped
 
 
 class RequestTimeout(Exception):
@@ -39,6 +40,10 @@ class RequestTimeout(Exception):
 
 class ReplyTooLarge(Exception):
     pass
+
+
+class PastDeadline(Exception):
+    """The next wait or request would pass the paper's deadline (--timeout)."""
 
 
 def mode_rejected(e: BaseException) -> bool:
@@ -97,18 +102,9 @@ def connect_failure(e: BaseException) -> bool:
 
 
 def retry_after(e: BaseException) -> Optional[float]:
+    """The server's Retry-After, read and capped as on every path (extractor.deadlines)."""
     resp = getattr(e, "response", None)
-    if resp is None:
-        return None
-    for h in ("retry-after-ms", "retry-after"):
-        v = resp.headers.get(h)
-        if v:
-            try:
-                seconds = float(v) / (1000 if h.endswith("ms") else 1)
-            except ValueError:
-                return None
-            return min(max(0.0, seconds), MAX_RETRY_AFTER)
-    return None
+    return None if resp is None else retry_after_header(resp.headers)
 
 
 def _short(s: str, n: int = 200) -> str:
@@ -132,15 +128,23 @@ def describe(e: BaseException) -> str:
 
 
 class _Wait:
-    """Retry-After when the server sent one (capped), else exponential backoff with full jitter."""
+    """Retry-After when the server sent one (capped), else exponential backoff with full jitter;
+    never a wait that would pass the paper's deadline (the retries stop there instead)."""
 
-    def __init__(self, base: float, cap: float):
+    def __init__(self, base: float, cap: float, deadline: Optional[Deadline] = None):
         self.expo = wait_random_exponential(multiplier=base, max=cap)
+        self.deadline = deadline
 
     def __call__(self, state: RetryCallState) -> float:
         exc = state.outcome.exception() if state.outcome else None
         ra = retry_after(exc) if exc else None
-        return ra if ra is not None else self.expo(state)
+        wait = ra if ra is not None else self.expo(state)
+        if self.deadline is not None and wait >= self.deadline.left():
+            why = f"the server asked to wait {wait:.0f} s" if ra is not None else f"the next retry is {wait:.0f} s away"
+            raise PastDeadline(
+                f"{why}, past the paper's deadline of {self.deadline.seconds:g} s (--paper-timeout)"
+            ) from exc
+        return wait
 
 
 def endpoint(base_url: Optional[str]) -> Optional[str]:
@@ -234,12 +238,16 @@ class Transport:
             await self._client.close()
             self._client = None
 
-    async def _post(self, body: bytes) -> Any:
+    async def _post(self, body: bytes, deadline: Optional[Deadline] = None) -> Any:
         """One HTTP request with a deadline for all of it: a server that drips one byte a second
-        cannot hold a run past --timeout. The reply is read with a size cap."""
+        cannot hold a run past --timeout (nor past what is left of the paper's). The reply is read
+        with a size cap."""
         client = self._get_client()
+        limit = self.timeout if deadline is None else min(self.timeout, deadline.left())
+        if limit <= 0 and deadline is not None:
+            raise PastDeadline(f"no time left of the paper's deadline of {deadline.seconds:g} s (--paper-timeout)")
         try:
-            async with asyncio.timeout(self.timeout):
+            async with asyncio.timeout(limit):
                 # The SDK's generic `post` (its documented way to send a request body as is) with
                 # the body already serialised, streamed so its size can be capped. Errors, auth,
                 # headers and transport stay the SDK's.
@@ -254,7 +262,7 @@ class Transport:
                 finally:
                     await resp.aclose()
         except TimeoutError:
-            raise RequestTimeout(f"request timed out (no complete reply within {self.timeout:g} s)") from None
+            raise RequestTimeout(f"request timed out (no complete reply within {limit:g} s)") from None
         try:
             return orjson.loads(b"".join(chunks))
         except orjson.JSONDecodeError:
@@ -266,20 +274,22 @@ class Transport:
             return False
         return transient(e)
 
-    async def _send(self, body: dict, usage: Usage, est_tokens: int) -> Any:
+    async def _send(self, body: dict, usage: Usage, est_tokens: int, deadline: Optional[Deadline] = None) -> Any:
         payload = orjson.dumps(body)
         retrying = AsyncRetrying(
             retry=retry_if_exception(self._retryable),
             stop=stop_after_attempt(self.retries),
-            wait=_Wait(self.backoff, 30.0),
+            wait=_Wait(self.backoff, 30.0, deadline),
             reraise=True,
             before_sleep=self._before_sleep,
         )
         async for attempt in retrying:
             with attempt:
-                usage.requests += 1
                 async with self.limiter.slot(est_tokens):
-                    return await self._post(payload)
+                    if deadline is not None:
+                        deadline.start()  # a paper's clock starts with its first request, not in the queue
+                    usage.requests += 1
+                    return await self._post(payload, deadline)
         raise AssertionError("unreachable: tenacity reraises the last error")
 
     def _before_sleep(self, state: RetryCallState) -> None:
@@ -287,12 +297,15 @@ class Transport:
         if isinstance(exc, openai.RateLimitError):
             self.limiter.on_rate_limited()  # fewer requests in flight until the storm passes
 
-    async def send(self, build: Callable[[str], dict], usage: Usage, est_tokens: int = 0) -> tuple[Any, str]:
-        """Send the body `build(mode)` for the current request mode; returns (reply, mode)."""
+    async def send(
+        self, build: Callable[[str], dict], usage: Usage, est_tokens: int = 0, deadline: Optional[Deadline] = None
+    ) -> tuple[Any, str]:
+        """Send the body `build(mode)` for the current request mode; returns (reply, mode). With a
+        deadline, no request or wait goes past it (EngineFailure says so)."""
         while True:
             mode = self.mode
             try:
-                resp = await self._send(build(mode), usage, est_tokens)
+                resp = await self._send(build(mode), usage, est_tokens, deadline)
                 self._reachable = True
                 self.limiter.on_success()
                 return resp, mode
@@ -322,3 +335,6 @@ class Transport:
             except ReplyTooLarge as e:
                 self._reachable = True
                 raise EngineFailure(f"reply rejected: {e}", usage) from None
+            except PastDeadline as e:
+                cause = f" (after: {describe(e.__cause__)})" if e.__cause__ is not None else ""
+                raise EngineFailure(f"gave up: {e}{cause}", usage) from None
