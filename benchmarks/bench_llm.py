@@ -1,6 +1,10 @@
 """LLM engine throughput against a local OpenAI-compatible server with a fixed 200 ms latency.
 
-    python benchmarks/bench_llm.py [--papers 2000] [--concurrency 64] [--rss-papers 20000]
+    python benchmarks/bench_llm.py [--papers 2000] [--concurrency 64] [--rss-papers 20000] [--empty]
+
+The server answers each paper with correct claims (the offline engine's reading of its abstract,
+computed before the clock starts, as a model's answer), so the run pays for what a user's run pays
+for: verification, and a re-ask only where one is needed (--empty: no claims at all).
 
 Runs, in one go and against the same server:
   1. `extractor extract ... --concurrency 64` (the real CLI, cache off);
@@ -51,8 +55,38 @@ REPLY = json.dumps(
 ).encode()
 
 
-def serve(port: int, latency: float) -> None:
-    """A minimal keep-alive HTTP/1.1 server on asyncio: answers every POST after `latency` s."""
+def reply_for(answer: dict) -> bytes:
+    body = json.loads(REPLY)
+    body["choices"][0]["message"]["content"] = json.dumps(answer)
+    return json.dumps(body).encode()
+
+
+def correct_answers(src: Path) -> dict[str, bytes]:
+    """{abstract: the reply a model that gets it right gives}, from the offline engine's reading."""
+    from extractor.document import Document
+    from extractor.engines.offline.engine import extract_offline
+    from extractor.schema import Paper
+
+    out = {}
+    for line in open(src):
+        d = json.loads(line)
+        if d["abstract"] in out:
+            continue
+        r = extract_offline(Document.of(Paper(id=d["id"], title=d["title"], abstract=d["abstract"])))
+        out[d["abstract"]] = reply_for(
+            {
+                "system_name": r.system_name,
+                "problem": r.problem,
+                "technique": r.technique,
+                "headline_numbers": [n.as_answer() for n in r.numbers],
+            }
+        )
+    return out
+
+
+def serve(port: int, latency: float, answers: dict | None = None) -> None:
+    """A minimal keep-alive HTTP/1.1 server on asyncio: answers every POST after `latency` s, with
+    the paper's own answer when `answers` holds one."""
 
     async def handle(reader, writer):
         try:
@@ -62,14 +96,22 @@ def serve(port: int, latency: float) -> None:
                 for line in head.split(b"\r\n"):
                     if line.lower().startswith(b"content-length:"):
                         length = int(line.split(b":")[1])
-                if length:
-                    await reader.readexactly(length)
+                body = await reader.readexactly(length) if length else b""
+                reply = REPLY
+                if answers:
+                    msgs = json.loads(body)["messages"]
+                    user = next(
+                        m["content"]
+                        for m in reversed(msgs)
+                        if m["role"] == "user" and "Abstract:" in (m["content"] or "")
+                    )
+                    reply = answers.get(user.split("Abstract:\n", 1)[1].strip(), REPLY)
                 await asyncio.sleep(latency)
                 writer.write(
                     b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: "
-                    + str(len(REPLY)).encode()
+                    + str(len(reply)).encode()
                     + b"\r\n\r\n"
-                    + REPLY
+                    + reply
                 )
                 await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionResetError):
@@ -149,17 +191,19 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=64)
     ap.add_argument("--latency", type=float, default=0.2)
     ap.add_argument("--rss-papers", type=int, default=0)
+    ap.add_argument("--empty", action="store_true", help="the server answers no claims at all")
     args = ap.parse_args()
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    server = multiprocessing.Process(target=serve, args=(port, args.latency), daemon=True)
+    tmp = Path(tempfile.mkdtemp(prefix="extractor-llm-bench-"))
+    src = tmp / "in.jsonl"
+    write_sample_jsonl(src, args.papers, authors=False, vary=True)
+    answers = None if args.empty else correct_answers(src)
+    server = multiprocessing.Process(target=serve, args=(port, args.latency, answers), daemon=True)
     server.start()
     time.sleep(0.5)
     url = f"http://127.0.0.1:{port}/v1"
-    tmp = Path(tempfile.mkdtemp(prefix="extractor-llm-bench-"))
-    src = tmp / "in.jsonl"
-    write_sample_jsonl(src, args.papers, authors=False)
     ideal = args.papers * args.latency / args.concurrency
     env_cmd = [
         sys.executable,
@@ -182,6 +226,7 @@ def main() -> None:
             [sys.executable, "-c", BASELINE, str(src), str(tmp / "base.jsonl"), url, str(args.concurrency)]
         )
         lines = sum(1 for _ in open(tmp / "ours.jsonl"))
+        summary = json.loads((tmp / "s1.json").read_text())
         report = {
             "papers": args.papers,
             "concurrency": args.concurrency,
@@ -200,6 +245,8 @@ def main() -> None:
             "baseline_process_vs_ideal": round(ideal / t_base, 3),
             "extractor_vs_baseline_process": round(t_base / t_ours, 3),
             "extractor_records": lines,
+            "extractor_requests_per_paper": round(summary["usage"]["requests"] / max(lines, 1), 3),
+            "extractor_claims_verified": f"{summary['verified']}/{summary['numbers']}",
             "extractor_peak_rss_mb": round(rss_ours, 1),
             "baseline_peak_rss_mb": round(rss_base, 1),
         }

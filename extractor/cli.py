@@ -154,7 +154,7 @@ def extract(
         0,
         "--workers",
         min=0,
-        help="processes for the offline engine (0: one per core; never more than the cores); output order is kept",
+        help="processes (0: one per core; never more than the cores): the offline engine's, or the LLM engine's answer checks beside its requests",
     ),
     fields_file: Optional[str] = typer.Option(
         None, "--fields", help="TOML file declaring your own fields (default: the fields section of ./extractor.toml)"

@@ -8,7 +8,7 @@ from bisect import bisect_right
 from functools import cached_property
 from typing import Optional
 
-from .quantities import Quantity, scan
+from .quantities import Quantity, derived_readings, scan
 from .schema import Paper
 from .text import Normalized, Sentence, has_markup, lower_same_length, normalize_with_map, split_sentences
 
@@ -67,10 +67,23 @@ class Document:
         return normalize_with_map(self.text, casefold=False)
 
     @cached_property
+    def scanned(self) -> list[Quantity]:
+        """The scanner's reading of the abstract, the numbers that modify a noun included."""
+        return scan(self.text, display=self.display if has_markup(self.text) else None, modifiers=True)
+
+    @cached_property
     def quantities(self) -> list[Quantity]:
         """Every quantity claim in the abstract, with the context rules (no years, versions, model
-        names or citation markers)."""
-        return scan(self.text, display=self.display if has_markup(self.text) else None)
+        names or citation markers, and no number that only modifies a noun)."""
+        return [q for q in self.scanned if not q.modifier]
+
+    @cached_property
+    def claimable(self) -> list[Quantity]:
+        """Every reading a claim may stand on: the quantities, the numbers that modify a noun ("a
+        16-GPU testbed"), each end of a range ("64 KB" of "between 64 KB and 4 MB") and each "from A
+        to B" pair as one range. The verifier's; the offline reading and the uncovered numbers keep to
+        `quantities`."""
+        return sorted(self.scanned + derived_readings(self.text, self.quantities), key=lambda q: (q.start, -q.end))
 
     @cached_property
     def all_quantities(self) -> list[Quantity]:

@@ -23,7 +23,7 @@ from typing import Optional
 from .cache import Cache
 from .costs import cost, estimate
 from .document import Document
-from .engines.base import ClaimDraft, Engine, EngineFailure, EngineResult
+from .engines.base import Built, ClaimDraft, Engine, EngineFailure, EngineResult
 from .errors import FatalEngineError, redact
 from .records import build_record, error_record
 from .reviews import Carrier
@@ -69,6 +69,8 @@ class Summary:
     cost: Optional[float] = None
     cache_hits: int = 0
     rate_limited: int = 0
+    reasks: int = 0  # re-asks sent (LLM engines)
+    reasks_verified: int = 0  # claims the re-asks turned from flagged to verified
     carried: int = 0  # review decisions carried to a paper's new record
     uncarried: int = 0  # review decisions that could not be carried (listed in the sidecar)
     selection: Counts = field(default_factory=Counts)  # what input selection set aside
@@ -94,6 +96,8 @@ class Summary:
             if self.cost is not None:
                 tok += f", ${self.cost:.4f}"
             parts.append(tok)
+        if self.reasks:
+            parts.append(f"{self.reasks} re-asks ({self.reasks_verified} claims turned verified)")
         if self.cache_hits:
             parts.append(f"{self.cache_hits} from cache")
         if self.rate_limited:
@@ -126,6 +130,19 @@ class Summary:
         if rec.usage:
             self.usage.add(rec.usage)
             self.cost = cost(self.usage, price)
+        if rec.usage and rec.usage.requests:  # a cache hit re-sent nothing
+            self.reasks += rec.provenance.reasks
+            self.reasks_verified += rec.provenance.reasks_verified or 0
+
+    def count_built(self, b: Built, price: Optional[tuple[float, float, float]] = None) -> None:
+        """Add one record built elsewhere (engines.base.Built) to the totals."""
+        self.count_parts(b.ok, b.numbers, b.verified, b.named)
+        if b.usage:
+            self.usage.add(b.usage)
+            self.cost = cost(self.usage, price)
+            if b.usage.requests:
+                self.reasks += b.reasks
+                self.reasks_verified += b.reasks_verified
 
     def count_parts(self, ok: bool, numbers: int, verified: int, named: bool) -> None:
         self.papers += 1
@@ -286,8 +303,10 @@ class Pipeline:
         return v is not None and v >= version_number(paper.version)
 
     # -- output side ------------------------------------------------------------------------
-    def _record(self, doc: Document, result: EngineResult) -> Record:
+    def _record(self, doc: Document, result: EngineResult) -> Record | Built:
         assert doc.paper is not None
+        if result.record is not None:
+            return result.record  # built where the answer was checked (a worker process)
         try:
             return build_record(doc, result, self.engine)
         except Exception as e:
@@ -295,9 +314,13 @@ class Pipeline:
                 doc.paper, self.engine, redact(f"invalid extraction: {e.__class__.__name__}: {e}"), result.usage
             )
 
-    def _write(self, writer: TableWriter, rec: Record) -> None:
-        self._append(writer, rec.id, rec)
-        self.summary.count(rec, self.opts.price)
+    def _write(self, writer: TableWriter, rec: Record | Built) -> None:
+        if isinstance(rec, Built):
+            self._append(writer, rec.id, rec.line)
+            self.summary.count_built(rec, self.opts.price)
+        else:
+            self._append(writer, rec.id, rec)
+            self.summary.count(rec, self.opts.price)
         self.on_progress()
 
     def _carried(self, pid: str, rec: Record | bytes) -> bytes:
@@ -323,6 +346,8 @@ class Pipeline:
             if caps.concurrent:
                 if self.opts.cache_path:
                     self._cache = Cache(self.opts.cache_path, self.warn)
+                # the event loop takes one core; answers are checked in processes on the others
+                self.engine.prepare(self.opts.workers - 1, tuple(lock.fds()))
                 asyncio.run(self._run_async(writer))
             elif caps.parallel and self.opts.workers > 1:
                 self._run_processes(writer, lock)
@@ -366,7 +391,7 @@ class Pipeline:
             return error_record(paper, self.engine, redact(str(e)), e.usage, e.reasks)
         return error_record(paper, self.engine, redact(f"internal error: {e.__class__.__name__}: {e}"))
 
-    def _extract_sync(self, paper: Paper) -> Record:
+    def _extract_sync(self, paper: Paper) -> Record | Built:
         doc = Document.of(paper)
         try:
             result = self.engine.extract(doc)
@@ -376,7 +401,7 @@ class Pipeline:
             return self._failure(paper, e)
         return self._record(doc, result)
 
-    async def _extract_async(self, paper: Paper, est: Usage) -> tuple[Record, Optional[EngineResult]]:
+    async def _extract_async(self, paper: Paper, est: Usage) -> tuple[Record | Built, Optional[EngineResult]]:
         doc = Document.of(paper)
         try:
             result = await self.engine.aextract(doc, est.prompt_tokens + est.completion_tokens)
@@ -480,7 +505,8 @@ class Pipeline:
                 finally:
                     committed -= est_cost
                 self._write(writer, rec)  # a whole line, at once: what finished is never lost
-                if result is not None and rec.status == "ok" and key is not None and self._cache is not None:
+                ok = rec.ok if isinstance(rec, Built) else rec.status == "ok"
+                if result is not None and ok and key is not None and self._cache is not None:
                     self._cache.put(key, _cache_value(result))  # after the record: a cache fault costs nothing
 
         workers = [asyncio.create_task(worker()) for _ in range(max(1, o.concurrency))]

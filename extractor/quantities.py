@@ -19,7 +19,7 @@ from functools import lru_cache
 from typing import Optional
 
 from .text import Normalized, has_markup, lower_same_length, normalize_with_map
-from .units import BYTES_FOLLOW, SCANNER_NOT_FOLLOWED, SCANNER_UNITS, convert
+from .units import BYTES_FOLLOW, SCANNER_NOT_FOLLOWED, SCANNER_UNITS, SCORES, convert, unit_after
 
 # --- numbers ------------------------------------------------------------------------------------------
 
@@ -28,11 +28,18 @@ _GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+(?:\.\d+)?")
 NUM_RE = re.compile(r"(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?")
 
 
+# thousands grouped by a space, as much of the world writes them: "over 3 000 experiments", "12 500"
+_SPACE_GROUPS = re.compile(r"(?:[ \u2009\u202f]\d{3})+(?![\d\w\-]|[.,]\d)")
+
+
 def _numbers(text: str) -> Iterator[tuple[int, int]]:
-    """(start, end) of each number: "8,054", "4.07", "2020"; "1,2" is two numbers."""
+    """(start, end) of each number: "8,054", "4.07", "2020", "3 000"; "1,2" is two numbers."""
     for m in _DIGITS.finditer(text):
         s = m.start()
         raw = m.group(0).rstrip(",")
+        if len(raw) <= 3 and raw.isdigit() and (g := _SPACE_GROUPS.match(text, s + len(raw))):
+            yield s, g.end()
+            continue
         if "," not in raw or _GROUPED.fullmatch(raw):
             yield s, s + len(raw)
             continue
@@ -97,6 +104,12 @@ QUALIFIER_WORDS = {
     "at most": "at_most",
     "no more than": "at_most",
     "<=": "at_most",
+    "≤": "at_most",
+    "⩽": "at_most",
+    "≥": "at_least",
+    "⩾": "at_least",
+    "≳": "at_least",
+    "≲": "at_most",
     "within": "within",
     "about": "approx",
     "approximately": "approx",
@@ -107,7 +120,9 @@ QUALIFIER_WORDS = {
     "almost": "approx",
     "close to": "approx",
     "~": "approx",
+    "∼": "approx",
     "≈": "approx",
+    "≃": "approx",
     "an average of": "average",
     "average of": "average",
     "on average": "average",
@@ -119,9 +134,10 @@ QUALIFIER_ALTERNATION = "|".join(
     re.escape(w) for w in sorted((k for k in QUALIFIER_WORDS if k[0].isalpha()), key=len, reverse=True)
 )
 _QUAL_RE = re.compile(
-    r"(?:(?<![A-Za-z])(?P<w>" + QUALIFIER_ALTERNATION + r")(?: an?)?|(?P<s><=|>=|<|>|~|≈))[ ]?$"
+    r"(?:(?<![A-Za-z])(?P<w>" + QUALIFIER_ALTERNATION + r")(?: an?)?|(?P<s><=|>=|[<>~≈∼≃≤≥⩽⩾≲≳]))[ ]?$"
 )  # run on lower-cased text (Python's re is several times slower with re.I)
 
+_WORD_SEP = re.compile(r"[ ](?:to|and)[ ]")
 _RANGE_SEP_RE = re.compile(r"[ ]?--?[ ]?|[ ]to[ ]")  # "20-100x", "1.3--2.1x" (TeX's en dash), "2 to 4"
 _BETWEEN_RE = re.compile(r"\bbetween[ ]$")  # these three on lower-cased text
 _AND_RE = re.compile(r"[ ]and[ ]")
@@ -207,6 +223,11 @@ class Quantity:
     listed: bool = False  # a member of a list after the first ("44%" in "30%, 44% and 31%")
     unit_shared: bool = False  # the unit is written once, after a later number ("from 51 to 21 minutes")
     to_of: Optional[int] = None  # "from 50°C to 90°C": on 90°C, the start of 50°C
+    outer: str = ""  # a second qualifier before the first: "up to" of "up to ~12X" (the first is "approx")
+    modifier: bool = False  # a number that modifies a noun ("a 16-GPU testbed", "8-bit"): setup, not a headline
+    first_end: int = -1  # a range's first number ends here, with its unit ("64 KB" of "64 KB and 4 MB")
+    second_start: int = -1  # and its second number starts here
+    part: str = ""  # a reading made from other quantities (Document.claimable): "low", "high", "pair"
 
 
 # a power of ten: "10^6" ($10^{6}$ once LaTeX is resolved), "3 × 10^4", "2.5x10^-3"
@@ -229,7 +250,7 @@ def _number_value(raw: str) -> float:
     m = _POWER.fullmatch(raw) if "^" in raw else None  # only _power_end's numbers hold a "^"
     if m:
         return float(f"{m.group('m') or 1}e{m.group('e').replace('−', '-')}")
-    return float(raw.replace(",", "").replace("−", "-"))
+    return float(raw.replace(",", "").replace("−", "-").replace(" ", "").replace("\u2009", "").replace("\u202f", ""))
 
 
 def multiplier(text: str, pos: int) -> tuple[float, int]:
@@ -243,7 +264,9 @@ def multiplier(text: str, pos: int) -> tuple[float, int]:
 
 
 def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:
-    """Read number text[s:e] with any multiplier and unit; return (value, unit, end)."""
+    """Read number text[s:e] with any multiplier and unit; return (value, unit, end). A unit is one
+    of this field's spellings (units.SCANNER_UNITS), a score's name ("2.3 BLEU"), or a unit of
+    another science that Pint reads ("300 K", "3.2 m s−1")."""
     factor, pos = multiplier(text, e)
     value = _number_value(text[s:e]) * factor
     m = _UNIT_RE.match(text, pos)
@@ -251,8 +274,28 @@ def _read_quantity(text: str, s: int, e: int) -> tuple[float, str, int]:
         unit = _UNIT_BY_GROUP[m.lastgroup]  # type: ignore[index]
         if unit == "B" and text[m.end() - 1] == "B" and "." in text[s:e]:
             return value * 1e9, "", m.end()  # "1.5B packets": no fraction of a byte, a billion
+        if _COMPOUND_NEXT.match(text, m.end()) and factor == 1.0:
+            whole = unit_after(text, pos)  # "1 mW m−2": the unit goes on
+            if whole is not None and whole[1] > m.end():
+                return value, whole[0], whole[1]
         return value, unit, m.end()
+    m = _SCORE_RE.match(text, pos)
+    if m:
+        return value, SCORES[m.group("score").lower()], m.end()
+    if factor == 1.0 and pos < len(text) and (text[pos] == " " or not text[pos].isspace()):
+        other = unit_after(text, pos)
+        if other is not None:
+            return value, other[0], other[1]
     return value, "", pos
+
+
+_COMPOUND_NEXT = re.compile(r"(?:[ ·⋅][A-Za-zµμ]+(?:\^?[-−]?[1-4]|[⁻]?[¹²³⁴])|/[A-Za-zµμ])")
+# a score's name after a number: "2.3 BLEU", "+4.1 mAP", "0.5 ROUGE-L"
+_SCORE_RE = re.compile(
+    r"[ ]?(?P<score>"
+    + "|".join(re.escape(v) for v in sorted(set(SCORES.values()), key=len, reverse=True) if not v[0].islower())
+    + r")(?![\w-])"
+)
 
 
 # --- context rules: what makes digits no quantity claim --------------------------------------------------
@@ -272,14 +315,18 @@ class Around:
         self.next = text[end] if end < len(text) else ""
 
 
-_YEAR_OK_NEXT = re.compile(r"[ ](?:[a-z]+s|[A-Z][A-Za-z]*s)\b")
+# "2048 tokens" is a count, "in 2025 across venues" a year: a plural noun follows a count
+_YEAR_OK_NEXT = re.compile(
+    r"[ ](?!(?:across|as|is|was|has|its|this|thus|plus|versus|less|unless|whereas|always|perhaps|series|"
+    r"analysis|status|focus|process|access)\b)(?:[a-z]+s|[A-Z][A-Za-z]*s)\b"
+)
 _SENT_START_PREV = re.compile(r"(?:^|[.!?:;(\[\"]\s*)$")
 _CITE_OPEN = re.compile(r"\[[\d,\s\-–]*$")
 _CITE_CLOSE = re.compile(r"[\d,\s\-–]*\]")
 _OPERATOR_BEFORE = re.compile(r"[<>=~]\s*$")
 _OPERAND_BEFORE = re.compile(r"(?:\b[A-Za-z]|\d[A-Za-z])\s*[+*/]\s*$")
 _DECADE = re.compile(r"1[89]\d0|20\d0")
-_UNIT_THEN_SLASH = re.compile(r"\d(?:[x×%]|[ ]?[A-Za-zµμ]{1,5})/$")  # "2.1x/", "30%/", "12 ms/"
+_UNIT_THEN_SLASH = re.compile(r"\d(?:[x×%]|[ ]?[A-Za-zµμ]{1,5})/$|\.\d+/$")  # "2.1x/", "30%/", "12 ms/", "85.76/"
 # Capitalised words that commonly precede a plain count and are not names.
 _CAP_OK = frozenset(
     """
@@ -296,10 +343,33 @@ def _second_of_a_pair(n: Around) -> bool:
 
 
 def glued_to_a_word(n: Around) -> bool:
-    """o4, V2, x^2, path/2, k=5 (but the "1.6x" of "2.1x/1.6x higher" is the second of a pair)."""
+    """o4, V2, x^2, path/2 (but the "1.6x" of "2.1x/1.6x higher" is the second of a pair, and the
+    value a formula is stated to equal, "a=4.2 Å", ">=16 GB", is a number)."""
     if _second_of_a_pair(n):
         return False
-    return bool(n.prev) and (n.prev.isalpha() or n.prev in "_^/=@#")
+    return bool(n.prev) and (n.prev.isalpha() or n.prev in "_^/@#")
+
+
+# words before a number that make it a reference to a part of the paper, not a quantity
+_REFERENCE = re.compile(
+    r"(?:(?:fig|figs|figure|figures|tab|table|tables|sec|sect|section|sections|eq|eqs|equation|equations|"
+    r"appendix|alg|algorithm|thm|theorem|lemma|chapter|ch|corollary|proposition|definition|listing)\.?"
+    r"|§)\s*\(?$",
+    re.I,
+)
+
+
+def reference(n: Around) -> bool:
+    """Fig. 7B, (Table 3), Section 4.2, Eq. (5), Appendix 2: a part of the paper."""
+    return bool(_REFERENCE.search(n.text, max(0, n.s - 16), n.s))
+
+
+_PRODUCT_REST = re.compile(r"[ ]?[×x✕*][ ]?\d")
+
+
+def product_of_sizes(n: Around) -> bool:
+    """The first "2" of "2 × 2 μm2", "3x3 kernels", "1024 × 768 pixels": a size's side, not a factor."""
+    return bool(_PRODUCT_REST.match(n.text, n.end - 1 if n.unit == "x" else n.end)) and (n.unit == "x" or n.unit == "")
 
 
 def model_name(n: Around) -> bool:
@@ -334,10 +404,16 @@ def glued_word_after(n: Around) -> bool:
     return n.next.isalnum() or n.next == "_"
 
 
+_DECIMAL_AFTER_SLASH = re.compile(r"/\d+\.\d")
+
+
 def fraction(n: Around) -> bool:
     """The "1" of "1/3", "3/4 of the requests", "24/7": a fraction or a pair, not a count (but
-    "2.1x/1.6x", a number with its unit, is the first of a pair of claims)."""
-    return n.next == "/" and n.text[n.end + 1 : n.end + 2].isdigit() and n.text[n.end - 1].isdigit()
+    "2.1x/1.6x", a number with its unit, is the first of a pair of claims, and so is "85.76/75.60",
+    two scores with their decimals: "a mean DSC/IoU of 85.76/75.60")."""
+    if not (n.next == "/" and n.text[n.end + 1 : n.end + 2].isdigit() and n.text[n.end - 1].isdigit()):
+        return False
+    return not ("." in n.raw and _DECIMAL_AFTER_SLASH.match(n.text, n.end))
 
 
 def dotted_version(n: Around) -> bool:
@@ -419,6 +495,8 @@ def name_with_number(n: Around) -> bool:
 
 
 CONTEXT_RULES: list[Callable[[Around], bool]] = [
+    reference,
+    product_of_sizes,
     glued_to_a_word,
     model_name,
     version_tail,
@@ -492,9 +570,10 @@ def _merge(plain: list[Quantity], words: list[Quantity]) -> list[Quantity]:
 
 def _range_after(
     text: str, low_text: str, s: int, end: int, value: float, unit: str, context: bool
-) -> Optional[tuple[Optional[float], float, str, int, int]]:
+) -> Optional[tuple[Optional[float], float, str, int, int, int]]:
     """The second half of a range starting after a number ("20-100x", "0.993%-51.82%", "5-80
-    minutes", "512 MB-2 GB", "between 2 and 4"): (low, high, unit, end, digits end) or None.
+    minutes", "512 MB-2 GB", "between 2 and 4"): (low, high, unit, end, digits end, where the
+    second number starts) or None.
     `low_text`: `text` lower-cased, offsets kept."""
     sep = _RANGE_SEP_RE.match(text, end)
     if _BETWEEN_RE.search(low_text, max(0, s - 9), s):
@@ -514,10 +593,10 @@ def _range_after(
         return None  # "5% - 3 workloads" is no range
     if context and excluded(Around(text, m2.start(), end2, v2, unit2 or unit, m2.group(0), range_end=True)):
         return None
-    return lo, v2, unit2 or unit, end2, m2.end()
+    return lo, v2, unit2 or unit, end2, m2.end(), m2.start()
 
 
-def _scan_plain(text: str, context: bool) -> list[Quantity]:
+def _scan_plain(text: str, context: bool, modifiers: bool = False) -> list[Quantity]:
     found: list[Quantity] = []
     lowered = lower_same_length(text)  # the qualifier and range words are matched on it
     consumed = 0
@@ -529,45 +608,100 @@ def _scan_plain(text: str, context: bool) -> list[Quantity]:
         value: Optional[float]
         value, unit, end = _read_quantity(text, s, e)
         digits_end = e
+        first_end = second_start = -1
         low: Optional[float] = None
         high: Optional[float] = None
         rng = _range_after(text, lowered, s, end, value, unit, context)
+        between = -1
         if rng:
-            low, high, unit, end, digits_end = rng
+            if _WORD_SEP.match(text, end) or _BETWEEN_RE.search(lowered, max(0, s - 9), s):
+                first_end, second_start = end, rng[5]  # "64 KB and 4 MB", "4,096KB to 512KB": two ends a claim may take
+            low, high, unit, end, digits_end = rng[:5]
             value = None
-        if context and excluded(Around(text, s, end, value if value is not None else high, unit, raw)):
+            bm = _BETWEEN_RE.search(lowered, max(0, s - 9), s)
+            between = bm.start() if bm else -1  # "between 64 KB and 4 MB": the span says "between" too
+        end = _glued_noun_end(text, end) if not unit and value is not None else end
+        rule = excluded(Around(text, s, end, value if value is not None else high, unit, raw)) if context else None
+        if rule:
+            if modifiers and rule == "compound_modifier":
+                mq = _modifier(text, s, e)
+                if mq is not None:
+                    found.append(mq)
             consumed = max(consumed, end)
             continue
         if unit == "x" and low is None and "." not in raw and _HARDWARE_COUNT.match(text, end):
             unit, end = "", e  # "8x NVIDIA B300 GPUs": eight GPUs, not a factor
-        qs, qual = s, "exact"
+        qs, qual, outer = s, "exact", ""
         if not unit and value is not None:
             fm = _FACTOR_RE.search(lowered, max(0, s - 14), s)
             if fm:  # "by a factor of 3"
                 found.append(Quantity(fm.start(), end, value, low, high, "x", qual, s, end, digits_end))
                 consumed = max(consumed, end)
                 continue
-        qm = _QUAL_RE.search(lowered, max(0, s - 16), s)
+        qm = _QUAL_RE.search(lowered, max(0, s - 16), s) if between < 0 else None
+        if between >= 0:
+            qs = between
         if qm:
             word = (qm.group("w") or qm.group("s")).lower()
             if word == "~" and qm.start() > 0 and text[qm.start() - 1].isalpha():
                 word = ""  # LaTeX non-breaking space "Fig.~3"
             if word:
                 qual, qs = QUALIFIER_WORDS[word], qm.start()
-        found.append(Quantity(qs, end, value, low, high, unit, qual, s, end, digits_end))
+                om = _QUAL_RE.search(lowered, max(0, qs - 16), qs)  # "up to ~12X": two qualifiers
+                if om and (ow := (om.group("w") or om.group("s")).lower()) and QUALIFIER_WORDS[ow] != qual:
+                    outer, qs = QUALIFIER_WORDS[ow], om.start()
+        q = Quantity(qs, end, value, low, high, unit, qual, s, end, digits_end, outer=outer)
+        q.first_end, q.second_start = first_end, second_start
+        found.append(q)
         consumed = max(consumed, end)
     return found
 
 
-def scan(text: str, context: bool = True, display: Optional[Normalized] = None) -> list[Quantity]:
+# a plural noun glued to its count, as text copied from a PDF has it: "512turns", "40epochs"
+_GLUED_NOUN = re.compile(r"[a-z]{3,}s\b")
+
+
+def _glued_noun_end(text: str, end: int) -> int:
+    """Where a count's span ends when a plural noun is glued to it ("over 512turns")."""
+    m = _GLUED_NOUN.match(text, end) if end < len(text) and text[end].islower() else None
+    return m.end() if m else end
+
+
+_MODIFIER_NOUN = re.compile(r"-(?P<noun>[A-Za-zµμ][A-Za-z]*)\b")
+
+
+def _modifier(text: str, s: int, e: int) -> Optional[Quantity]:
+    """A number that modifies a noun: "a 16-GPU testbed" (16, a count), "8-bit precision" (8 bit),
+    "a 30-second period" (30 s), "32K-token context" (32,000), "13B-scale models" (13 billion). Not
+    a headline number (the offline reading and the uncovered numbers leave it out), but a claim a
+    model may make about the setup, which the verifier must find."""
+    from .units import canonical_unit, dimension, is_known
+
+    factor, pos = multiplier(text, e)
+    m = _MODIFIER_NOUN.match(text, pos)
+    if not m:
+        return None  # "2-, 8-, and 16-row": the list's first members
+    unit = canonical_unit(m.group("noun"))
+    if not is_known(unit) or dimension(unit) in ("factor", "percent", "points"):
+        unit = ""  # a count of what the noun names
+    q = Quantity(s, m.end(), _number_value(text[s:e]) * factor, None, None, unit, "exact", s, m.end(), e)
+    q.modifier = True
+    return q
+
+
+def scan(
+    text: str, context: bool = True, display: Optional[Normalized] = None, modifiers: bool = False
+) -> list[Quantity]:
     """All quantity claims in `text`, in order, with offsets into `text`. `display`: the text's
     display normalisation (`normalize_with_map(text, casefold=False)`) when the caller holds it
-    already, as a Document does."""
+    already, as a Document does. `modifiers`: numbers that modify a noun ("a 16-GPU testbed") come
+    too, marked `modifier` (they are on no list of claims)."""
     if not has_markup(text):
-        return _mark_lists(text, _merge(_scan_plain(text, context), _scan_words(text)))
+        qs = _merge(_scan_plain(text, context, modifiers), _scan_words(text))
+        return _with_modifiers(text, qs)
     # LaTeX and typography: scan the normalised text, map every offset back
     norm = display or normalize_with_map(text, casefold=False)
-    qs = _merge(_scan_plain(norm.text, context), _scan_words(norm.text))
+    qs = _merge(_scan_plain(norm.text, context, modifiers), _scan_words(norm.text))
     math = _math_regions(text) if context and "$" in text else []
     out = []
     for q in qs:
@@ -578,8 +712,70 @@ def scan(text: str, context: bool = True, display: Optional[Normalized] = None) 
             continue
         s, e = balance_math(text, s, e)
         digits_end = _close_braces(text, ns, norm.end(q.digits_end - 1))
-        out.append(Quantity(s, e, q.value, q.low, q.high, q.unit, q.qualifier, ns, ne, digits_end))
-    return _mark_lists(text, out)
+        m = Quantity(s, e, q.value, q.low, q.high, q.unit, q.qualifier, ns, ne, digits_end, outer=q.outer)
+        m.modifier = q.modifier
+        if q.first_end >= 0:
+            m.first_end, m.second_start = norm.end(q.first_end - 1), norm.start(q.second_start)
+        out.append(m)
+    return _with_modifiers(text, out)
+
+
+def _with_modifiers(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """Lists marked among the claims only; the modifiers kept in place beside them."""
+    mods = [q for q in qs if q.modifier]
+    claims = _mark_lists(text, [q for q in qs if not q.modifier])
+    if not mods:
+        return claims
+    return sorted(claims + mods, key=lambda q: q.start)
+
+
+def derived_readings(text: str, qs: list[Quantity]) -> list[Quantity]:
+    """Readings made of the scanner's quantities, for claims that stand on a part of one or on two
+    together: each end of a range with its own unit ("64 KB" and "4 MB" of "between 64 KB and 4 MB"),
+    and "from A to B" as one range ("from 50M to 7B": 50 million to 7 billion)."""
+    out: list[Quantity] = []
+    for q in qs:
+        if q.low is not None and q.high is not None and q.first_end > q.num_start and q.second_start >= 0:
+            lo_value, lo_unit, lo_end = _read_quantity(text, q.num_start, _number_end(text, q.num_start))
+            if lo_end > q.first_end:
+                lo_end = q.first_end
+            low = Quantity(
+                q.num_start,
+                lo_end,
+                lo_value,
+                None,
+                None,
+                lo_unit or q.unit,
+                q.qualifier,
+                q.num_start,
+                lo_end,
+                _number_end(text, q.num_start),
+            )
+            high = Quantity(
+                q.second_start, q.end, q.high, None, None, q.unit, q.qualifier, q.second_start, q.end, q.digits_end
+            )
+            low.part, high.part = "low", "high"
+            if not lo_unit and q.unit:
+                low.unit_shared = True  # "5-80 minutes": 5 minutes, the unit written once
+            out += [low, high]
+    for a, b in zip(qs, qs[1:]):
+        if b.to_of == a.start and a.value is not None and b.value is not None:
+            pair = Quantity(
+                a.start, b.end, None, a.value, b.value, b.unit or a.unit, a.qualifier, a.num_start, b.end, b.digits_end
+            )
+            pair.part = "pair"
+            if a.unit and b.unit and a.unit != b.unit:
+                lo = convert(a.value, a.unit, b.unit)
+                if lo is None:
+                    continue
+                pair.low = lo
+            out.append(pair)
+    return out
+
+
+def _number_end(text: str, s: int) -> int:
+    m = NUM_RE.match(text, s)
+    return _power_end(text, s, m.end()) if m else s
 
 
 _LIST_SEP = re.compile(r"^(?:,\s*|\s+and\s+|,\s+and\s+|\s*/\s*|\s+or\s+)$")
@@ -612,7 +808,7 @@ def _mark_lists(text: str, qs: list[Quantity]) -> list[Quantity]:
 # --- LaTeX math ---------------------------------------------------------------------------------------------
 
 _MATH_DECOR = re.compile(r"^(?:\s|\\times|\\%|\\approx|\\sim|\\leq?|\\geq?|[<>~,]|\\,)*$")
-_MATH_LEAD = re.compile(r"(?:\\approx|\\sim|=|<|>|\\leq?|\\geq?)\s*$")
+_MATH_LEAD = re.compile(r"(?:\\approx|\\sim|=|<|>|\\leq?|\\geq?)\}?\s*$")  # "{=}" too
 _DOLLAR = re.compile(r"(?<!\\)\$")
 
 

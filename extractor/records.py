@@ -36,7 +36,9 @@ def _paper_fields(paper: Paper) -> dict:
     return paper.model_dump(exclude={"links", "source"})
 
 
-def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None) -> Provenance:
+def provenance(
+    engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None, reasks_verified: Optional[int] = None
+) -> Provenance:
     return Provenance(
         fields_hash=engine.fields_hash,
         engine=engine.name,
@@ -46,6 +48,7 @@ def provenance(engine, paper: Paper, reasks: int = 0, mode: Optional[str] = None
         time=now_iso(),
         source=paper.source,
         reasks=reasks,
+        reasks_verified=reasks_verified,
         mode=mode,
     )
 
@@ -102,8 +105,13 @@ def build_record(doc: Document, result: EngineResult, engine) -> Record:
     paper = doc.paper
     assert paper is not None
     if engine.capabilities.networked or result.usage is not None and result.usage.requests:
-        result = bounded(result)  # what a model says is stored, but never more than a line can hold
-    numbers = verify_claims(doc, result.numbers)
+        capped = bounded(result)  # what a model says is stored, but never more than a line can hold
+        if capped is not result:
+            result = capped
+            result.checked = None  # verified before its texts were cut: verify what is stored
+    # the engine may have verified the claims already (to decide on a re-ask): the same answer,
+    # the same document, the same verdict
+    numbers = result.checked if result.checked is not None else verify_claims(doc, result.numbers)
     for n, cid in zip(numbers, claim_ids(paper.id, paper.abstract, numbers)):
         n.id = cid
     name = _name(result.system_name)
@@ -123,7 +131,9 @@ def build_record(doc: Document, result: EngineResult, engine) -> Record:
         status="ok",
         error=None,
         usage=result.usage,
-        provenance=provenance(engine, paper, result.reasks, result.mode),
+        provenance=provenance(
+            engine, paper, result.reasks, result.mode, result.reasks_verified if result.reasks else None
+        ),
     )
 
 

@@ -11,13 +11,15 @@ from typing import Any, Literal, Optional
 from pydantic import BaseModel, ConfigDict, Field
 
 from .limits import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_ID, MAX_TITLE
+from .taxonomy import KEYS
 from .text import clean_text
 
-SCHEMA_VERSION = "1.4"
+SCHEMA_VERSION = "1.5"
 
 Kind = Literal["result", "context", "setup"]
 Direction = Literal["increase", "decrease", "none"]
 Qualifier = Literal["exact", "up_to", "over", "at_least", "less_than", "at_most", "within", "approx", "average"]
+MetricClass = Literal[KEYS]  # type: ignore[valid-type]  # the taxonomy's keys (extractor.taxonomy)
 
 
 class Paper(BaseModel):
@@ -159,6 +161,7 @@ class Provenance(BaseModel):
     time: str  # ISO 8601, UTC
     source: Optional[str] = None
     reasks: int = 0
+    reasks_verified: Optional[int] = None  # claims the re-asks turned from flagged to verified (LLM engines)
     mode: Optional[str] = None
     fields_hash: Optional[str] = None  # the user's field declarations (extractor.fields), when any
 
@@ -324,7 +327,7 @@ class LLMNumber(BaseModel):
     unit: str
     qualifier: Qualifier
     metric: Optional[str]
-    metric_class: Optional[str]  # one of extractor.taxonomy.KEYS; checked by the verifier
+    metric_class: Optional[MetricClass]  # extractor.taxonomy's keys; the schema lists them, so the prompt need not
     direction: Direction
     kind: Kind
     baseline: Optional[str]

@@ -120,14 +120,18 @@ CLASSES: tuple[MetricClass, ...] = (
         "accuracy",
         "Accuracy / quality",
         "higher",
-        tuple("accuracy precision recall f1 quality fidelity coverage entropy score".split()),
+        tuple(
+            """accuracy precision recall f1 f1-score quality fidelity coverage entropy score scores bleu rouge
+            correlation agreement dsc mdice
+            rouge-l meteor dice iou miou auc auroc auprc ndcg mrr ssim psnr top-1 top-5""".split()
+        ),
         "how good the output is: accuracy, quality, hit / success rate, coverage",
     ),
     MetricClass(
         "error",
         "Error rate",
         "lower",
-        tuple("error errors rmse mse mae mape misprediction mispredictions violations perplexity".split()),
+        tuple("error errors rmse mse mae mape misprediction mispredictions violations perplexity wer cer fid".split()),
         "how often or how far it is wrong: error, RMSE, false positives, SLO violations",
     ),
     MetricClass(
@@ -152,11 +156,18 @@ CLASSES: tuple[MetricClass, ...] = (
         "what a tool finds: bugs, vulnerabilities, CVEs",
     ),
     MetricClass(
+        "model_size",
+        "Model size",
+        "lower",
+        tuple("parameters params parameter".split()),
+        "how big a model is: parameters, model size",
+    ),
+    MetricClass(
         "scale",
         "Scale / size",
         None,
         tuple(
-            """size sizes nodes node servers gpus cores machines clusters parameters users rows lines tasks threads
+            """size sizes nodes node servers gpus cores machines clusters users rows lines tasks threads
             counts count articles papers workloads frameworks benchmarks applications traces reports chips vms
             containers instances""".split()
         ),
@@ -176,9 +187,10 @@ PHRASES: tuple[tuple[str, str, Optional[str]], ...] = (
     (r"\benergy[- ]efficiency\b|\bperformance per watt\b|\bperf(?:ormance)?/watt\b", "energy", "higher"),
     (r"\bcost[- ]efficiency\b|\bperformance per dollar\b", "cost", "higher"),
     (r"\bcompression ratio\b", "space", "higher"),
-    (r"\b(?:code|binary|image|model|index|firmware code) size\b", "space", None),
+    (r"\bmodel (?:size|footprint)\b|\bparameter count\b|\bnumber of parameters\b", "model_size", None),
+    (r"\b(?:code|binary|image|index|firmware code) size\b", "space", None),
     (r"\bfalse[- ]positives?\b|\bfalse[- ]negatives?\b|\bmiss (?:rate|ratio)\b", "error", None),
-    (r"\b(?:hit|success|pass|completion) (?:rate|ratio)\b|\btasks completed\b", "accuracy", None),
+    (r"\b(?:hit|success|pass|completion) (?:rates?|ratios?)\b|\btasks completed\b", "accuracy", None),
     (r"\bcpu time\b|\bcpu (?:usage|consumption|utili[sz]ation)\b", "cpu", None),
     (r"\bfault tolerance\b", "availability", None),
     (r"\brequests per second\b|\btokens per second\b|\boperations per second\b", "throughput", None),
@@ -233,18 +245,48 @@ def classify(metric: Optional[str], unit: str = "", key: Optional[str] = None) -
             break
     if found is None and key is not None:
         found, better = key, BY_KEY[key].better
+    if found is None and unit == "" and _counted(words) and not head_class(_head(words)[-1]):
+        found, better = (
+            "scale",
+            None,
+        )  # "183 papers", "13 vulnerability categories": the head noun counts the study's things
     if found is None:
         for w in [*reversed(_head(words)), *reversed(words)]:
             k2 = _BY_WORD.get(w) or (_BY_WORD.get(w.split("-")[-1]) if "-" in w else None)
             if k2:
                 found, better = k2, BY_KEY[k2].better
                 break
+    if found is None and unit == "" and _counted(words):
+        found, better = "scale", None  # "183 papers", "23 time series datasets": a count of the study's things
     if found is None:
         found = _UNIT_CLASS.get(unit) or _DIMENSION_CLASS.get(dimension(unit)) or "other"
         better = BY_KEY[found].better
     if better is not None and not overridden and any(w in INVERTERS for w in words):
         better = "higher" if better == "lower" else "lower"
     return Classification(found, better)
+
+
+# plurals that count no thing of a study: a span of time ("15 years"), statements ("11 observations"),
+# or the part of a ratio ("fraction of active parties")
+_NOT_COUNTED = frozenset(
+    """years months weeks days hours minutes seconds observations insights lessons takeaways implications
+    challenges questions principles guidelines""".split()
+)
+
+
+def _counted(words: list[str]) -> bool:
+    """A count's metric whose head noun is a plural ("configurations", "vulnerability categories")."""
+    if any(w in _COUNTING or w in ("ratio", "rate", "rates") for w in words):
+        return False
+    head = _head(words)
+    last = head[-1] if head else ""
+    return (
+        len(last) > 3
+        and last.endswith("s")
+        and not last.endswith(("ss", "us", "is"))
+        and last.isalpha()
+        and last not in _NOT_COUNTED
+    )
 
 
 def head_class(word: str) -> Optional[str]:

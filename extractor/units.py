@@ -47,6 +47,7 @@ PINT_NAMES: dict[str, str] = {
     "req/s": "request/second",
     "QPS": "query/second",
     "IOPS": "io_operation/second",
+    "PFLOPS": "petaflop/second",
     "TFLOPS": "teraflop/second",
     "GFLOPS": "gigaflop/second",
     "GHz": "gigahertz",
@@ -65,7 +66,31 @@ PINT_NAMES: dict[str, str] = {
 
 # Units with no physical dimension in Pint's sense; each is its own kind.
 FACTOR, PERCENT, POINTS, COUNT = "x", "%", "pp", ""
-CANONICAL: frozenset[str] = frozenset(PINT_NAMES) | {FACTOR, PERCENT, POINTS, COUNT, "cycles"}
+
+# Scores that papers name like units ("2.3 BLEU", "F1: 0.712", "+4.1 mAP"): a number on the score's
+# own scale, with no dimension. A score's name as a claim's unit agrees with a span that states the
+# bare number (its metric names it: "an F1 of 0.712"), and with points of it ("2.3 points"). No unit
+# library knows these; the names are this field's. Lower-case spelling -> the name records use.
+SCORES: dict[str, str] = {
+    s.lower(): s
+    for s in (
+        "F1", "F1-score", "BLEU", "ROUGE", "ROUGE-1", "ROUGE-2", "ROUGE-L", "METEOR", "CIDEr", "chrF", "mAP",
+        "AP", "AP50", "AUC", "AUROC", "AUPRC", "Dice", "IoU", "mIoU", "NDCG", "MRR", "EM", "perplexity", "PPL",
+        "accuracy", "precision", "recall", "top-1", "top-5", "pass@1", "SSIM", "FID", "BPC", "WER", "CER",
+    )
+}  # fmt: skip
+SCORES["f1 score"] = "F1"
+SCORES["f1-score"] = "F1"
+CANONICAL: frozenset[str] = (
+    frozenset(PINT_NAMES) | {FACTOR, PERCENT, POINTS, COUNT, "cycles"} | frozenset(SCORES.values())
+)
+
+
+def is_score(unit: str) -> bool:
+    """A score's name used as a unit ("F1", "BLEU"), or any other name a model gives a unit-less
+    score ("Jain's index", "accuracy")."""
+    return unit in SCORES.values()
+
 
 # How units are written by models, reviewers and abstracts, lower-cased, mapped to canonical names.
 # A unit not listed here is looked up case-sensitively among the canonical names, then as written.
@@ -211,10 +236,14 @@ _SPELLINGS: dict[str, str] = {
     "queries/s": "QPS",
     "query/s": "QPS",
     "iops": "IOPS",
+    "pflops": "PFLOPS",
+    "pflop/s": "PFLOPS",
     "tflops": "TFLOPS",
     "tflop/s": "TFLOPS",
+    "tflop": "TFLOPS",
     "gflops": "GFLOPS",
     "gflop/s": "GFLOPS",
+    "gflop": "GFLOPS",
     # other physical units
     "ghz": "GHz",
     "mhz": "MHz",
@@ -317,6 +346,8 @@ def canonical_unit(unit: Optional[str]) -> str:
     low = u.lower()
     if low in _SPELLINGS:
         return _SPELLINGS[low]
+    if low in SCORES:
+        return SCORES[low]
     # "x faster", "% lower", "times speedup": drop the words that only say the direction
     words = [w for w in low.split() if w not in _DIRECTION_WORDS]
     if words and len(words) < len(low.split()):
@@ -347,7 +378,13 @@ def canonical_unit(unit: Optional[str]) -> str:
 
 
 def is_known(unit: str) -> bool:
-    return unit in CANONICAL
+    """A canonical unit: one of this field's, or one Pint reads (a name it made: "K", "m/s")."""
+    if unit in CANONICAL:
+        return True
+    words = [w for w in re.split(r"[/ ]", unit.replace("^", "")) if w]
+    if not words or not all(_SYMBOL_WORD.fullmatch(w.rstrip("0123456789-")) for w in words):
+        return False
+    return _pint_name(unit.replace("^", "**")) == unit
 
 
 # --- comparing quantities across units -------------------------------------------------------------
@@ -375,6 +412,7 @@ def _registry():
     reg: Any = pint.UnitRegistry()
     for name in ("token", "request", "operation", "query", "io_operation", "flop"):
         reg.define(f"{name} = [{name}]")
+    reg.define("petaflop = 1e15 * flop")
     reg.define("teraflop = 1e12 * flop")
     reg.define("gigaflop = 1e9 * flop")
     return reg
@@ -420,7 +458,7 @@ def _factor(unit: str, to: str) -> Optional[float]:
     if unit in _EXACT and to in _EXACT:
         (base_a, fa), (base_b, fb) = _EXACT[unit], _EXACT[to]
         return fa / fb if base_a == base_b else None
-    a, b = PINT_NAMES.get(unit), PINT_NAMES.get(to)
+    a, b = _pint_expression(unit), _pint_expression(to)
     if a is None or b is None or "degree" in a or "degree" in b:
         return None
     reg = _registry()
@@ -471,9 +509,26 @@ def dimension(unit: str) -> str:
 # "x" must not be followed by a letter or digit ("2x" but not "2xl"), "times" not by "a", "per" ...
 # ("3 times a day" is no factor). Longer spellings of a unit come first.
 SCANNER_UNITS: list[tuple[str, tuple[str, ...]]] = [
-    ("pp", ("pp", "p.p.", "percentage points", "percentage point", "percentage-points", "percentage-point")),
+    (
+        "pp",
+        (
+            "pp",
+            "p.p.",
+            "percentage points",
+            "percentage point",
+            "percentage-points",
+            "percentage-point",
+            "absolute points",
+            "absolute point",
+            "points",
+            "point",
+        ),
+    ),  # fmt: skip
     ("%", ("%", "percent")),
-    ("x", ("x", "X", "times", "-fold", "fold")),
+    (
+        "x",
+        ("x", "X", "times", "-fold", "fold", "speedups", "speedup", "speed-up"),
+    ),  # "1.14-14.3 speedups": a page that lost its ×
     ("ns", ("ns", "nanoseconds", "nanosecond")),
     ("µs", ("µs", "μs", "us", "microseconds", "microsecond", "usecs", "usec")),
     ("ms", ("ms", "milliseconds", "millisecond", "msecs", "msec")),
@@ -501,8 +556,9 @@ SCANNER_UNITS: list[tuple[str, tuple[str, ...]]] = [
     ("req/s", ("requests per second", "requests/sec", "requests/s", "req/sec", "req/s", "RPS")),
     ("QPS", ("queries per second", "QPS")),
     ("IOPS", ("IOPS",)),
-    ("TFLOPS", ("TFLOPS", "TFLOP/s")),
-    ("GFLOPS", ("GFLOPS", "GFLOP/s")),
+    ("PFLOPS", ("PFLOPS", "PFLOPs", "PFLOP/s")),
+    ("TFLOPS", ("TFLOPS", "TFLOPs", "TFLOP/s", "TFLOP")),
+    ("GFLOPS", ("GFLOPS", "GFLOPs", "GFLOP/s", "GFLOP")),
     ("GHz", ("GHz",)),
     ("MHz", ("MHz",)),
     ("kWh", ("kWh",)),
@@ -534,5 +590,108 @@ SCANNER_NOT_FOLLOWED = {
     # "3 times as many" / "3 times as fast as" is a factor; "3 times as a warm-up" is not
     "times": r"\b(?!\s+(?:a|an|per|each|the|in|of)\b)(?!\s+as\b(?!\s+(?:many|much|\w+\s+as)\b))",
     "-fold": r"\b(?![ -]cross)",  # "10-fold cross-validation" is a count of folds
+    "point": r"\b(?![ -]?(?:of|clouds?|sets?|estimates?|mutations?|queries)\b)",  # "3 points" but not "a 3 point cloud"
+    "points": r"\b(?![ -]?(?:of|clouds?|sets?|estimates?|mutations?|queries)\b)",
     "fold": r"\b(?![ -]cross)",
 }
+
+
+# --- units of other sciences, read by Pint ----------------------------------------------------------------
+# After a number, a unit the spellings above do not name ("300 K", "5 keV", "10 μm", "3.2 m s−1",
+# "1 mW m−2", "4.2 Å", "45°", "250 Hz") is read by Pint, which parses, names and converts it. Pint
+# would take prose for units too ("in" is an inch, "a" a year, "at" an atmosphere, "points"
+# printer's points) and takes a third of a second to import, so a word is offered to it only when it
+# is written as an SI symbol with an optional SI prefix, or names an SI unit in full; the two
+# patterns below say which words those are (they name no unit themselves: Pint does).
+_SI_PREFIX = r"(?:Y|Z|E|P|T|G|M|k|h|da|d|c|m|µ|μ|u|n|p|f)?"
+_SI_SYMBOL = r"(?:m|g|s|K|A|V|W|J|N|Hz|Pa|eV|Ω|T|mol|cd|lm|lx|L|l|Wh|Ah|C|Gy|Bq|Sv|rad|sr|dB|Å)"
+_SYMBOL_WORD = re.compile(_SI_PREFIX + _SI_SYMBOL + r"|ppm|ppb|°|deg")
+_UNIT_NAME_WORD = re.compile(
+    r"(?:kilo|milli|micro|nano|mega|giga|centi|pico|tera)?"
+    r"(?:met(?:er|re)s?|grams?|kelvins?|hertz|volts?|amperes?|pascals?|newtons?|joules?|electronvolts?|"
+    r"lit(?:er|re)s?|degrees?|angstroms?|ohms?|teslas?|moles?|calories?|lux|lumens?|radians?|coulombs?|"
+    r"decibels?|siemens|farads?|becquerels?|sieverts?)",
+    re.I,
+)
+# prose that fits the symbol grammar: never a unit after a number ("3 at a time", "20 in the wild")
+_PROSE_SYMBOLS = frozenset(
+    {"a", "as", "at", "in", "Pa", "pa", "Ms", "ms", "M", "B", "C", "T", "h", "d", "s", "da", "cd"}
+)
+# one unit word with an optional exponent: "m", "s−1", "m^-2", "μm2", "m²"
+_UNIT_WORD = re.compile(r"(?P<w>[A-Za-zµμΩÅ]+|°)(?P<e>(?:\^|\*\*)?[-−]?[1-4](?![\d.,])|[⁻]?[¹²³⁴])?")
+_SUPERSCRIPT = str.maketrans("⁻¹²³⁴", "-1234")
+
+
+def _offered(word: str) -> bool:
+    return word not in _PROSE_SYMBOLS and bool(_SYMBOL_WORD.fullmatch(word) or _UNIT_NAME_WORD.fullmatch(word))
+
+
+def unit_after(text: str, pos: int) -> Optional[tuple[str, int]]:
+    """A unit of another science written at text[pos:] (after a number and at most one space):
+    (its canonical name, where it ends), or None. "m s−1" and "mW m−2" are read whole: a later
+    word joins when it carries an exponent or follows a "/"."""
+    i = pos + 1 if text[pos : pos + 1] == " " else pos
+    words: list[tuple[str, str, int]] = []  # (word, exponent, end; negative when a "/" follows)
+    j, joined = i, False  # joined: a later word, after a "/" or with an exponent
+    while True:
+        m = _UNIT_WORD.match(text, j)
+        if not m or (m.end() < len(text) and (text[m.end()].isalnum() or text[m.end()] in "_")):
+            break
+        w = m.group("w")
+        if not (_offered(w) or (joined and _SYMBOL_WORD.fullmatch(w))):
+            break
+        nxt = text[m.end() : m.end() + 1]
+        words.append((w, m.group("e") or "", -m.end() if nxt == "/" else m.end()))
+        if nxt == "/":
+            j, joined = m.end() + 1, True
+            continue
+        m2 = _UNIT_WORD.match(text, m.end() + 1) if nxt in (" ", "·", "⋅") else None
+        if m2 and m2.group("e") and _SYMBOL_WORD.fullmatch(m2.group("w")):
+            j, joined = m.end() + 1, True  # "m s−1": a word with an exponent joins
+            continue
+        break
+    while words:
+        expr, end = _expression(words)
+        name = _pint_name(expr)
+        if name is not None:
+            return name, end
+        words.pop()
+    return None
+
+
+def _expression(words: list[tuple[str, str, int]]) -> tuple[str, int]:
+    parts, divide = [], False
+    for w, e, end in words:
+        e = e.replace("**", "").replace("^", "").replace("−", "-").translate(_SUPERSCRIPT)
+        w = w.replace("μ", "µ")
+        parts.append(("/" if divide else " ") + (f"{w}**{e}" if e else w))
+        divide = end < 0
+    return "".join(parts).strip(), abs(words[-1][2])
+
+
+@lru_cache(maxsize=2048)
+def _pint_name(expr: str) -> Optional[str]:
+    """The canonical name of a unit expression Pint reads as a physical unit ("m/s", "mW/m^2",
+    "K", "°"), or None."""
+    if expr in ("°", "deg", "degree", "degrees"):
+        return "°"
+    reg = _registry()
+    try:
+        u = reg.parse_units(expr)
+    except Exception:  # an unknown word, a syntax Pint does not take: no unit
+        return None
+    dims = str(u.dimensionality)
+    if "printing" in dims or u == reg.dimensionless:
+        return "dB" if expr == "dB" else ("°" if str(u) == "degree" else None)
+    return format(u, "~C").replace("**", "^")
+
+
+def _pint_expression(unit: str) -> Optional[str]:
+    """What Pint reads for a canonical unit: its entry in PINT_NAMES, or a name it made itself."""
+    if unit in PINT_NAMES:
+        return PINT_NAMES[unit]
+    if unit == "°":
+        return "degree"
+    if unit and not unit.isalpha() and "/" not in unit and "^" not in unit:
+        return None
+    return unit.replace("^", "**") if unit else None

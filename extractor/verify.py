@@ -38,7 +38,7 @@ from .quantities import MULTIPLIERS, QUALIFIER_ALTERNATION, WORD_HINTS, Quantity
 from .respectively import Pairing, pair
 from .schema import Direction, HeadlineNumber, Kind, NameEvidence, Qualifier, UncoveredNumber
 from .text import Normalized, has_markup, normalize_with_map, plain
-from .units import canonical_unit, dimension, is_known, same_quantity, values_agree
+from .units import canonical_unit, dimension, is_known, is_score, same_quantity, values_agree
 
 __all__ = [
     "verify_claims",
@@ -288,6 +288,9 @@ class _Said:
     condition: Optional[str]
     baseline: Optional[str]
     problems: list[str]
+    alt: Optional[_Said] = (
+        None  # the other reading of a unit that starts like a multiplier ("K": kelvin, not thousands)
+    )
 
 
 def _words_after(text: str, end: int) -> str:
@@ -342,11 +345,12 @@ def _read_draft(d: ClaimDraft) -> _Said:
     if not raw_unit.strip() and unit_hint:
         raw_unit = unit_hint  # "44%" as the value: the unit came with it
     factor, rest = _unit_multiplier(raw_unit)
+    unscaled = (list(nums), raw_unit)
     if factor != 1.0:  # 70 with the unit "billion parameters": 70e9 parameters
         raw_unit = rest
         nums = [n * factor if n is not None and _plain_number(given[f]) else n for n, f in zip(nums, given)]
     direction = cast(Direction, _word_map(d.direction, _DIRECTIONS, "none"))
-    return _Said(
+    said = _Said(
         text=_text(d.text) or "",
         value=nums[0],
         low=nums[1],
@@ -362,6 +366,12 @@ def _read_draft(d: ClaimDraft) -> _Said:
         baseline=_text(d.baseline),
         problems=problems,
     )
+    if factor != 1.0 and is_known(canonical_unit(unscaled[1])):
+        from dataclasses import replace
+
+        (v, lo, hi), u = unscaled
+        said.alt = replace(said, value=v, low=lo, high=hi, unit=canonical_unit(u), unit_given=True)
+    return said
 
 
 # --- finding the span ------------------------------------------------------------------------------
@@ -456,7 +466,7 @@ def _respelled(doc: Document, text: str) -> Iterator[tuple[int, int]]:
     parsed, _ = parse_span(text)
     if parsed is None or not _DIGIT.search(text):
         return
-    for q in doc.quantities:
+    for q in doc.claimable:
         if not _DIGIT.search(doc.text[q.num_start : q.digits_end]):
             continue  # a word quantity: "halves", "an order of magnitude"
         if parsed.unit and parsed.unit != q.unit and not q.unit_shared:
@@ -502,9 +512,11 @@ def _cuts(text: str, s: int, e: int) -> bool:
 
 
 def _readings(doc: Document, s: int, e: int) -> tuple[list[Quantity], bool]:
-    """The quantities whose number lies inside text[s:e], and whether the span cuts into another."""
-    inside, cut = [], False
-    for q in doc.quantities:
+    """The readings whose number lies inside text[s:e] (Document.claimable: quantities, numbers that
+    modify a noun, the ends of a range), and whether the span cuts into a number with none of them
+    inside it ("2x" of "2.42x")."""
+    inside, cutting = [], []
+    for q in doc.claimable:
         if q.start >= e:
             break
         if q.end <= s:
@@ -512,7 +524,17 @@ def _readings(doc: Document, s: int, e: int) -> tuple[list[Quantity], bool]:
         if s <= q.num_start and q.digits_end <= e:
             inside.append(q)  # the whole number (its unit may be left out: "44" for "44%")
         elif q.num_start < e and q.digits_end > s:
-            cut = True
+            cutting.append(q)
+    # a range the span cuts is no cut when one of its ends is wholly inside ("64 KB" of "64 KB and 4 MB");
+    # a range wholly inside is read whole, not by its ends ("20-100x" is no claim of 20)
+    cut = any(not any(c.start <= q.start and q.end <= c.end for q in inside) for c in cutting)
+    whole = [q for q in inside if q.first_end >= 0 or q.part == "pair"]
+    if whole:
+        inside = [
+            q
+            for q in inside
+            if not (q.part in ("low", "high") and any(w.start <= q.start and q.end <= w.end for w in whole))
+        ]
     return inside, cut
 
 
@@ -549,17 +571,34 @@ def _agrees(v: float, unit: str, span_value: float, span_unit: str, direction: s
     return False
 
 
+_NAMING = re.compile(r"[A-Za-z][\w'’\- ]*")
+
+
 def _count_noun(said: _Said, span_unit: str) -> bool:
-    """A model's unit that names what is counted ("GPUs" for "8,054 GPUs", "$" for "\\$1.2M"): the
-    span is a count."""
-    noun = said.unit.replace(" ", "").lstrip("$€£¥").isalpha() or said.unit in ("$", "€", "£", "¥")
-    return span_unit == "" and said.unit_given and not is_known(said.unit) and noun
+    """A model's unit that names what is counted or scored ("GPUs" for "8,054 GPUs", "$" for
+    "\\$1.2M", "F1" for "an F1 of 0.712", "Jain's index" for "a Jain's index of 0.93"): the span
+    is a bare number, and the unit names it."""
+    if not said.unit_given:
+        return False
+    if is_score(said.unit):
+        return span_unit in ("", "pp", said.unit)
+    noun = bool(_NAMING.fullmatch(said.unit.lstrip("$€£¥"))) or said.unit in ("$", "€", "£", "¥")
+    return span_unit == "" and not is_known(said.unit) and noun
 
 
 def _compare(
     said: _Said, span: str, value: Optional[float], low: Optional[float], high: Optional[float], unit: str
 ) -> list[str]:
-    """What the claim says that the span does not."""
+    """What the claim says that the span does not (in either reading of a unit like "K")."""
+    problems = _compare_one(said, span, value, low, high, unit)
+    if problems and said.alt is not None and not _compare_one(said.alt, span, value, low, high, unit):
+        return []
+    return problems
+
+
+def _compare_one(
+    said: _Said, span: str, value: Optional[float], low: Optional[float], high: Optional[float], unit: str
+) -> list[str]:
     cu = unit if (not said.unit_given or said.unit == "" or _count_noun(said, unit)) else said.unit
     if said.unit_given and said.unit == "" and unit not in ("", "%", "x"):
         cu = unit  # "" given for a physical unit: left out, read from the span
@@ -591,11 +630,35 @@ def _compare(
     return []
 
 
+def _loose(text: str) -> str:
+    return normalize_with_map(unicodedata.normalize("NFKC", text), spaces=False).text
+
+
+def _quotes_unit(claimed: str, doc: Document, q: Quantity) -> bool:
+    """Whether a claim's text holds the span's number with its unit as the abstract writes it
+    ("up to 7.5x" holds "7.5x"): the span is then the authority for the unit."""
+    number = doc.text[q.num_start : q.end]
+    return bool(number) and _loose(number) in _loose(claimed)
+
+
+def _quotes_whole(claimed: str, doc: Document, q: Quantity) -> bool:
+    """Whether a claim's text holds the whole span, its qualifier's words included."""
+    return _loose(doc.text[q.start : q.end]) in _loose(claimed)
+
+
+def _unit_left_out(said: _Said) -> _Said:
+    from dataclasses import replace
+
+    return replace(said, unit="", unit_given=False)
+
+
 def _qualifier_problem(said: _Said, q: Quantity, doc: Document) -> tuple[Qualifier, Optional[str]]:
     """(the qualifier to store, a problem or None)."""
     claimed, stated = said.qualifier, cast(Qualifier, q.qualifier)
     if claimed == stated or claimed == "exact" or _QUALIFIER_GROUP[claimed] == _QUALIFIER_GROUP[stated]:
         return stated, None
+    if q.outer and (claimed == q.outer or _QUALIFIER_GROUP[claimed] == _QUALIFIER_GROUP.get(q.outer)):
+        return claimed, None  # "up to ~12X": both are said
     if stated == "exact":
         # "On average, ... 2.1x": an average may be said anywhere in the sentence; another qualifier
         # between the number before this one and this one ("up to, on most workloads, 44%")
@@ -711,7 +774,9 @@ def _clause_of(sent: str, rel_s: int, rel_e: int) -> str:
 def _list_of(doc: Document, q: Quantity) -> set[int]:
     """Start offsets of the members of the list `q` is on (just `q` when it is on none)."""
     qs = doc.quantities
-    i = next(i for i, x in enumerate(qs) if x.start == q.start)
+    i = next((i for i, x in enumerate(qs) if x.start == q.start), None)
+    if i is None:
+        return {q.start}  # a modifier or a range's end: on no list of the scanner's
     a = i
     while a > 0 and qs[a].listed:
         a -= 1
@@ -808,18 +873,28 @@ def _verify_one(doc: Document, d: ClaimDraft, used: list[tuple[int, int]]) -> He
     problems = list(said.problems)
     value, low, high, unit = q.value, q.low, q.high, q.unit
     # the span must say the same on its own: re-parsed with no context (but the words after it, which
-    # tell "64B cache lines" from "a 64B model"), it gives the same number
+    # tell "64B cache lines" from "a 64B model"), it gives the same number. (A reading made of the
+    # scanner's own quantities, a modifier or a range's end, is that reading already.)
     parsed, err = parse_span(span, _words_after(a, q.end))
-    if parsed is None or not (
-        values_agree(parsed.value, value)
-        and values_agree(parsed.low, low)
-        and values_agree(parsed.high, high)
-        and (parsed.unit == unit or q.unit_shared)
+    if not (q.modifier or q.part) and (
+        parsed is None
+        or not (
+            values_agree(parsed.value, value)
+            and values_agree(parsed.low, low)
+            and values_agree(parsed.high, high)
+            and (parsed.unit == unit or q.unit_shared)
+        )
     ):
         problems.append(f"span {span!r} re-parses differently ({err or parsed})")
     if chosen is not good:  # a matching place was not found: say what the span says instead
-        problems += _compare(said, span, value, low, high, unit)
+        authority = _quotes_unit(said.text, doc, q)
+        mismatch = _compare(said, span, value, low, high, unit)
+        if mismatch and authority and not _compare(_unit_left_out(said), span, value, low, high, unit):
+            mismatch = []  # the claim quotes the span's unit: the span says which unit the number has
+        problems += mismatch
     qualifier, qproblem = _qualifier_problem(said, q, doc)
+    if qproblem and _quotes_whole(said.text, doc, q):
+        qualifier, qproblem = cast(Qualifier, q.qualifier), None  # the claim quotes the span's qualifier
     if qproblem:
         problems.append(qproblem)
     direction = said.direction
@@ -895,12 +970,20 @@ def verify_claims(doc: Document, drafts: list[ClaimDraft]) -> list[HeadlineNumbe
 
 
 def reask_problems(numbers: list[HeadlineNumber]) -> list[str]:
-    """What to tell a model about the claims that did not verify: each claim and what its span says."""
+    """What to tell a model about the claims that did not verify and that it can fix: each claim and
+    what its span says. A doubt about a metric, or the scanner reading a span two ways, is nothing a
+    model can change by answering again."""
     out = []
     for n in numbers:
         if not n.verified:
-            given = n.model_answer.get("text") if n.model_answer else n.text
-            out.append(f"{json.dumps(given, ensure_ascii=False)}: {n.why}")
+            parts = [
+                p
+                for p in (n.why or "").split("; ")
+                if p and "re-parses differently" not in p and not p.startswith("metric ")
+            ]
+            if parts:
+                given = n.model_answer.get("text") if n.model_answer else n.text
+                out.append(f"{json.dumps(given, ensure_ascii=False)}: {'; '.join(parts)}")
     return out
 
 

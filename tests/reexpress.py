@@ -492,10 +492,29 @@ def measure(shape: str, records: list[dict], papers: dict) -> dict:
                 twice = len(re.findall(re.escape(gold["numbers"][0]["text"]), paper.abstract)) > 1
                 out["claims"] += 1
                 out["verified"] += again["verified"] and (not twice or again["start"] == first["start"])
+        elif shape in ("wrong_unit", "wrong_qualifier"):
+            # the span is the authority for the unit and qualifier of a claim that quotes it: the
+            # wrong answer passes only if the record stores it as verified
+            given = {g["text"]: g for g in gold["numbers"]}
+            for n in nums:
+                out["claims"] += 1
+                asked = n["model_answer"]
+                if shape == "wrong_unit":
+                    g = given.get(asked["text"])
+                    wrong = g is not None and canonical(n["unit"]) != canonical(g["unit"])
+                else:
+                    wrong = n["qualifier"] == asked["qualifier"]
+                out["verified"] += n["verified"] and wrong
         else:
             out["claims"] += len(nums)
             out["verified"] += sum(n["verified"] for n in nums)
     return out
+
+
+def canonical(unit: str) -> str:
+    from extractor.units import canonical_unit
+
+    return canonical_unit(unit)
 
 
 def write_inputs(papers: dict, path) -> None:

@@ -104,7 +104,7 @@ def test_the_llm_fills_fields_and_each_answer_is_verified(tmp_path, server, pape
     assert f["compared_against"]["verified"] is False and "is not in the abstract" in f["compared_against"]["why"]
     assert f["density_gain"]["value"] == 37 and f["density_gain"]["verified"] is True
     assert f["open_source"]["value"] is None and f["open_source"]["verified"] is None
-    assert rec["provenance"]["fields_hash"].startswith("sha256:") and rec["schema_version"] == "1.4"
+    assert rec["provenance"]["fields_hash"].startswith("sha256:") and rec["schema_version"] == "1.5"
     # a number the evidence does not say is flagged
     bad = fields_answer()
     bad["fields"]["density_gain"] = {"value": 73, "evidence": "increases deployment density by 37%"}

@@ -332,12 +332,12 @@ def test_one_number_with_low_equal_high():
         pytest.param(dict(text="5%", value=5, unit="%"), "inside a longer number", id="inside_25pct"),
         pytest.param(dict(text="57%", value=57, unit="%"), "text not found", id="invented"),
         pytest.param(dict(text="31%", value=13, unit="%"), "value 13% but the span '31%' says 31%", id="wrong_value"),
-        pytest.param(dict(text="31%", value=31, unit="x"), "value 31x but the span '31%' says 31%", id="wrong_unit"),
+        pytest.param(dict(text="31", value=31, unit="x"), "value 31x but the span '31%' says 31%", id="wrong_unit"),
         pytest.param(dict(text="20-100x", value=20, unit="x"), "says a range", id="range_as_one_number"),
         pytest.param(dict(text="37%", value=37, low=30, high=40, unit="%"), "range 30-40", id="one_number_as_range"),
-        pytest.param(dict(text="37%", value=37, unit="%", qualifier="up_to"), "qualifier up_to", id="qualifier_added"),
+        pytest.param(dict(text="37", value=37, unit="%", qualifier="up_to"), "qualifier up_to", id="qualifier_added"),
         pytest.param(
-            dict(text="up to 44%", value=44, unit="%", qualifier="over"), "qualifier over", id="qualifier_other_bound"
+            dict(text="44", value=44, unit="%", qualifier="over"), "qualifier over", id="qualifier_other_bound"
         ),
         pytest.param(dict(text="3.13", value=3.13), "is no quantity claim there", id="version_number"),
         pytest.param(dict(text="the cost", value=2), "states no number", id="no_number"),
@@ -349,6 +349,24 @@ def test_strict(claim, why):
     n = check(**claim)
     assert not n.verified
     assert why in n.why
+
+
+@pytest.mark.parametrize(
+    "claim, unit, qualifier",
+    [
+        pytest.param(dict(text="31%", value=31, unit="x"), "%", "up_to", id="unit"),  # "by up to 44% and 31%"
+        pytest.param(dict(text="37%", value=37, unit="%", qualifier="up_to"), "%", "exact", id="qualifier_added"),
+        pytest.param(dict(text="up to 44%", value=44, unit="%", qualifier="over"), "%", "up_to", id="qualifier_other"),
+    ],
+)
+def test_a_verbatim_span_says_which_unit_and_qualifier_are_stored(claim, unit, qualifier):
+    """A claim whose text quotes the span (with its unit, or with its qualifier's words) is what the
+    span says: the record stores the span's unit and qualifier, the model's stay in model_answer.
+    Nothing wrong is stored as verified."""
+    n = check(**claim)
+    assert n.verified, n.why
+    assert (n.unit, n.qualifier) == (unit, qualifier)
+    assert n.model_answer == claim
 
 
 def test_repeated_text_takes_distinct_occurrences_in_order():

@@ -68,6 +68,22 @@ class ClaimDraft:
         return self.answer if self.answer is not None else {k: getattr(self, k) for k in self.FIELDS}
 
 
+@dataclass(frozen=True)
+class Built:
+    """A record already built and serialised where the answer was checked (a worker process): its
+    JSON line and what a run's summary counts of it."""
+
+    id: str
+    line: bytes
+    ok: bool
+    numbers: int
+    verified: int
+    named: bool
+    usage: Optional[Usage]
+    reasks: int
+    reasks_verified: int
+
+
 @dataclass
 class EngineResult:
     system_name: Any
@@ -79,10 +95,30 @@ class EngineResult:
     mode: Optional[str] = None
     notes: list[str] = field(default_factory=list)
     fields: Any = None  # the user fields' answers, {name: {"value", "evidence"}}, as the engine gave them
+    reasks_verified: int = 0  # claims the re-asks turned from flagged to verified
+    checked: Any = None  # the claims as the engine's own check verified them (the record reuses them)
+    record: Optional[Built] = None  # the record itself, when the engine's check built it (in a worker process)
 
 
 MAX_KEYS = 64  # keys of one object, or items of one list, kept of a model's answer
 MAX_ANSWER_DEPTH = 6  # levels of a model's answer kept
+
+
+def _small(obj: Any, depth: int = 0) -> bool:
+    """Whether an answer needs no cap at all (nearly every answer): short texts, few keys, shallow."""
+    if isinstance(obj, str):
+        return len(obj) <= MAX_STORED_TEXT
+    if obj is None or isinstance(obj, (bool, int, float)):
+        return True
+    if depth >= MAX_ANSWER_DEPTH - 1:
+        return False
+    if isinstance(obj, dict):
+        return len(obj) <= MAX_KEYS and all(
+            isinstance(k, str) and len(k) <= 100 and _small(v, depth + 1) for k, v in obj.items()
+        )
+    if isinstance(obj, (list, tuple)):
+        return len(obj) <= MAX_KEYS and all(_small(v, depth + 1) for v in obj)
+    return False
 
 
 def capped_answer(obj: Any, depth: int = 0) -> Any:
@@ -110,7 +146,12 @@ def capped_answer(obj: Any, depth: int = 0) -> Any:
 
 
 def bounded(result: EngineResult) -> EngineResult:
-    """`result` with everything the engine said capped as it may be stored (capped_answer)."""
+    """`result` with everything the engine said capped as it may be stored (capped_answer); the same
+    result when nothing needs a cap."""
+    if all(_small(x, 1) for x in (result.system_name, result.problem, result.technique, result.fields)) and all(
+        _small(d.answer, 1) and all(_small(getattr(d, k), 1) for k in ClaimDraft.FIELDS) for d in result.numbers
+    ):
+        return result
     numbers = []
     for d in result.numbers:
         kw = {k: capped_answer(getattr(d, k)) for k in ClaimDraft.FIELDS}
@@ -127,6 +168,8 @@ def bounded(result: EngineResult) -> EngineResult:
         mode=result.mode,
         notes=result.notes,
         fields=capped_answer(result.fields),
+        reasks_verified=result.reasks_verified,
+        record=result.record,
     )
 
 
@@ -157,6 +200,11 @@ class Engine:
     prompt_hash: Optional[str] = None
     capabilities = Capabilities()
     fields: list = []  # the user's field declarations (extractor.fields.FieldSpec) the engine answers
+
+    def prepare(self, workers: int, close_fds: tuple[int, ...] = ()) -> None:
+        """Before a concurrent run: `workers` processes it may use beside the event loop (for CPU
+        work such as checking answers); a process it starts closes `close_fds` (the table's lock,
+        which must go with the run). Engines that need none ignore it."""
 
     @functools.cached_property
     def fields_hash(self) -> Optional[str]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+from dataclasses import dataclass
 from functools import partial
 from typing import Optional
 
@@ -22,6 +23,7 @@ from ...ratelimit import AdaptiveLimiter
 from ...schema import Usage
 from ...verify import generic_name, reask_problems, uncovered_numbers, verify_claims
 from ..base import Capabilities, Engine, EngineFailure, EngineResult
+from .checking import Checker, Meta
 from .protocol import MODES, Answer, Protocol, Reask, read_reply, usage_of
 from .transport import Transport, _short, describe
 
@@ -29,11 +31,28 @@ __all__ = ["OpenAIEngine", "MODES", "describe"]
 
 
 def problems_with(doc: Document, answer: Answer, uncovered: str = "no", fields: Optional[list] = None) -> Optional[str]:
-    """What to tell the model about an answer that reads but does not hold up, or None.
+    """What to tell the model about an answer that reads but does not hold up, or None."""
+    return review(doc, answer, uncovered, fields).problem
 
-    `uncovered`: whether to name the abstract's numbers that no claim covers: "no", "with" (only
-    beside another problem) or "alone" (a reason to re-ask by itself). `fields`: the user's field
-    declarations, whose answers are checked as the record will check them."""
+
+@dataclass
+class Review:
+    """An answer checked as its record will be: what a re-ask would tell the model (None: nothing the
+    model can fix), how many claims verify, the failing claims (to tell a repeat), and the claims
+    as verified (the record takes them rather than verify again)."""
+
+    problem: Optional[str]
+    verified: int
+    failing: frozenset
+    numbers: list
+
+
+def review(doc: Document, answer: Answer, uncovered: str = "no", fields: Optional[list] = None) -> Review:
+    """Check an answer. A re-ask is paid for, so only what the model can fix counts: a claim whose
+    text is not in the abstract, whose value (or unit, when its text does not quote the span's)
+    the span contradicts, that states no quantity or takes another claim's span; a field that does
+    not hold up; a common word for a name. `uncovered`: whether to name the abstract's numbers that
+    no claim covers: "no", "with" (only beside another problem) or "alone" (a reason by itself)."""
     numbers = verify_claims(doc, answer.numbers)
     parts = []
     bad = reask_problems(numbers)
@@ -69,7 +88,12 @@ def problems_with(doc: Document, answer: Answer, uncovered: str = "no", fields: 
                 + ", ".join(json.dumps(m.text) for m in missed[:10])
                 + ". Add each that is a quantity claim; leave out the ones that are not."
             )
-    return " ".join(parts) or None
+    failing = frozenset(
+        (str((n.model_answer or {}).get("text", n.text)), n.value, n.low, n.high, n.unit)
+        for n in numbers
+        if not n.verified
+    )
+    return Review(" ".join(parts) or None, sum(1 for n in numbers if n.verified), failing, numbers)
 
 
 class OpenAIEngine(Engine):
@@ -137,6 +161,7 @@ class OpenAIEngine(Engine):
         self.paper_timeout = paper_timeout or timeout * (1 + max_reasks)
         self.reask_uncovered = reask_uncovered
         self.limiter = AdaptiveLimiter(max_connections, rpm, tpm)
+        self.checker = Checker(0)  # inline until the run gives it workers (prepare)
         self.transport = Transport(
             model, base_url, api_key, mode, timeout, retries, backoff, max_connections, self.limiter
         )
@@ -145,8 +170,16 @@ class OpenAIEngine(Engine):
     def base_url(self) -> Optional[str]:
         return self.transport.base_url
 
+    def prepare(self, workers: int, close_fds: tuple[int, ...] = ()) -> None:
+        """Check answers in `workers` processes beside the event loop (see checking.py); called
+        before the loop starts."""
+        if workers > 0:
+            self.checker = Checker(workers)
+            self.checker.start(close_fds)
+
     async def aclose(self) -> None:
         await self.transport.aclose()
+        self.checker.close()
 
     def prompt_overhead(self) -> int:
         """Prompt tokens per request besides title and abstract: the messages as sent (system
@@ -169,6 +202,8 @@ class OpenAIEngine(Engine):
         asked_uncovered = False
         deadline = Deadline(self.paper_timeout)
         reask_mode = self.transport.mode
+        first_verified: Optional[int] = None  # claims the first answer had verified
+        failed_before: Optional[frozenset] = None
         for attempt in range(self.max_reasks + 1):
             if attempt and deadline.passed():
                 if reask is not None and reask.reply.answer is not None:
@@ -198,9 +233,21 @@ class OpenAIEngine(Engine):
                 continue
             # the abstract's numbers that no claim covers are named in one re-ask at most
             uncovered = "no" if asked_uncovered else ("alone" if self.reask_uncovered else "with")
-            problem = None if attempt >= self.max_reasks else problems_with(doc, reply.answer, uncovered, self.fields)
+            meta = Meta(
+                self.name, self.model, self.prompt_hash, self.fields, usage.model_copy(), attempt, mode, first_verified
+            )
+            checked = await self.checker.check(doc, reply.answer, uncovered, meta)
+            if first_verified is None:
+                first_verified = checked.verified
+            gain = max(0, checked.verified - first_verified)
+            problem = None if attempt >= self.max_reasks else checked.problem
+            if problem is not None and checked.failing and checked.failing == failed_before:
+                problem = None  # the same claims failed again: another re-ask would buy the same answer
             if problem is None:
-                return self._result(reply.answer, usage, attempt, mode)
+                result = self._result(reply.answer, usage, attempt, mode, gain)
+                result.checked, result.record = checked.numbers, checked.record
+                return result
+            failed_before = checked.failing
             asked_uncovered = asked_uncovered or "in no claim" in problem
             reask = Reask(reply, problem)
         raise EngineFailure(
@@ -208,7 +255,7 @@ class OpenAIEngine(Engine):
         )
 
     @staticmethod
-    def _result(a: Answer, usage: Usage, reasks: int, mode: str) -> EngineResult:
+    def _result(a: Answer, usage: Usage, reasks: int, mode: str, gain: int = 0) -> EngineResult:
         return EngineResult(
             system_name=a.system_name,
             problem=a.problem,
@@ -218,6 +265,7 @@ class OpenAIEngine(Engine):
             reasks=reasks,
             mode=mode,
             fields=a.fields,
+            reasks_verified=gain,
         )
 
     def extract(self, doc: Document) -> EngineResult:

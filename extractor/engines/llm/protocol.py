@@ -122,8 +122,13 @@ def _mended(text: str) -> Optional[dict]:
     return None
 
 
+_SNAKE = re.compile(r"[a-z0-9_]+")
+
+
 def _snake(key: str) -> str:
     """ "System Name", "systemName", "headline-numbers" -> "system_name", "headline_numbers"."""
+    if _SNAKE.fullmatch(key):
+        return key  # the schema's own keys, as nearly every reply has them
     key = re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", key.strip())
     return re.sub(r"[\s\-]+", "_", key).lower()
 

@@ -490,6 +490,7 @@ def read_claims(doc: Document, name: Optional[str], intro: Optional[int]) -> lis
     share_within_lists(numbers, [q.listed for q in qs])
     share_comparative_baseline(doc, numbers)
     apply_respectively(doc, numbers)
+    refine(doc, numbers)
     return numbers
 
 
@@ -626,3 +627,118 @@ def share_within_lists(numbers: list[ClaimDraft], in_list: list[bool]) -> None:
                     if known:
                         setattr(n, field, known[0])
         i = j
+
+
+# --- numbers of other fields: scores, "from A to B", counts of the study --------------------------------
+# what comes between a score's name and its value: "an average positive recall of 0.92", "a Pearson
+# correlation of r = 0.41", "F1: 0.712", "achieving 0.408 accuracy" (the name after)
+_SCORE_LEAD = re.compile(
+    r"(?:\s+(?:of|at|reaching|reaches|reached|is|was|=|:)|\s*[:=])\s*(?:[a-zA-Z]\w{0,2}\s*[=:]\s*)?$"
+)
+_SPEEDUP_SPAN = re.compile(r"speed-?ups?$", re.I)
+
+
+def field_of(doc: Document) -> str:
+    """ "systems" or "other": the kind of paper, from its arXiv categories when it has some, else
+    from the abstract's words (what its numbers measure most: quality, or speed and size)."""
+    memo = doc.memo
+    if "field" not in memo:
+        cats = set(doc.paper.categories) if doc.paper is not None else set()
+        if cats:
+            memo["field"] = "systems" if cats & lx.SYSTEMS_CATEGORIES else "other"
+        else:
+            low = doc.lower
+            quality = sum(low.count(w) for w in lx.QUALITY_WORDS)
+            speed = sum(low.count(w) for w in lx.SPEED_WORDS)
+            memo["field"] = "other" if quality > speed else "systems"
+    return memo["field"]
+
+
+def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
+    """What the words of other sciences say about numbers that systems abstracts write less:
+    - a score with no unit ("an average recall of 0.92", "AUROC of 0.88") is a result, named by its metric;
+    - in "from A to B", A is where things stood (context, no direction) and B the result, whose
+      direction the two values give when no word does;
+    - a count or size of the study's setup has no direction;
+    - "1.14-14.3 speedups": the span says both the metric and the direction;
+    - "a mean DSC/IoU of 85.76/75.60": each number of a slashed pair takes its own name;
+    - outside systems, a bare "performance" is the quality of the output, not its speed."""
+    a = doc.text
+    by_start = {n.start: n for n in numbers}
+    other_field = field_of(doc) == "other"
+    for i, (q, n) in enumerate(zip(doc.quantities, numbers)):
+        if n.unit == "" and q.value is not None:
+            if not n.metric or n.metric in lx.GROUP_NOUNS:
+                n.metric = _score_name(doc, q) or n.metric
+            if n.kind == "setup" and (_is_score(n.metric) or _unit_interval(q, a)):
+                n.kind = "result"
+                if n.direction != "none" and not _is_score(n.metric):
+                    n.direction = "none"
+        if _SPEEDUP_SPAN.search(a[q.start : q.end]):
+            n.metric = n.metric or "speedup"
+            n.direction = "increase" if n.direction == "none" else n.direction
+        if n.kind == "setup":
+            n.direction = "none"
+        if other_field and n.unit in ("%", "pp") and n.direction != "decrease":
+            cls = taxonomy.classify(n.metric, n.unit).key
+            generic = bool(n.metric) and n.metric.lower().split()[-1] in lx.QUALITY_GENERIC
+            if generic or cls == "other":
+                n.metric_class = "accuracy"  # "an average performance gain of 10%", "100% chemical validity"
+        if q.to_of is not None:
+            first = by_start.get(q.to_of)
+            if first is not None and first is not n and _changed_from(doc, first):
+                first.kind = "context" if first.kind == "result" else first.kind
+                first.direction = "none"
+                if n.direction == "none" and q.value is not None and first.value is not None and n.unit == first.unit:
+                    n.direction = (
+                        "increase" if q.value > first.value else "decrease" if q.value < first.value else "none"
+                    )
+                n.metric = n.metric or first.metric
+                first.metric = first.metric or n.metric
+        second = numbers[i + 1] if i + 1 < len(numbers) else None
+        if second is not None and a[q.end : q.end + 1] == "/" and n.metric and second.metric in (None, n.metric):
+            names = re.fullmatch(r"(?P<head>.*?)(?P<a>[\w\-]+)/(?P<b>[\w\-]+)(?P<tail>.*)", n.metric)
+            if names:  # "a mean DSC/IoU of 85.76/75.60"
+                n.metric = f"{names['head']}{names['a']}{names['tail']}".strip()
+                second.metric = f"{names['head']}{names['b']}{names['tail']}".strip()
+                second.kind, second.direction = n.kind, n.direction
+
+
+_RANGING = re.compile(r"\b(?:rang\w*|span\w*|vary\w*|varies)\s+from\s+$", re.I)
+
+
+def _changed_from(doc: Document, first: ClaimDraft) -> bool:
+    """ "reduces the time from 3 hours to 48 minutes": a change, not a range ("models ranging from 6M
+    to 300M parameters")."""
+    start = first.start or 0
+    before = doc.text[max(0, start - 40) : start]
+    return not _RANGING.search(before) and bool(_CUE.search(doc.lower[max(0, start - 120) : start]))
+
+
+def _is_score(metric: Optional[str]) -> bool:
+    if not metric:
+        return False
+    last = metric.lower().split()[-1]
+    return any(taxonomy.head_class(w) in ("accuracy", "error") or w in lx.SCORE_WORDS for w in last.split("/"))
+
+
+def _unit_interval(q: Quantity, text: str) -> bool:
+    """A bare number with decimals between 0 and 1: a score or a rate, not a count ("0.92")."""
+    return q.value is not None and 0 < q.value <= 1 and "." in text[q.num_start : q.digits_end]
+
+
+def _score_name(doc: Document, q: Quantity) -> Optional[str]:
+    """The name before a score's value ("an average positive recall of", "a Pearson correlation of
+    r =", "F1:"), or after it ("0.408 accuracy"), when it names a score."""
+    sent = doc.sentence_at(q.start)
+    s0 = sent.start if sent else 0
+    before = doc.text[s0 : q.num_start]
+    m = _SCORE_LEAD.search(before)
+    if m or before.endswith(" "):  # "mean DSC/IoU of 85.76", "mDice 84.86"
+        np = clean_np(np_before(before[: m.start()] if m else before))
+        if np and _is_score(" ".join(np)):
+            return " ".join(np)
+    after = _words(doc.text[q.end : q.end + 40])
+    if after and _is_score(after[0]):
+        return after[0]
+    return None

@@ -216,7 +216,12 @@ CONTEXT_CUES = (
     "which is limited",
 )
 # "we discovered 12 previously unknown bugs": a count that is a result
-FOUND = WordSet("discover* uncover* found find finds detect* identif* fix* reveal* confirm*")
+# verbs of finding (not their nouns: "hallucination detection across 72 configurations" finds nothing)
+FOUND = WordSet(
+    """discover discovers discovered discovering uncover uncovers uncovered uncovering found find finds
+    detect detects detected detecting identify identifies identified identifying fix fixes fixed fixing
+    reveal reveals revealed revealing confirm confirms confirmed confirming"""
+)
 COUNT_RESULT_NEXT = ("save", "saves", "saving", "savings", "fewer", "more", "less", "reduction")  # "a 2,170 GPU save"
 OWN_WORK = ("we", "our", "this", "it")  # the paper speaking of itself
 # "While Aurora requires an average of 254 days ..., our ...": a number in a clause these open is
@@ -254,3 +259,24 @@ BASELINE_ENDS = (
     "which",
     "respectively",
 )  # the baseline's phrase ends before these
+
+
+# --- what other fields write ---------------------------------------------------------------------------
+SYSTEMS_CATEGORIES = frozenset(
+    {"cs.DC", "cs.OS", "cs.AR", "cs.NI", "cs.DB", "cs.PF", "cs.SE", "cs.PL", "cs.ET", "eess.SY", "cs.SY"}
+)
+# words whose count in an abstract says what its numbers measure: the quality of an output, or speed and size
+QUALITY_WORDS = (
+    "accuracy", "success rate", "f1", "auroc", "auc", "bleu", "rouge", "precision", "recall", "dice", "iou",
+    "segmentation", "classification", "benchmark", "dataset", "robot", "manipulation", "reasoning",
+)  # fmt: skip
+SPEED_WORDS = (
+    "latency", "throughput", "speedup", "speed-up", "gpu", "cluster", "kernel", "memory", "bandwidth", "cache",
+    "server", "scheduling", "serving",
+)  # fmt: skip
+# a metric word that, outside systems, means how good the output is ("an average performance gain of 10%")
+QUALITY_GENERIC = frozenset({"performance", "perf", "improvement", "improvements", "gain", "gains"})
+# names of scores beside the taxonomy's accuracy and error words
+SCORE_WORDS = frozenset(
+    {"correlation", "agreement", "kappa", "index", "coefficient", "dsc", "mdice", "map", "similarity"}
+)
