@@ -149,6 +149,8 @@ def main() -> None:
         for c in rec["headline_numbers"]:
             said = c.get("model_answer") or c
             v, lo, hi = said.get("value"), said.get("low"), said.get("high")
+            if v is None and (lo is None) != (hi is None):
+                v = lo if hi is None else hi  # a single bound is the model's value ({"low": 36.8} for "36.8%")
             vals = [x for x in (v, lo, hi) if isinstance(x, (int, float))]
             if any(values_agree(float(x), e) for x in vals for e in example_numbers) and not any(
                 values_agree(float(x), o) for x in vals for o in own

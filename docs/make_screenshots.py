@@ -5,7 +5,8 @@ and soffice on the PATH):
 
 Writes docs/screenshot-html-report.png (top of the HTML report), docs/screenshot-html-compare.png
 (its comparison matrix and first charts), docs/screenshot-xlsx-papers.png and
-docs/screenshot-xlsx-compare.png (the Papers and Compare sheets as LibreOffice renders them).
+docs/screenshot-xlsx-compare.png (the Papers and Compare sheets as LibreOffice prints them, PDF ->
+PNG with PyMuPDF, after checking that no row's text runs into the next row).
 """
 
 from __future__ import annotations
@@ -40,28 +41,72 @@ def chromium_shot(page: Path, out: Path, tmp: Path, height: int) -> None:
     )
 
 
-def sheet_png(xlsx: Path, sheet: str, out: Path, tmp: Path) -> None:
-    """The sheet as LibreOffice reads and lays it out (exported to HTML by LibreOffice, shown by
-    Chromium: LibreOffice's own PNG export needs a display)."""
+def one_sheet(xlsx: Path, sheet: str, out: Path) -> Path:
+    """A copy of the workbook with only `sheet` (LibreOffice prints every sheet into one PDF)."""
     from openpyxl import load_workbook
 
     wb = load_workbook(xlsx)
     for name in wb.sheetnames:
         if name != sheet:
             del wb[name]
-    one = tmp / f"{sheet}.xlsx"
-    wb.save(one)
+    wb.save(out)
+    return out
+
+
+def sheet_pdf(xlsx: Path, sheet: str, tmp: Path) -> Path:
+    """The sheet as LibreOffice lays it out and prints it (row heights, wrapping, page set-up)."""
+    one = one_sheet(xlsx, sheet, tmp / f"{sheet}.xlsx")
     run(
         "soffice",
         f"-env:UserInstallation=file://{tmp / 'lo'}",
         "--headless",
         "--convert-to",
-        "html",
+        "pdf",
         "--outdir",
         str(tmp),
         str(one),
     )
-    chromium_shot(tmp / f"{sheet}.html", out, tmp, 800)
+    return tmp / f"{sheet}.pdf"
+
+
+def overlapping_words(pdf: Path) -> list[str]:
+    """Words drawn over other words in a PDF: text of a wrapped cell that runs past its row's height
+    into the next row (LibreOffice and Gnumeric do not grow rows of a file they did not lay out)."""
+    import pymupdf
+
+    found = []
+    with pymupdf.open(pdf) as doc:
+        for number, page in enumerate(doc, start=1):
+            words = sorted(page.get_text("words"), key=lambda w: w[1])
+            for i, a in enumerate(words):
+                ra = pymupdf.Rect(a[:4])
+                for b in words[i + 1 :]:
+                    if b[1] > a[3]:
+                        break  # sorted by top: nothing further down reaches this word
+                    rb = pymupdf.Rect(b[:4])
+                    inter = ra & rb
+                    if not inter.is_empty and inter.get_area() > 0.3 * min(ra.get_area(), rb.get_area()):
+                        found.append(f"page {number}: {a[4]!r} over {b[4]!r}")
+    return found
+
+
+def sheet_png(xlsx: Path, sheet: str, out: Path, tmp: Path, height: int = 700, width: float = 0.62) -> None:
+    """The top left of the sheet's first printed page (`width` of it) as LibreOffice renders it
+    (PDF -> PNG), after checking that no row's text runs into the next one."""
+    import pymupdf
+
+    pdf = sheet_pdf(xlsx, sheet, tmp)
+    bad = overlapping_words(pdf)
+    if bad:
+        raise SystemExit(f"{sheet}: text runs over the next row in LibreOffice: {'; '.join(bad[:5])}")
+    with pymupdf.open(pdf) as doc:
+        page = doc[0]
+        words = page.get_text("words")
+        top = max(min((w[1] for w in words), default=0) - 8, 0)
+        left = max(min((w[0] for w in words), default=0) - 8, 0)
+        dpi = 220
+        clip = pymupdf.Rect(left, top, page.rect.width * width, min(top + height * 72 / dpi, page.rect.height))
+        page.get_pixmap(dpi=dpi, clip=clip).save(out)
 
 
 def main() -> None:

@@ -537,10 +537,15 @@ def review_apply(
     in_place: bool = typer.Option(
         False, "--in-place", help="replace --table with the reviewed table (under its lock; no -o)"
     ),
+    strict: bool = typer.Option(
+        False,
+        "--strict",
+        help="write nothing when a row's claim has changed since the export (default: list it, apply the rest)",
+    ),
 ) -> None:
     """Apply accept / reject / edit / add decisions by claim id, into a new table (-o) or the table
     itself (--in-place), while no run writes it."""
-    from .export.review import apply_review, read_sheet, write_table
+    from .export.review import ReviewError, apply_review, read_sheet, write_table
     from .store import TableLock, load_records
 
     if in_place and output is not None:
@@ -558,21 +563,39 @@ def review_apply(
             records = load_records(table)
             sheets = read_sheet(sheet)
             new, counts = apply_review(records, sheets, os.path.basename(sheet))
+            if strict and counts["stale"]:
+                raise ReviewError(
+                    f"{os.path.basename(sheet)}: {len(counts['stale'])} row(s) not applicable, nothing written "
+                    "(--strict):\n  " + "\n  ".join(counts["stale"][:50])
+                )
             write_table(new, target, lock)
     except ExtractorError as e:
         _fail(str(e))
     except OSError as e:
         _fail(f"{target}: cannot write ({e.strerror})")
-    unapplied = counts["unapplied"]
-    for line in unapplied[:20]:
-        err.print(f"extractor: warning: {line}", markup=False)
-    if len(unapplied) > 20:
-        err.print(f"extractor: warning: ... and {len(unapplied) - 20} more rows with a correction but no decision")
-    not_applied = f"; {len(unapplied)} corrections with no decision not applied" if unapplied else ""
+    for key, what in (
+        ("stale", "rows not applied: their claim changed since the export"),
+        ("unapplied", "rows with a correction but no decision"),
+        ("formulas", "rows where a formula's saved value was read"),
+    ):
+        lines = counts[key]
+        for line in lines[:20]:
+            err.print(f"extractor: {'note' if key == 'formulas' else 'warning'}: {line}", markup=False)
+        if len(lines) > 20:
+            err.print(f"extractor: ... and {len(lines) - 20} more {what}", markup=False)
+    extra = "".join(
+        f"; {len(counts[k])} {w}"
+        for k, w in (
+            ("stale", "rows not applied (changed since the export)"),
+            ("unapplied", "corrections with no decision not applied"),
+            ("formulas", "formula values read"),
+        )
+        if counts[k]
+    )
     err.print(
         f"extractor: {counts['rows']} rows read; {counts['accept']} accepted, {counts['reject']} rejected, "
         f"{counts['edit']} edited ({counts['override']} reviewer overrides), {counts['add']} added, "
-        f"{counts['unchanged']} unchanged{not_applied} -> {target}",
+        f"{counts['unchanged']} unchanged{extra} -> {target}",
         markup=False,
     )
 

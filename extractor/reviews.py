@@ -39,7 +39,9 @@ from .verify import read_number, verify_claims
 
 KEY_LEN = 8
 # what a review remembers of a claim, before and after each round
-SNAPSHOT = ("value", "low", "high", "unit", "metric", "metric_class", "better", "verified", "why")
+SNAPSHOT = ("value", "low", "high", "unit", "metric", "metric_class", "kind", "better", "verified", "why")
+KINDS = ("result", "context", "setup")
+FINGERPRINT_LEN = 8
 
 
 # -- claim ids ----------------------------------------------------------------------------------
@@ -91,6 +93,16 @@ def find_claim(rec: dict, cid: str) -> tuple[Optional[dict], str]:
     return None, cid
 
 
+def fingerprint(n: dict) -> str:
+    """A short fingerprint of what a claim says, exported beside its id: its evidence text and the
+    value the engine (or the reviewer who added it) read there, as in `carry`. A sheet row whose
+    fingerprint is no longer its claim's belongs to another version of the table. Written "fp" +
+    hex, text that no spreadsheet program reads as a number."""
+    vals = "\x1f".join("" if v is None else f"{float(v):.12g}" for v in _engine_values(n))
+    norm = " ".join((n.get("text") or "").split())
+    return "fp" + hashlib.sha1(f"{norm}\x1e{vals}".encode()).hexdigest()[:FINGERPRINT_LEN]
+
+
 # -- one review round ---------------------------------------------------------------------------
 class DecisionError(ValueError):
     """A decision a sheet asks for that cannot be applied (the message says why)."""
@@ -101,8 +113,9 @@ def snapshot(n: dict) -> dict:
 
 
 def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[float]] | None:
-    """A corrected value: "45", "4.07", "1,200", "20-100" (a range). Returns (value, low, high)."""
-    t = text.strip().replace(",", "")
+    """A corrected value: "45", "4.07", "1,200", "20-100" (a range), "31%" (as a spreadsheet shows a
+    percentage cell: 31). Returns (value, low, high)."""
+    t = text.strip().replace(",", "").removesuffix("%").strip()
     try:
         v = float(t)
         return (v, None, None) if math.isfinite(v) else None  # nan, inf, 1e999: no value of a claim
@@ -116,6 +129,22 @@ def parse_value(text: str) -> tuple[Optional[float], Optional[float], Optional[f
             return None
         return (None, lo, hi) if math.isfinite(lo) and math.isfinite(hi) else None
     return None
+
+
+def value_words(text: str) -> str:
+    """A corrected value as stored: the number itself, however a spreadsheet wrote it ("31.00%" and
+    "31%" are "31%", "1,200" is "1200", "20 - 100" is "20-100"), so that a sheet saved again by a
+    program is the same round; text that is no number stays as typed (and is refused)."""
+    pv = parse_value(text)
+    if pv is None:
+        return text.strip()
+
+    def num(v: Optional[float]) -> str:
+        return "" if v is None else str(int(v)) if float(v).is_integer() and abs(v) < 1e16 else repr(v)
+
+    value, low, high = pv
+    words = num(value) if value is not None else f"{num(low)}-{num(high)}"
+    return words + ("%" if text.strip().endswith("%") else "")
 
 
 def _reverify(rec: dict, n: dict) -> dict:
@@ -153,13 +182,29 @@ def _apply_corrections(rec: dict, n: dict, corrected: dict) -> bool:
         n["value"], n["low"], n["high"] = pv
     if corrected.get("unit"):
         n["unit"] = canonical_unit(corrected["unit"])
+    elif corrected.get("value_text", "").strip().endswith("%"):
+        n["unit"] = "%"  # "31%" typed (or a percentage cell) with no unit: the value is a percentage
     if corrected.get("metric"):
         n["metric"] = corrected["metric"]
-    if corrected.get("metric") or corrected.get("unit"):  # its class and better direction follow
-        cls = taxonomy.classify(n.get("metric"), n.get("unit") or "")
+    key = corrected.get("metric_class")
+    if key is not None and key not in taxonomy.BY_KEY:
+        raise DecisionError(f"corrected metric_class {key!r} is not a class ({', '.join(taxonomy.KEYS)})")
+    if corrected.get("kind"):
+        if corrected["kind"] not in KINDS:
+            raise DecisionError(f"corrected kind {corrected['kind']!r} is not one of {', '.join(KINDS)}")
+        n["kind"] = corrected["kind"]
+    if key or corrected.get("metric") or corrected.get("unit"):  # its class and better direction follow
+        cls = taxonomy.classify(n.get("metric"), n.get("unit") or "", key)
         n["metric_class"] = cls.key
         n["better"] = taxonomy.better(cls, n.get("direction"), n.get("qualifier"))
     checked = _reverify(rec, n) if n.get("start") is not None else {"verified": False}
+    said = {k: checked.get(k) for k in ("value", "low", "high")}
+    if checked["verified"] and corrected.get("value_text") and said != {k: n.get(k) for k in said}:
+        # the verifier read the typed value as another spelling of the span's ("0.31" for "31%": a
+        # percentage cell that Gnumeric saved as its fraction): the claim takes the span's reading,
+        # and the correction is stored as it, so the next round reads the same
+        n.update(said)
+        corrected["value_text"] = value_words(value_text(said) + ("%" if n.get("unit") == "%" else ""))
     if checked["verified"]:
         n["verified"], n["why"] = True, None
         return False
@@ -169,7 +214,32 @@ def _apply_corrections(rec: dict, n: dict, corrected: dict) -> bool:
 
 
 def _same_round(rv: dict, decision: str, corrected: dict, note: Optional[str]) -> bool:
-    return rv.get("decision") == decision and (rv.get("corrected") or {}) == corrected and rv.get("note") == note
+    held = dict(rv.get("corrected") or {})
+    if held.get("value_text") and "value_text" in corrected:  # "1,200" stored before values were canonical
+        held["value_text"] = value_words(held["value_text"])
+        if held["value_text"].endswith("%") and _fraction_of(corrected["value_text"], held["value_text"]):
+            held["value_text"] = corrected["value_text"]  # 31% saved by a program as 0.31 (see _apply_corrections)
+    return rv.get("decision") == decision and held == corrected and rv.get("note") == note
+
+
+def _fraction_of(text: str, percent: str) -> bool:
+    """Whether `text` ("0.31", "0.2-0.5") is the fraction of `percent` ("31%", "20-50%")."""
+    a, b = parse_value(text), parse_value(percent)
+    if a is None or b is None or text.strip().endswith("%"):
+        return False
+    return all(
+        (x is None and y is None) or (x is not None and y is not None and math.isclose(x * 100, y, rel_tol=1e-9))
+        for x, y in zip(a, b)
+    )
+
+
+def value_text(v: dict) -> str:
+    """(value, low, high) as a corrected value reads: "31", "20-50"."""
+
+    def num(x: float) -> str:
+        return str(int(x)) if float(x).is_integer() and abs(x) < 1e16 else repr(x)
+
+    return num(v["value"]) if v.get("value") is not None else f"{num(v['low'])}-{num(v['high'])}"
 
 
 def _legacy_history(rv: dict) -> list[dict]:
@@ -211,12 +281,16 @@ def decide(
     engine's claim, not round 2's edit, and an `accept` after an `edit` restores the original."""
     rv = n.get("review") or {}
     corrected = {k: capped(v, MAX_STORED_TEXT) for k, v in corrected.items() if v} if decision == "edit" else {}
+    if corrected.get("value_text"):
+        corrected["value_text"] = value_words(corrected["value_text"])
     note = capped(note, MAX_NOTE) if note else note
     if decision == "edit" and not corrected:
-        raise DecisionError("decision 'edit' needs a corrected value, unit or metric")
+        raise DecisionError("decision 'edit' needs a corrected value, unit, metric, metric_class or kind")
     if rv and _same_round(rv, decision, corrected, note):
         return None
     original = rv["original"] if rv.get("original") is not None else snapshot(n)
+    if "kind" not in original:  # a review from before kinds were corrected: the kind then was never edited
+        original = {**original, "kind": n.get("kind")}
     before = {**snapshot(n), "decision": rv.get("decision")}
     trial = copy.deepcopy(n)
     trial.update(original)
@@ -467,7 +541,11 @@ def _re_add(doc: Document, new: dict, old: dict, want: tuple) -> Optional[dict]:
     base.update((old.get("review") or {}).get("original") or {})
     [checked] = verify_claims(doc, [draft_of(base, start=doc.text.find(text))])
     n = checked.model_dump()
-    if n.get("start") is None or not _same_value((n.get("value"), n.get("low"), n.get("high")), want):
+    # a claim placed in the abstract must be placed again; one that never was (a reviewer's claim on
+    # text with no number in it) carries as it stands, the text still being in the abstract
+    if (n.get("start") is None and old.get("start") is not None) or not _same_value(
+        (n.get("value"), n.get("low"), n.get("high")), want
+    ):
         return None
     n["id"] = claim_ids(new["id"], doc.text, [n])[0]
     return n

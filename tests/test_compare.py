@@ -343,8 +343,10 @@ def test_xlsx_compare_sheet(labelled, tmp_path):
     ph = [c.value for c in papers[1]]
     for col in ("authors", "year", "venue", "arxiv_id"):
         assert col in ph
-    nexus = next(dict(zip(ph, [c.value for c in r])) for r in papers.iter_rows(min_row=2) if r[0].value == "2604.06682")
-    assert nexus["year"] == "2026" and nexus["arxiv_id"] == "2604.06682" and "JooYoung Park" in nexus["authors"]
+    nexus = next(
+        dict(zip(ph, [c.value for c in r])) for r in papers.iter_rows(min_row=2) if r[0].value == "arXiv:2604.06682"
+    )
+    assert nexus["year"] == "2026" and nexus["arxiv_id"] == "arXiv:2604.06682" and "JooYoung Park" in nexus["authors"]
 
 
 @pytest.mark.skipif(not SOFFICE, reason=NO_SOFFICE)

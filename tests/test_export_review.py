@@ -108,14 +108,18 @@ def test_xlsx_sheets_columns_dropdown_and_marks(table, tmp_path):
     assert [c.value for c in papers[1]][:7] == ["paper_id", "title", "authors", "year", "venue", "arxiv_id", "system"]
     assert papers.max_row == 1 + 18 and claims.freeze_panes == "A2" and papers.freeze_panes == "A2"
     assert claims.auto_filter.ref.startswith("A1:") and papers.auto_filter.ref.startswith("A1:")
-    [dv] = claims.data_validations.dataValidation
-    assert dv.type == "list" and dv.formula1 == '"accept,reject,edit"'
-    dec_col = header.index("decision") + 1
     from openpyxl.utils import get_column_letter
 
-    assert f"{get_column_letter(dec_col)}2" in str(dv.sqref)
+    lists = {str(dv.sqref).split(":")[0]: dv for dv in claims.data_validations.dataValidation}
+    assert len(lists) == 3 and all(dv.type == "list" for dv in lists.values())
+    letter = {c: get_column_letter(header.index(c) + 1) for c in header}
+    # the whole review vocabulary: add (a new row), a class and a kind for a misfiled claim
+    assert lists[f"{letter['decision']}2"].formula1 == '"accept,reject,edit,add"'
+    assert "tail_latency" in lists[f"{letter['corrected_metric_class']}2"].formula1
+    assert lists[f"{letter['corrected_kind']}2"].formula1 == '"result,context,setup"'
+    assert all(dv.errorStyle == "warning" for dv in lists.values())  # "Accept" typed by hand is not refused
     assert papers["A2"].hyperlink.target == "https://arxiv.org/abs/2604.06682v2"
-    assert papers.column_dimensions["D"].width > 10 and claims.cell(2, header.index("sentence") + 1).alignment.wrap_text
+    assert papers.column_dimensions["C"].width > 10 and claims.cell(2, header.index("sentence") + 1).alignment.wrap_text
     rows = list(claims.iter_rows(min_row=2, values_only=True))
     ver = header.index("verified")
     bad = [i for i, r in enumerate(rows, start=2) if r[ver] is False]
@@ -194,8 +198,8 @@ def test_libreoffice_reads_the_xlsx(table, tmp_path):
     assert rows is not None, err
     assert rows[0][:3] == ["paper_id", "title", "authors"] and len(rows) == 19
     system = rows[0].index("system")
-    assert rows[1][0] == "2604.06682" and rows[1][system] == "Nexus" and rows[1][rows[0].index("year")] == "2026"
-    evil = next(r for r in rows if r[0] == "2601.66666")
+    assert rows[1][0] == "arXiv:2604.06682" and rows[1][system] == "Nexus" and rows[1][rows[0].index("year")] == "2026"
+    evil = next(r for r in rows if r[0] == "arXiv:2601.66666")
     assert evil[1].startswith('=HYPERLINK("http://x")')  # shown as text, not evaluated to a link label
 
 
@@ -327,17 +331,19 @@ def test_bad_sheets_list_every_problem_and_write_nothing(table, tmp_path):
     header, row_of = sheet_rows(ws)
     col = {h: i + 1 for i, h in enumerate(header)}
     ws.cell(2, col["decision"]).value = "maybe"
-    ws.cell(3, col["claim_id"]).value = "9999.99999#1"
+    ws.cell(3, col["claim_id"]).value = "9999.99999#1"  # another table's claim: listed, not a problem
+    ws.cell(3, col["decision"]).value = "accept"
+    ws.cell(5, col["claim_id"]).value = "9999.99999#2"  # no decision: never a problem
     ws.cell(4, col["decision"]).value = "edit"
     ws.cell(4, col["corrected_value"]).value = "forty"
     wb.save(xlsx)
     out = tmp_path / "r.jsonl"
     r = run_cli("review", "apply", xlsx, "--table", table, "-o", out)
     assert r.returncode == 2 and "Traceback" not in r.stderr
-    assert "3 problem(s), nothing written" in r.stderr
+    assert "2 problem(s), nothing written" in r.stderr
     assert "row 2: invalid decision 'maybe'" in r.stderr
-    assert "row 3: unknown claim id '9999.99999#1'" in r.stderr
     assert "row 4: corrected value 'forty' is not a number" in r.stderr
+    assert "row 3" not in r.stderr and "row 5" not in r.stderr
     assert not out.exists()
     # a missing column
     wb = load_workbook(xlsx)
@@ -364,7 +370,9 @@ def test_uncovered_numbers_can_be_added_as_claims(table, tmp_path):
     ws = wb["Uncovered"]
     header = [c.value for c in ws[1]]
     assert header[:4] == ["uncovered_id", "paper_id", "system", "evidence"]
-    [row] = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 2).value == "2604.06682"]
+    lists = {dv.formula1 for dv in ws.data_validations.dataValidation}
+    assert lists == {'"add"', '"increase,decrease,none"', '"result,context,setup"'}  # the Uncovered drop-downs
+    [row] = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 2).value == "arXiv:2604.06682"]
     assert ws.cell(row, header.index("evidence") + 1).value == "37%"
     ws.cell(row, header.index("decision") + 1).value = "add"
     ws.cell(row, header.index("metric") + 1).value = "deployment density"

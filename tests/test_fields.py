@@ -275,7 +275,7 @@ def with_fields(tmp_path):
 
 def test_exports_have_a_column_per_field_with_evidence(with_fields, tmp_path):
     rows = list(csv.DictReader(open(run_export(with_fields, tmp_path / "p.csv"), encoding="utf-8-sig")))
-    valve = next(r for r in rows if r["paper_id"] == VALVE)
+    valve = next(r for r in rows if r["paper_id"] == f"arXiv:{VALVE}")
     assert valve["gpus_deployed"] == "8,054" and valve["hardware"] == "GPU" and valve["compared_against"] == ""
     wb = load_workbook(run_export(with_fields, tmp_path / "t.xlsx"))
     assert wb.sheetnames == ["Papers", "Compare", "Claims", "Fields"]
@@ -329,7 +329,7 @@ def test_a_field_review_round_trip_is_lossless(with_fields, tmp_path):
     assert r2.returncode == 0 and "2 unchanged" in r2.stderr
     assert read_jsonl(again) == read_jsonl(out)
     rows = list(csv.DictReader(open(run_export(out, tmp_path / "p.csv"), encoding="utf-8-sig")))
-    assert next(r for r in rows if r["paper_id"] == VALVE)["gpus_deployed"] == "8,000 (edited)"
+    assert next(r for r in rows if r["paper_id"] == f"arXiv:{VALVE}")["gpus_deployed"] == "8,000 (edited)"
     frows = list(csv.DictReader(open(run_export(out, tmp_path / "f.csv", "--rows", "fields"), encoding="utf-8-sig")))
     fr = next(r for r in frows if r["field_id"] == f"{VALVE}:gpus_deployed")
     assert fr["value"] == "8,000" and fr["original"] == "8,054" and fr["decision"] == "edit" and fr["verified"] == "no"

@@ -39,7 +39,7 @@ def review_sheet(table, path, decisions):
     ws = wb["Claims"]
     head = {c.value: i + 1 for i, c in enumerate(ws[1])}
     for r in range(2, ws.max_row + 1):
-        if ws.cell(r, head["paper_id"]).value != VALVE:
+        if ws.cell(r, head["paper_id"]).value != f"arXiv:{VALVE}":
             continue
         for col, v in decisions.get(ws.cell(r, head["evidence"]).value, {}).items():
             ws.cell(r, head[col]).value = v
@@ -153,7 +153,8 @@ def test_an_edited_claim_shows_corrected_everywhere_with_its_original(reviewed, 
     assert f'title="original: {was}"' in html and f"{words} (edited; reviewer override)" in html
     # CSV: papers, claims and compare rows
     papers = {
-        r["paper_id"]: r for r in csv.DictReader(open(export(reviewed, tmp_path / "p.csv"), encoding="utf-8-sig"))
+        r["paper_id"].removeprefix("arXiv:"): r
+        for r in csv.DictReader(open(export(reviewed, tmp_path / "p.csv"), encoding="utf-8-sig"))
     }
     assert f"{words} (edited)" in papers[VALVE]["headline_numbers"] or words in papers[VALVE]["headline_numbers"]
     assert papers[VALVE]["original_of_edits"] == f"{words} was: {was}"
@@ -162,7 +163,7 @@ def test_an_edited_claim_shows_corrected_everywhere_with_its_original(reviewed, 
     assert row["value"] == "2200" and row["original"] == was and row["decision"] == "edit"
     assert row["corrected_value"] == "2200"
     comp = list(csv.DictReader(open(export(reviewed, tmp_path / "k.csv", "--rows", "compare"), encoding="utf-8-sig")))
-    crow = next(r for r in comp if r["paper_id"] == VALVE and r["value"] == "2200")
+    crow = next(r for r in comp if r["paper_id"] == f"arXiv:{VALVE}" and r["value"] == "2200")
     assert crow["original"] == was and crow["reviewed"] == "edit" and "(edited" in crow["claim"]
     # XLSX: every sheet
     wb = load_workbook(export(reviewed, tmp_path / "t.xlsx"))

@@ -112,7 +112,7 @@ def review_valve(table, tmp_path):
         "<5%": {"decision": "accept", "note": "TTFT checked"},
     }
     for r in range(2, ws.max_row + 1):
-        if ws.cell(r, head["paper_id"]).value == VALVE:
+        if ws.cell(r, head["paper_id"]).value == f"arXiv:{VALVE}":
             for col, v in plan.get(ws.cell(r, head["evidence"]).value, {}).items():
                 ws.cell(r, head[col]).value = v
     wb.save(sheet)

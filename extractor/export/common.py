@@ -9,6 +9,7 @@ from urllib.parse import quote, urlsplit
 
 from .. import reviews
 from ..fields import shown
+from ..sources.ids import id_text
 from ..text import plain
 from .bib import BIB_COLUMNS, bib_fields
 
@@ -40,10 +41,25 @@ CLAIM_COLUMNS = [
     "corrected_value",
     "corrected_unit",
     "corrected_metric",
+    "corrected_metric_class",
+    "corrected_kind",
+    "note",
+    # what the claim said when exported (reviews.fingerprint): tells a sheet of another table version
+    "fingerprint",
+]
+REVIEW_COLUMNS = [
+    "decision",
+    "corrected_value",
+    "corrected_unit",
+    "corrected_metric",
+    "corrected_metric_class",
+    "corrected_kind",
     "note",
 ]
-REVIEW_COLUMNS = ["decision", "corrected_value", "corrected_unit", "corrected_metric", "note"]
+CORRECTION_COLUMNS = tuple(c for c in REVIEW_COLUMNS if c.startswith("corrected_"))
 DECISIONS = ("accept", "reject", "edit")
+# what the Claims sheet's decision column takes: `add` on a new row (a paper id and evidence) makes a claim
+SHEET_DECISIONS = (*DECISIONS, "add")
 
 # numbers of an abstract that no claim covers (what a model left out); `add` makes one a claim
 UNCOVERED_COLUMNS = [
@@ -133,7 +149,7 @@ def field_rows(records: Iterable[dict]) -> Iterable[dict]:
             original = rv.get("original") if rv.get("decision") == "edit" else None
             yield {
                 "field_id": f"{rec['id']}:{name}",
-                "paper_id": rec["id"],
+                "paper_id": id_text(rec["id"]),
                 "system": rec.get("system_name") or "",
                 "field": name,
                 "type": fv.get("type") or "",
@@ -146,6 +162,14 @@ def field_rows(records: Iterable[dict]) -> Iterable[dict]:
                 "corrected_value": (rv.get("corrected") or {}).get("value_text", ""),
                 "note": rv.get("note") or "",
             }
+
+
+def sheet_bib(rec: dict) -> dict:
+    """bib_fields for a spreadsheet row: the arXiv id as text no program takes for a number."""
+    bib = bib_fields(rec)
+    if bib["arxiv_id"]:
+        bib["arxiv_id"] = id_text(bib["arxiv_id"])
+    return bib
 
 
 def claim_id(rec: dict, index: int) -> str:
@@ -285,7 +309,7 @@ def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
             corrected = rv.get("corrected") or {}
             yield {
                 "claim_id": claim_id(rec, i),
-                "paper_id": rec["id"],
+                "paper_id": id_text(rec["id"]),
                 "system": rec.get("system_name") or "",
                 "metric": n.get("metric") or "",
                 "metric_class": n.get("metric_class") or "",
@@ -308,7 +332,10 @@ def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
                 "corrected_value": corrected.get("value_text", ""),
                 "corrected_unit": corrected.get("unit", ""),
                 "corrected_metric": corrected.get("metric", ""),
+                "corrected_metric_class": corrected.get("metric_class", ""),
+                "corrected_kind": corrected.get("kind", ""),
                 "note": rv.get("note") or "",
+                "fingerprint": reviews.fingerprint(n),
             }
 
 
@@ -329,7 +356,7 @@ def uncovered_rows(records: Iterable[dict]) -> Iterable[dict]:
         for u in rec.get("uncovered_numbers") or []:
             yield {
                 "uncovered_id": uncovered_id(rec["id"], u["start"]),
-                "paper_id": rec["id"],
+                "paper_id": id_text(rec["id"]),
                 "system": rec.get("system_name") or "",
                 "evidence": u.get("text") or "",
                 "value": u.get("value"),
@@ -352,9 +379,9 @@ def paper_rows(records: Iterable[dict]) -> Iterable[dict]:
         nums = rec.get("headline_numbers") or []
         yield {
             **{field_column(name): shown(fv) for name, fv in (rec.get("fields") or {}).items()},
-            "paper_id": rec["id"],
+            "paper_id": id_text(rec["id"]),
             "title": rec.get("title") or "",
-            **bib_fields(rec),
+            **sheet_bib(rec),
             "system": rec.get("system_name") or "",
             "system_verified": {True: "yes", False: "no", None: ""}[rec.get("system_name_verified")],
             "problem": rec.get("problem") or "",

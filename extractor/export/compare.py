@@ -27,9 +27,10 @@ from dataclasses import dataclass
 from typing import Optional
 
 from .. import taxonomy
+from ..sources.ids import id_text
 from ..units import convert, dimension
-from .bib import BIB_COLUMNS, bib_fields
-from .common import claim_id, describe, original_words, review_mark, review_of
+from .bib import BIB_COLUMNS
+from .common import claim_id, describe, original_words, review_mark, review_of, sheet_bib
 
 _BASE_UNIT = {"time": "s", "size": "B"}
 
@@ -84,8 +85,12 @@ class Entry:
 
 
 def _short_title(rec: dict) -> str:
+    """A paper with no system name, by its title's head ("Compiling Away the Overhead" of
+    "Compiling Away the Overhead: ..."), cut at a word when long, never mid-word."""
     t = rec.get("title") or rec.get("id") or ""
-    return t if len(t) <= 40 else t[:39].rsplit(" ", 1)[0] + "…"
+    head = t.split(":", 1)[0].strip() if ":" in t else t
+    t = head if 8 <= len(head) <= 60 else t
+    return t if len(t) <= 60 else t[:59].rsplit(" ", 1)[0] + "…"
 
 
 def _class_of(n: dict) -> tuple[str, Optional[str]]:
@@ -270,9 +275,9 @@ def entry_row(key: str, e: Entry) -> dict:
         "reviewed": review_of(n).get("decision") or "",
         "original": original_words(n),
         "claim_id": e.claim_id,
-        "paper_id": rec["id"],
+        "paper_id": id_text(rec["id"]),
         "title": rec.get("title") or "",
-        **bib_fields(rec),
+        **sheet_bib(rec),
         "url": rec.get("url") or "",
     }
 

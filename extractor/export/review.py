@@ -1,7 +1,20 @@
 """Bring a reviewed Claims sheet (XLSX or CSV) back into the table, by claim id.
 
-Rows may come back sorted, filtered or with rows deleted; only rows with a decision change
-anything. Every problem in the sheet is collected and reported together, and then nothing is
+Sheets come back from the programs people review in (LibreOffice, Gnumeric, Excel, Google Sheets),
+which rewrite what they save: booleans become `=TRUE()`, "31%" becomes 0.31 in a percentage cell or
+"31.00%", "8,054" becomes 8054, a paper id "2604.12300" becomes the number 2604.123. So:
+
+- Only the reviewer's columns are read as values (decision, corrections, note). A formula there is
+  read by its cached value (and the summary says so); one with no value is a problem of its row.
+- Every other cell identifies a row and is compared by meaning, not characters; what tells that a row
+  belongs to this table is its claim id and fingerprint (`extractor.reviews.fingerprint`), text no
+  program changes. A row whose claim has changed since the export is listed and skipped ("stale");
+  the rest of the sheet applies.
+- Rows may come back sorted, filtered or with rows deleted; only rows with a decision change
+  anything, and a row with no decision never blocks the apply.
+
+A mistake in a decision (an unknown word, an edit with nothing corrected, a value that is not a
+number) is a problem: every problem is collected and reported together, and then nothing is
 written. The input table is never modified in place.
 """
 
@@ -9,7 +22,10 @@ from __future__ import annotations
 
 import copy
 import csv
+import math
 import os
+import re
+import warnings
 import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -19,17 +35,20 @@ from typing import Optional
 
 import orjson
 
-from .. import reviews
+from .. import reviews, taxonomy
 from ..document import Document
 from ..engines.base import ClaimDraft
 from ..errors import InputError
 from ..limits import MAX_NOTE, MAX_SHEET_BYTES, MAX_SHEET_ROWS, capped, size
+from ..sources.ids import id_of_text
 from ..store import atomic_write, fit_line, scrub_secrets
 from ..units import canonical_unit
 from ..verify import verify_claims
 from .common import (
+    CORRECTION_COLUMNS,
     DECISIONS,
     REVIEW_COLUMNS,
+    SHEET_DECISIONS,
     UNCOVERED_DECISIONS,
     claim_id,
     split_uncovered_id,
@@ -37,9 +56,18 @@ from .common import (
 )
 
 MAX_SHEET_CELL = 1024 * 1024  # characters of one CSV cell read (csv's own default is 131,072)
-REQUIRED = ["claim_id", "evidence", *REVIEW_COLUMNS]
+# the columns a sheet must have (a sheet exported before corrected_metric_class, corrected_kind and
+# fingerprint existed still applies)
+REQUIRED = ["claim_id", "evidence", "decision", "corrected_value", "corrected_unit", "corrected_metric", "note"]
 REQUIRED_FIELDS = ["field_id", "evidence", "decision", "corrected_value", "note"]
 REQUIRED_UNCOVERED = ["uncovered_id", "evidence", "decision", "metric", "direction", "kind", "baseline", "note"]
+# what a reviewer types, per sheet: read as values (a formula by its cached value); the other cells
+# identify the row. A new Claims row also takes its paper_id, evidence and what the claim says.
+EDITABLE = {
+    "claims": {*REVIEW_COLUMNS, "paper_id", "evidence", "metric", "direction", "kind", "baseline"},
+    "uncovered": {"decision", "metric", "direction", "kind", "baseline", "note"},
+    "fields": {"decision", "corrected_value", "note"},
+}
 
 
 class ReviewError(InputError):
@@ -57,25 +85,33 @@ def read_sheet(path: str) -> dict[str, list[tuple[int, dict]]]:
 
         _check_zip(path)
         try:
-            # formulas as formulas (data_only=False): a value a reviewer typed as a formula has no
-            # cached result in a file openpyxl wrote, and must not be read as empty
-            wb = load_workbook(path, read_only=True, data_only=False)
+            # twice: with cached values (what LibreOffice, Excel and Google Sheets saved for a formula
+            # such as LibreOffice's =TRUE()), and with formulas, to tell a cell that holds one; a
+            # formula with no cached value (a file openpyxl wrote) must not be read as empty
+            with warnings.catch_warnings():  # "no default style" from Gnumeric's files: not the user's concern
+                warnings.simplefilter("ignore")
+                wb = load_workbook(path, read_only=True, data_only=True)
+                wf = load_workbook(path, read_only=True, data_only=False)
         except Exception as e:
             raise ReviewError(f"{path}: not a readable XLSX file ({e.__class__.__name__})") from None
         try:
             if "Claims" not in wb.sheetnames:
                 raise ReviewError(f"{path}: no sheet named 'Claims' (sheets: {', '.join(wb.sheetnames)})")
-            out = {"claims": _xlsx_rows(wb["Claims"], path, REQUIRED), "uncovered": []}
+            out = {"claims": _xlsx_rows(wb["Claims"], wf["Claims"], path, REQUIRED, EDITABLE["claims"])}
+            out["uncovered"] = []
             if "Uncovered" in wb.sheetnames:
-                out["uncovered"] = _xlsx_rows(wb["Uncovered"], path, REQUIRED_UNCOVERED)
+                out["uncovered"] = _xlsx_rows(
+                    wb["Uncovered"], wf["Uncovered"], path, REQUIRED_UNCOVERED, EDITABLE["uncovered"]
+                )
             if "Fields" in wb.sheetnames:
-                out["fields"] = _xlsx_rows(wb["Fields"], path, REQUIRED_FIELDS)
+                out["fields"] = _xlsx_rows(wb["Fields"], wf["Fields"], path, REQUIRED_FIELDS, EDITABLE["fields"])
         except ReviewError:
             raise
         except Exception as e:  # a damaged sheet inside a valid zip
             raise ReviewError(f"{path}: a sheet cannot be read ({e.__class__.__name__}: {str(e)[:100]})") from None
         finally:
             wb.close()
+            wf.close()
         return out
     if path.lower().endswith(".csv"):
         # a cell may be large (a reviewer's long note: capped when stored), never unbounded
@@ -127,24 +163,32 @@ def _check_zip(path: str) -> None:
         )
 
 
-def _xlsx_rows(ws, path: str, required: list[str]) -> list[tuple[int, dict]]:
-    it = ws.iter_rows()
+def _xlsx_rows(ws, wsf, path: str, required: list[str], editable: set[str]) -> list[tuple[int, dict]]:
+    """The non-empty rows of a sheet: {column: text}. A formula in an editable column with a cached
+    value is read as that value and named in `__formulas__`; one without a value is named in
+    `__novalue__` (a problem if its row has a decision). Other columns identify the row: a formula
+    there is read by its value, or as empty."""
+    it, itf = ws.iter_rows(), wsf.iter_rows()
     header = [str(c.value).strip() if c.value is not None else "" for c in next(it, [])]
+    next(itf, None)
     _check_columns(f"{path} ({ws.title})", header, required)
     rows = []
-    for r, cells in enumerate(it, start=2):
+    for r, (cells, fcells) in enumerate(zip(it, itf), start=2):
         if r > MAX_SHEET_ROWS:
             raise ReviewError(f"{path} ({ws.title}): more than {MAX_SHEET_ROWS:,} rows")
-        vals = {}
-        for h, c in zip(header, cells):
+        vals: dict = {}
+        for h, c, fc in zip(header, cells, fcells):
             if not h:
                 continue
-            if getattr(c, "data_type", None) == "f":
-                # refused, not read as empty: the row is reported and nothing is written
-                vals["__problem__"] = f"column {h} holds a formula ({str(c.value)[:40]}); type the value itself"
-                continue
-            vals[h] = _capped_cell(_cell(c.value))
-        if any(v.strip() for v in vals.values()):
+            text = _cell(c.value, getattr(c, "number_format", None))
+            if getattr(fc, "data_type", None) == "f" and h in editable:
+                if c.value is None:
+                    vals.setdefault("__novalue__", []).append(f"{h} ({str(fc.value)[:40]})")
+                    continue
+                if text.strip():
+                    vals.setdefault("__formulas__", []).append(h)
+            vals[h] = _capped_cell(text)
+        if any(v.strip() for k, v in vals.items() if not k.startswith("__")) or "__novalue__" in vals:
             rows.append((r, vals))
     return rows
 
@@ -155,16 +199,26 @@ def _capped_cell(text: str) -> str:
     return capped(text, MAX_NOTE)
 
 
-def _cell(v) -> str:
+def _cell(v, number_format: Optional[str] = None) -> str:
     """A cell's value as text, every digit kept: 1234.5678 is "1234.5678" (not %g's "1234.57"),
-    45.0 is "45"."""
+    45.0 is "45"; a number in a percentage cell as the program shows it (0.31 is "31%"); a date
+    (what a program made of "1-2") as its ISO date."""
     if v is None:
         return ""
     if isinstance(v, bool):
         return "TRUE" if v else "FALSE"
+    if isinstance(v, int | float) and number_format and "%" in number_format:
+        return _number(round(v * 100, 10)) + "%"
     if isinstance(v, float):
-        return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
+        return _number(v)
+    if hasattr(v, "isoformat"):
+        return v.isoformat().removesuffix("T00:00:00")
     return str(v)
+
+
+def _number(v: float) -> str:
+    v = float(v)
+    return str(int(v)) if v.is_integer() and abs(v) < 1e16 else repr(v)
 
 
 def _check_columns(path: str, header: list[str], required: list[str]) -> None:
@@ -195,6 +249,9 @@ class _Round:
         default_factory=lambda: dict.fromkeys(("accept", "reject", "edit", "add", "override", "unchanged"), 0)
     )
     unapplied: list[str] = field(default_factory=list)  # rows with a correction and no decision
+    stale: list[str] = field(default_factory=list)  # rows whose claim is no longer what the sheet showed
+    formulas: list[str] = field(default_factory=list)  # rows where a formula's cached value was read
+    _numeric_ids: Optional[dict[float, list[str]]] = None
 
     def no_decision(self, where: str, row: dict, columns: tuple[str, ...]) -> None:
         """A row with no decision changes nothing; when it holds a correction, the reviewer most
@@ -203,8 +260,42 @@ class _Round:
         if given:
             self.unapplied.append(f"{where}: {', '.join(given)} given but no decision (set decision to edit)")
 
+    def readable(self, where: str, row: dict) -> bool:
+        """Whether a row with a decision can be read: a formula with no value in a column the
+        reviewer types is a problem; a formula with one is read by it, and said."""
+        if row.get("__novalue__"):
+            self.problems.append(
+                f"{where}: {', '.join(row['__novalue__'])}: a formula with no saved value; type the value itself "
+                "(or save the sheet in a spreadsheet program, which stores formula values)"
+            )
+            return False
+        if row.get("__formulas__"):
+            self.formulas.append(f"{where}: {', '.join(row['__formulas__'])}")
+        return True
+
     def record(self, pid: str) -> Optional[dict]:
         return self.out[self.by_id[pid]] if pid in self.by_id else None
+
+    def paper(self, text: str) -> Optional[dict]:
+        """The record a paper_id cell names: the id as exported ("arXiv:2604.12300"), the bare id,
+        or the number a program made of it (2604.123) when exactly one paper's id is that number."""
+        pid = id_of_text(text)
+        rec = self.record(pid)
+        if rec is not None or not pid:
+            return rec
+        try:
+            x = float(pid)
+        except ValueError:
+            return None
+        if self._numeric_ids is None:
+            self._numeric_ids = {}
+            for i in self.by_id:
+                try:
+                    self._numeric_ids.setdefault(float(i), []).append(i)
+                except ValueError:
+                    pass
+        found = self._numeric_ids.get(x) or []
+        return self.record(found[0]) if len(found) == 1 else None
 
     def tally(self, where: str, decide: Callable[[], Optional[str]], review_of: Callable[[], dict]) -> bool:
         """Run one decision (claim or field) and count it: a bad correction is a problem of its row,
@@ -222,14 +313,127 @@ class _Round:
         return True
 
 
+# a number as spreadsheets rewrite it: "8,054" / "8054", "31%" / "31.00%" / 0.31, "2.70" / "2.7"
+_NUM = re.compile(r"[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?(?:[eE][+-]?\d+)?%?|[+-]?\.\d+%?")
+
+
+def _reading(text: str) -> tuple[str, list[float]]:
+    """(the text with each number as #, the numbers, a percentage as its fraction)."""
+    nums: list[float] = []
+
+    def num(m: re.Match) -> str:
+        t = m.group().replace(",", "")
+        pct = t.endswith("%")
+        try:
+            v = float(t.rstrip("%"))
+        except ValueError:
+            return m.group()
+        nums.append(v / 100 if pct else v)
+        return "#"
+
+    return " ".join(_NUM.sub(num, text.lower()).split()), nums
+
+
+def same_meaning(cell: str, text: str) -> bool:
+    """Whether a sheet's cell says what the table's text does, however a program rewrote its
+    numbers: "31.00%" and "31%" and 0.31, "8054" and "8,054", "2.70x" and "2.7x"."""
+    a, b = " ".join(cell.split()), " ".join(text.split())
+    if a == b:
+        return True
+    (sa, na), (sb, nb) = _reading(a), _reading(b)
+    return (
+        sa == sb and len(na) == len(nb) and all(math.isclose(x, y, rel_tol=1e-9, abs_tol=1e-12) for x, y in zip(na, nb))
+    )
+
+
+def _decision(row: dict) -> str:
+    """The decision cell, case and spaces aside ("Accept ", "EDIT")."""
+    return " ".join((row.get("decision") or "").split()).lower()
+
+
+def _class_key(text: str) -> str:
+    """A corrected metric_class as typed: its key ("tail_latency"), or its label ("Tail latency")."""
+    t = " ".join(text.split())
+    if not t:
+        return ""
+    low = t.lower().replace(" ", "_").replace("-", "_")
+    if low in taxonomy.BY_KEY:
+        return low
+    by_label = {c.label.lower(): c.key for c in taxonomy.CLASSES}
+    return by_label.get(t.lower(), t)
+
+
+def _corrections(row: dict) -> dict:
+    return {
+        "value_text": (row.get("corrected_value") or "").strip(),
+        "unit": (row.get("corrected_unit") or "").strip(),
+        "metric": (row.get("corrected_metric") or "").strip(),
+        "metric_class": _class_key(row.get("corrected_metric_class") or ""),
+        "kind": " ".join((row.get("corrected_kind") or "").split()).lower(),
+    }
+
+
+def _stands(rd: _Round, where: str, row: dict, cid: str, n: dict, nid: str) -> bool:
+    """Whether the claim the row shows is still the table's claim `n`: by the fingerprint when the
+    sheet has one, else by the evidence's meaning. A row whose claim changed is listed, not applied."""
+    fp = (row.get("fingerprint") or "").strip()
+    if fp:
+        if fp == reviews.fingerprint(n):
+            return True
+        rd.stale.append(
+            f"{where}: claim {cid} has changed since the sheet was exported (it now reads "
+            f"{_said(n)} on {n.get('text')!r}); not applied"
+        )
+        return False
+    evidence = (row.get("evidence") or "").strip()
+    if nid != cid and not evidence:
+        # an id of the old positional form names a place, not a claim: only its evidence tells
+        # whether the claim there is the one the reviewer saw (another version's claim is not)
+        rd.stale.append(
+            f"{where}: claim id {cid!r} is positional (an old sheet) and the row has no evidence; not applied"
+        )
+        return False
+    if evidence and not same_meaning(evidence, (n.get("text") or "").strip()):
+        rd.stale.append(
+            f"{where}: claim {cid} is now on {n.get('text')!r}, not {evidence!r} (the table was re-extracted "
+            "after the export); not applied"
+        )
+        return False
+    return True
+
+
+def _said(n: dict) -> str:
+    v = n.get("value")
+    return str(v) if v is not None else f"{n.get('low')}-{n.get('high')}"
+
+
+def _claim_of(rd: _Round, cid: str, row: dict) -> tuple[Optional[dict], Optional[dict], str]:
+    """(record, claim, its id) a row names: by claim id, else (an abstract edited so that the
+    same evidence is now another occurrence) by the fingerprint among the paper's claims."""
+    rec = rd.record(cid.rpartition("#")[0])
+    if rec is None:
+        return None, None, cid
+    n, nid = reviews.find_claim(rec, cid)
+    fp = (row.get("fingerprint") or "").strip()
+    if n is None and fp:
+        same = [i for i, m in enumerate(rec.get("headline_numbers") or []) if reviews.fingerprint(m) == fp]
+        if len(same) == 1:
+            reviews.ensure_ids(rec)
+            n = rec["headline_numbers"][same[0]]
+            nid = n["id"]
+    return rec, n, nid
+
+
 def apply_review(
     table: list[dict],
     sheets: dict[str, list[tuple[int, dict]]] | list[tuple[int, dict]],
     sheet_name: str,
     now: Optional[str] = None,
 ) -> tuple[list[dict], dict]:
-    """Return (new records, counts). Raises ReviewError listing every bad row. `counts["unapplied"]`
-    names the rows that hold a correction but no decision (applied as no decision: nothing changes).
+    """Return (new records, counts). Raises ReviewError listing every bad row. In `counts`:
+    "unapplied" names the rows that hold a correction but no decision (nothing changes), "stale"
+    the rows whose claim is no longer what the sheet showed (not applied, the rest is), "formulas"
+    the rows where a formula's saved value was read.
 
     Each row with a decision is one round for its claim (`extractor.reviews.decide`): a decision
     the claim already holds changes nothing, so the same sheet applied twice gives the same table.
@@ -242,53 +446,40 @@ def apply_review(
     problems = rd.problems
     seen: dict[str, int] = {}
     for rownum, row in rows:
-        cid = (row.get("claim_id") or "").strip()
-        decision = (row.get("decision") or "").strip().lower()
         where = f"row {rownum}"
-        if "__problem__" in row:
-            problems.append(f"{where}: {row['__problem__']}")
+        decision = _decision(row)
+        if not decision:
+            if "decision" in " ".join(row.get("__novalue__") or []):
+                problems.append(f"{where}: decision is a formula with no saved value; type the decision itself")
+            else:
+                rd.no_decision(where, row, CORRECTION_COLUMNS)
             continue
-        if not cid and decision == "add":
-            _add_row(rd, row, where)
+        if not rd.readable(where, row):
             continue
-        rec = rd.record(cid.rpartition("#")[0])
-        n, nid = reviews.find_claim(rec, cid) if rec is not None else (None, cid)
+        if decision not in SHEET_DECISIONS:
+            problems.append(f"{where}: invalid decision {decision!r} (use {', '.join(SHEET_DECISIONS)})")
+            continue
+        cid = (row.get("claim_id") or "").strip()
+        if decision == "add":
+            _add_row(rd, row, where, cid)
+            continue
+        if not cid:
+            problems.append(f"{where}: decision {decision!r} needs the row's claim_id (a new claim's decision is add)")
+            continue
+        rec, n, nid = _claim_of(rd, cid, row)
         if rec is None or n is None:
-            problems.append(f"{where}: unknown claim id {cid!r}")
+            rd.stale.append(f"{where}: claim {cid} is not in the table (another table, or re-extracted); not applied")
+            continue
+        if not _stands(rd, where, row, cid, n, nid):
             continue
         if nid in seen:
             problems.append(f"{where}: claim {cid} appears twice (also row {seen[nid]})")
             continue
         seen[nid] = rownum
-        evidence = (row.get("evidence") or "").strip()
-        if nid != cid and not evidence:
-            # an id of the old positional form names a place, not a claim: only its evidence tells
-            # whether the claim there is the one the reviewer saw (another version's claim is not)
-            problems.append(
-                f"{where}: claim id {cid!r} is positional (an old sheet); its evidence is needed to apply it"
-            )
-            continue
-        if evidence and evidence != (n.get("text") or "").strip():
-            problems.append(
-                f"{where}: evidence {evidence!r} does not match claim {cid} ({n.get('text')!r}); "
-                "was the table re-extracted after export?"
-            )
-            continue
-        if not decision:
-            rd.no_decision(where, row, ("corrected_value", "corrected_unit", "corrected_metric"))
-            continue
-        if decision not in DECISIONS:
-            problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
-            continue
-        corrected = {
-            "value_text": (row.get("corrected_value") or "").strip(),
-            "unit": (row.get("corrected_unit") or "").strip(),
-            "metric": (row.get("corrected_metric") or "").strip(),
-        }
         note = (row.get("note") or "").strip() or None
         decided = rd.tally(
             where,
-            partial(reviews.decide, rec, n, decision, corrected, note, sheet_name, now),
+            partial(reviews.decide, rec, n, decision, _corrections(row), note, sheet_name, now),
             lambda: n["review"],  # noqa: B023 (called at once, in tally)
         )
         if decided:
@@ -299,7 +490,13 @@ def apply_review(
         shown = problems[:50]
         more = f"\n  ... and {len(problems) - 50} more" if len(problems) > 50 else ""
         raise ReviewError(f"{sheet_name}: {len(problems)} problem(s), nothing written:\n  " + "\n  ".join(shown) + more)
-    return rd.out, {**rd.counts, "rows": len(rows) + len(urows) + len(frows), "unapplied": rd.unapplied}
+    return rd.out, {
+        **rd.counts,
+        "rows": len(rows) + len(urows) + len(frows),
+        "unapplied": rd.unapplied,
+        "stale": rd.stale,
+        "formulas": rd.formulas,
+    }
 
 
 def _review_fields(rd: _Round, rows: list[tuple[int, dict]]) -> None:
@@ -308,30 +505,31 @@ def _review_fields(rd: _Round, rows: list[tuple[int, dict]]) -> None:
     seen: set[str] = set()
     for rownum, row in rows:
         where = f"Fields row {rownum}"
-        if "__problem__" in row:
-            problems.append(f"{where}: {row['__problem__']}")
+        decision = _decision(row)
+        if not decision:
+            rd.no_decision(where, row, ("corrected_value",))
+            continue
+        if not rd.readable(where, row):
+            continue
+        if decision not in DECISIONS:
+            problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
             continue
         fid = (row.get("field_id") or "").strip()
-        decision = (row.get("decision") or "").strip().lower()
         pid, _, name = fid.rpartition(":")
         rec = rd.record(pid)
         if rec is None or name not in (rec.get("fields") or {}):
-            problems.append(f"{where}: unknown field id {fid!r}")
+            rd.stale.append(f"{where}: field {fid!r} is not in the table; not applied")
+            continue
+        evidence = (row.get("evidence") or "").strip()
+        base = rec["fields"][name]
+        said = ((base.get("review") or {}).get("original") or base).get("evidence") or ""
+        if evidence and not same_meaning(evidence, said.strip()):
+            rd.stale.append(f"{where}: field {fid} is now on {said!r}, not {evidence!r}; not applied")
             continue
         if fid in seen:
             problems.append(f"{where}: field {fid} appears twice")
             continue
         seen.add(fid)
-        evidence = (row.get("evidence") or "").strip()
-        if evidence and evidence != (rec["fields"][name].get("evidence") or "").strip():
-            problems.append(f"{where}: evidence {evidence!r} does not match field {fid}; was the table re-extracted?")
-            continue
-        if not decision:
-            rd.no_decision(where, row, ("corrected_value",))
-            continue
-        if decision not in DECISIONS:
-            problems.append(f"{where}: invalid decision {decision!r} (use accept, reject or edit)")
-            continue
         note = (row.get("note") or "").strip() or None
         cv = row.get("corrected_value") or ""
         rd.tally(
@@ -367,40 +565,60 @@ def _new_claim(rec: dict, text: str, start: Optional[int], fields: dict) -> dict
     return n
 
 
-def _add_row(rd: _Round, row: dict, where: str) -> None:
-    """A new row of the Claims sheet: `add`, a paper id and evidence text of its abstract."""
-    pid = (row.get("paper_id") or "").strip()
-    evidence = (row.get("evidence") or "").strip()
+def _add_row(rd: _Round, row: dict, where: str, cid: str = "") -> None:
+    """A new row of the Claims sheet: `add`, a paper id and evidence text of its abstract (a row of
+    a claim added before, exported with its id, is that claim again and changes nothing)."""
     problems, counts = rd.problems, rd.counts
-    rec = rd.record(pid)
+    evidence = (row.get("evidence") or "").strip()
+    rec = rd.record(cid.rpartition("#")[0]) if cid else None
+    if rec is not None:
+        existing, _ = reviews.find_claim(rec, cid)
+        if existing is not None and (existing.get("review") or {}).get("added"):
+            if _stands(rd, where, row, cid, existing, cid):
+                counts["unchanged"] += 1
+            return
+    else:
+        rec = rd.paper(row.get("paper_id") or "")
     if rec is None:
-        problems.append(f"{where}: a new claim needs the paper_id of a paper in the table (got {pid!r})")
+        problems.append(
+            f"{where}: a new claim needs the paper_id of a paper in the table (got {(row.get('paper_id') or '').strip()!r})"
+        )
         return
     if not evidence or evidence not in (rec.get("abstract") or ""):
         problems.append(f"{where}: the evidence of a new claim must be text of the paper's abstract (got {evidence!r})")
         return
+    corrected = _corrections(row)
     fields: dict = {
-        "metric": (row.get("corrected_metric") or row.get("metric") or "").strip() or None,
-        "direction": (row.get("direction") or "").strip() or None,
-        "kind": (row.get("kind") or "").strip() or None,
+        "metric": corrected["metric"] or (row.get("metric") or "").strip() or None,
+        "direction": " ".join((row.get("direction") or "").split()).lower() or None,
+        "kind": corrected["kind"] or " ".join((row.get("kind") or "").split()).lower() or None,
         "baseline": (row.get("baseline") or "").strip() or None,
     }
-    cv = (row.get("corrected_value") or "").strip()
+    cv = corrected["value_text"]
     if cv:
         pv = reviews.parse_value(cv)
         if pv is None:
             problems.append(f"{where}: corrected value {cv!r} is not a number or a range like 20-100")
             return
         fields["value"], fields["low"], fields["high"] = pv
-    if (row.get("corrected_unit") or "").strip():
-        fields["unit"] = canonical_unit(row["corrected_unit"].strip())
+        if cv.endswith("%") and not corrected["unit"]:
+            fields["unit"] = "%"
+    if corrected["unit"]:
+        fields["unit"] = canonical_unit(corrected["unit"])
     if fields["direction"] not in (None, "increase", "decrease", "none"):
         problems.append(f"{where}: direction must be increase, decrease or none")
         return
-    if fields["kind"] not in (None, "result", "context", "setup"):
+    if fields["kind"] not in (None, *reviews.KINDS):
         problems.append(f"{where}: kind must be result, context or setup")
         return
+    key = corrected["metric_class"]
+    if key and key not in taxonomy.BY_KEY:
+        problems.append(f"{where}: corrected metric_class {key!r} is not a class ({', '.join(taxonomy.KEYS)})")
+        return
     n = _new_claim(rec, evidence, None, {k: v for k, v in fields.items() if v is not None})
+    if key:
+        cls = taxonomy.classify(n.get("metric"), n.get("unit") or "", key)
+        n["metric_class"], n["better"] = cls.key, taxonomy.better(cls, n.get("direction"), n.get("qualifier"))
     nums = rec.setdefault("headline_numbers", [])
     existing, _ = reviews.find_claim(rec, n["id"])
     if existing is not None:
@@ -421,35 +639,44 @@ def _add_uncovered(rd: _Round, rows: list[tuple[int, dict]]) -> None:
     seen: set[str] = set()
     for rownum, row in rows:
         where = f"Uncovered row {rownum}"
-        if "__problem__" in row:
-            problems.append(f"{where}: {row['__problem__']}")
-            continue
         uid = (row.get("uncovered_id") or "").strip()
-        decision = (row.get("decision") or "").strip().lower()
-        if not decision:
+        decision = _decision(row)
+        if not decision or not rd.readable(where, row):
             continue
         if decision not in UNCOVERED_DECISIONS:
             problems.append(f"{where}: invalid decision {decision!r} (use add)")
             continue
+        if uid in seen:
+            problems.append(f"{where}: uncovered number {uid!r} appears twice")
+            continue
+        seen.add(uid)
         parsed = split_uncovered_id(uid)
         rec = rd.record(parsed[0]) if parsed else None
         u = None
         if rec is not None and parsed is not None:
             u = next((x for x in rec.get("uncovered_numbers") or [] if x["start"] == parsed[1]), None)
-            if u is None and uid not in seen:
-                added = [
-                    n
-                    for n in rec.get("headline_numbers") or []
-                    if (n.get("review") or {}).get("added") and n.get("start") == parsed[1]
-                ]
-                if added:
-                    seen.add(uid)
-                    counts["unchanged"] += 1
-                    continue
-        if rec is None or u is None or uid in seen:
-            problems.append(f"{where}: unknown or repeated uncovered number {uid!r}")
+            if u is None and any(
+                (n.get("review") or {}).get("added") and n.get("start") == parsed[1]
+                for n in rec.get("headline_numbers") or []
+            ):
+                counts["unchanged"] += 1  # added by this sheet before
+                continue
+        if (
+            rec is None
+            or u is None
+            or (row.get("evidence") or "").strip() not in ("", u["text"])
+            and not same_meaning(row["evidence"].strip(), u["text"])
+        ):
+            rd.stale.append(f"{where}: uncovered number {uid!r} is not in the table any more; not applied")
             continue
-        seen.add(uid)
+        direction = " ".join((row.get("direction") or "").split()).lower() or "none"
+        kind = " ".join((row.get("kind") or "").split()).lower() or "result"
+        if direction not in ("increase", "decrease", "none"):
+            problems.append(f"{where}: direction must be increase, decrease or none")
+            continue
+        if kind not in reviews.KINDS:
+            problems.append(f"{where}: kind must be result, context or setup")
+            continue
         fields = {
             "value": u.get("value"),
             "low": u.get("low"),
@@ -457,8 +684,8 @@ def _add_uncovered(rd: _Round, rows: list[tuple[int, dict]]) -> None:
             "unit": u.get("unit") or "",
             "qualifier": u.get("qualifier") or "exact",
             "metric": (row.get("metric") or "").strip() or None,
-            "direction": (row.get("direction") or "none").strip() or "none",
-            "kind": (row.get("kind") or "result").strip() or "result",
+            "direction": direction,
+            "kind": kind,
             "baseline": (row.get("baseline") or "").strip() or None,
         }
         n = _new_claim(rec, u["text"], u["start"], fields)

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any, Optional
 
 from .. import taxonomy
+from ..reviews import KINDS
+from ..sources.ids import id_text
 from ..store import atomic_write
 from ..text import visible
 from .common import (
@@ -23,6 +25,8 @@ from .common import (
     DECISIONS,
     FIELD_COLUMNS,
     FORMULA_START,
+    REVIEW_COLUMNS,
+    SHEET_DECISIONS,
     UNCOVERED_COLUMNS,
     UNCOVERED_DECISIONS,
     claim_rows,
@@ -38,6 +42,36 @@ from .compare import comparison, entry_row
 
 LINE_HEIGHT = 15  # points of one line of text at the default font
 MAX_ROW_HEIGHT = 180
+_MAIN_NS = b'<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+_REL_NS = b' xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+
+
+def _links_readable_by_gnumeric(ws) -> None:
+    """Close a write-only sheet and declare the relationships namespace once, on its root element.
+
+    openpyxl (through lxml's incremental writer) declares it on every <hyperlink> element, which is
+    valid XML that Excel and LibreOffice read, but Gnumeric 1.12 does not resolve a namespace declared
+    there and drops every link ("Unknown type of hyperlink"). No option of openpyxl changes this, so
+    the sheet's part is rewritten here, streamed, before the workbook is zipped."""
+    import os
+
+    ws.close()
+    path = ws._writer.out  # the sheet's part, written by openpyxl to a temp file until the zip is made
+    keep = len(_REL_NS) - 1
+    with open(path, "rb") as src, open(path + ".ns", "wb") as dst:
+        carry, first = b"", True
+        while chunk := src.read(1 << 20):
+            data = carry + chunk
+            if first:
+                data = data.replace(_MAIN_NS, _MAIN_NS + _REL_NS, 1)
+                start, first = len(_MAIN_NS) + len(_REL_NS), False
+                data = data[:start] + data[start:].replace(_REL_NS, b"")
+            else:
+                data = data.replace(_REL_NS, b"")
+            dst.write(data[:-keep] if len(data) > keep else b"")
+            carry = data[-keep:] if len(data) > keep else data
+        dst.write(carry)
+    os.replace(path + ".ns", path)
 
 
 class _Look:
@@ -103,27 +137,45 @@ def _cell(ws, value: Any, look: _Look, *, font=None, fill=None, alignment=None, 
     return c
 
 
+def _lines(text: str, per_line: int) -> int:
+    """Lines a wrapped cell takes: words filled greedily into lines, as the programs wrap them (a
+    word longer than a line is broken)."""
+    lines = 0
+    for part in text.split("\n"):
+        used = 0
+        lines += 1
+        for word in part.split():
+            n = len(word)
+            if used and used + 1 + n > per_line:
+                lines += 1
+                used = 0
+            used += (1 if used else 0) + n
+            while used > per_line:  # a word longer than the line
+                lines += 1
+                used -= per_line
+    return lines
+
+
 def _height(row: dict, wrapped: Iterable[str], widths: Mapping[str, float]) -> Optional[float]:
     """Points for a row whose wrapped cells need more than one line (None: one line does)."""
     lines = 1
     for c in wrapped:
         text = str(row.get(c) or "")
         if text:
-            per_line = max(int(widths.get(c, 14) * 1.15), 1)
-            lines = max(lines, sum(len(part) // per_line + 1 for part in text.split("\n")))
+            lines = max(lines, _lines(text, max(int(widths.get(c, 14) * 0.95), 1)))
     return min(LINE_HEIGHT * lines, MAX_ROW_HEIGHT) if lines > 1 else None
 
 
 @dataclass
 class _Sheet:
-    """A table sheet: its columns, widths, the wrapped ones, and the reviewer's columns from
-    `review_from` on (shaded, with drop-downs of `choices`)."""
+    """A table sheet: its columns, widths, the wrapped ones, and the reviewer's columns `review`
+    (shaded, with drop-downs of `choices`)."""
 
     title: str
     columns: list[str]
     widths: Mapping[str, float]
     wrapped: set[str]
-    review_from: Optional[str] = None
+    review: tuple[str, ...] = ()
     choices: dict[str, tuple] = field(default_factory=dict)
     bad: Callable[[dict], bool] = lambda row: False  # rows shaded red up to their `why`
     link: Callable[[dict], Optional[str]] = lambda row: None  # the first column's link
@@ -137,7 +189,8 @@ class _Sheet:
         for c, name in enumerate(self.columns, start=1):
             ws.column_dimensions[get_column_letter(c)].width = self.widths.get(name, 14)
         ws.freeze_panes = "A2"
-        first_review = self.columns.index(self.review_from) if self.review_from else len(self.columns)
+        _print_setup(ws)  # before the first row: a write-only sheet writes its properties then
+        reviewed = [name in self.review for name in self.columns]
         why_end = self.columns.index("why") + 1 if "why" in self.columns else 0
         ws.append(
             [
@@ -146,22 +199,23 @@ class _Sheet:
                     name,
                     look,
                     font=look.head_font,
-                    fill=look.review_head_fill if i >= first_review else look.head_fill,
+                    fill=look.review_head_fill if reviewed[i] else look.head_fill,
                 )
                 for i, name in enumerate(self.columns)
             ]
         )
-        r = 1
+        r, linked = 1, False
         for r, row in enumerate(rows, start=2):
             h = _height(row, self.wrapped, self.widths)
             if h:
                 ws.row_dimensions[r].height = h
             bad = self.bad(row)
             link = safe_url(self.link(row))  # only http(s): a javascript:, data: or file: url stays text
+            linked = linked or bool(link)
             cells = []
             for i, name in enumerate(self.columns):
                 fill = None
-                if i >= first_review:
+                if reviewed[i]:
                     fill = look.review_fill
                 elif (bad and i < why_end) or self.flagged(row, name):
                     fill = look.bad_fill
@@ -178,23 +232,28 @@ class _Sheet:
             ws.append(cells)
         ws.auto_filter.ref = f"A1:{get_column_letter(len(self.columns))}{max(r, 1)}"
         for name, options in self.choices.items():
+            # a warning, not a stop: "Accept" or a class's label typed by hand is read (case and
+            # spaces do not matter to `review apply`), and a program that checks case does not refuse it
             dv = DataValidation(
                 type="list",
                 formula1='"' + ",".join(options) + '"',
                 allow_blank=True,
                 showErrorMessage=True,
-                errorTitle=name.capitalize(),
-                error=f"Choose {', '.join(options)}.",
+                errorStyle="warning",
+                errorTitle=name.replace("_", " ").capitalize(),
+                error=f"Expected one of {', '.join(options)}.",
             )
             letter = get_column_letter(self.columns.index(name) + 1)
             dv.add(f"{letter}2:{letter}{max(r, 2) + 1000}")
             ws.data_validations.append(dv)
-        _print_setup(ws)
+        if linked:
+            _links_readable_by_gnumeric(ws)
         return r
 
 
 def _print_setup(ws) -> None:
-    """Print and PDF: landscape, all columns on one page width."""
+    """Print and PDF: landscape, all columns on one page width (set before a write-only sheet's
+    first row, when its properties are written)."""
     ws.page_setup.orientation = "landscape"
     ws.sheet_properties.pageSetUpPr.fitToPage = True
     ws.page_setup.fitToWidth, ws.page_setup.fitToHeight = 1, 0
@@ -210,8 +269,11 @@ def write_xlsx(records: list[dict], path: str) -> None:
         "Papers",
         paper_columns(records),
         {
-            "paper_id": 13,
+            "paper_id": 17,
             "title": 40,
+            "authors": 22,
+            "year": 7,
+            "arxiv_id": 17,
             "system": 16,
             "problem": 50,
             "technique": 50,
@@ -234,8 +296,8 @@ def write_xlsx(records: list[dict], path: str) -> None:
         "Claims",
         CLAIM_COLUMNS,
         {
-            "claim_id": 15,
-            "paper_id": 12,
+            "claim_id": 20,
+            "paper_id": 17,
             "metric": 28,
             "baseline": 24,
             "evidence": 18,
@@ -245,11 +307,14 @@ def write_xlsx(records: list[dict], path: str) -> None:
             "corrected_value": 15,
             "corrected_unit": 14,
             "corrected_metric": 20,
+            "corrected_metric_class": 16,
+            "corrected_kind": 12,
             "note": 30,
+            "fingerprint": 12,
         },
         {"metric", "baseline", "sentence", "why", "note"},
-        review_from="decision",
-        choices={"decision": DECISIONS},
+        review=tuple(REVIEW_COLUMNS),
+        choices={"decision": SHEET_DECISIONS, "corrected_metric_class": taxonomy.KEYS, "corrected_kind": KINDS},
         bad=lambda row: not row["verified"],
     ).write(wb, claim_rows(records), look)
 
@@ -260,7 +325,7 @@ def write_xlsx(records: list[dict], path: str) -> None:
             FIELD_COLUMNS,
             {"field_id": 22, "evidence": 40, "why": 30, "value": 24, "original": 20, "note": 30, "decision": 11},
             {"evidence", "why", "note"},
-            review_from="decision",
+            review=("decision", "corrected_value", "note"),
             choices={"decision": DECISIONS},
             bad=lambda row: row["verified"] == "no",
         ).write(wb, field_rows(records), look)
@@ -271,8 +336,8 @@ def write_xlsx(records: list[dict], path: str) -> None:
             "Uncovered",
             UNCOVERED_COLUMNS,
             {
-                "uncovered_id": 16,
-                "paper_id": 12,
+                "uncovered_id": 17,
+                "paper_id": 17,
                 "evidence": 18,
                 "sentence": 60,
                 "decision": 11,
@@ -281,11 +346,11 @@ def write_xlsx(records: list[dict], path: str) -> None:
                 "note": 30,
             },
             {"sentence", "metric", "baseline", "note"},
-            review_from="decision",
+            review=("decision", "metric", "direction", "kind", "baseline", "note"),
             choices={
                 "decision": UNCOVERED_DECISIONS,
                 "direction": ("increase", "decrease", "none"),
-                "kind": ("result", "context", "setup"),
+                "kind": KINDS,
             },
         ).write(wb, uncovered_rows(records), look)
     with atomic_write(path, "wb") as f:
@@ -326,8 +391,8 @@ COMPARE_WIDTHS = {
     "original": 40,
     "year": 7,
     "venue": 22,
-    "paper": 14,
-    "claim_id": 15,
+    "paper": 17,
+    "claim_id": 20,
 }
 COMPARE_WRAPPED = {"claim", "baseline", "original", "system"}
 
@@ -347,6 +412,7 @@ def _compare_sheet(wb, records: list[dict], look: _Look) -> None:
     for c, name in enumerate(cols, start=1):
         ws.column_dimensions[get_column_letter(c)].width = COMPARE_WIDTHS.get(name, 10)
     ws.freeze_panes = "A2"
+    _print_setup(ws)
     ws.append(
         [
             _cell(
@@ -366,7 +432,7 @@ def _compare_sheet(wb, records: list[dict], look: _Look) -> None:
         r += 2
         for e in entries:
             n, rec = e.claim, e.record
-            row = {**entry_row(key, e), "verified": "yes" if n.get("verified") else "no", "paper": rec["id"]}
+            row = {**entry_row(key, e), "verified": "yes" if n.get("verified") else "no", "paper": id_text(rec["id"])}
             r += 1
             h = _height(row, COMPARE_WRAPPED, COMPARE_WIDTHS)
             if h:
@@ -388,4 +454,4 @@ def _compare_sheet(wb, records: list[dict], look: _Look) -> None:
             )
         ws.append([])
         r += 1
-    _print_setup(ws)
+    _links_readable_by_gnumeric(ws)

@@ -19,6 +19,7 @@ from ..errors import InputError
 from ..limits import MAX_FEED_ENTRY, MAX_ID, size
 from ..schema import Paper
 from ..text import collapse_ws
+from .authors import split_authors
 from .ids import abs_url, split_arxiv_id
 
 ATOM = "http://www.w3.org/2005/Atom"
@@ -96,9 +97,9 @@ def _wrap(kind: str, elem: ET.Element) -> bytes:
 
 def _authors(e) -> list[str]:
     names = [collapse_ws(a.get("name")) for a in e.get("authors", []) if a.get("name")]
-    if len(names) == 1 and ("," in names[0] or " and " in names[0]):
-        # RSS dc:creator "A, B and C" arrives as one author
-        names = [collapse_ws(n) for n in re.split(r",\s*|\s+and\s+", names[0]) if n.strip()]
+    if len(names) == 1 and ("," in names[0] or " and " in names[0] or ";" in names[0]):
+        # RSS dc:creator arrives as one author: "A, B and C", "Lamport, Leslie", "Kwon, W.; Li, Z."
+        names = [collapse_ws(n) for n in split_authors(names[0])]
     return names
 
 

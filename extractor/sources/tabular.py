@@ -26,7 +26,8 @@ from ..errors import InputError
 from ..limits import MAX_ID, MAX_INPUT_LINE, size
 from ..lines import bounded_lines
 from ..schema import Paper
-from .ids import abs_url, split_arxiv_id
+from .authors import split_authors
+from .ids import abs_url, arxiv_doi_id, split_arxiv_id
 
 # column names other tools use, lower-cased -> ours
 _ALIASES = {
@@ -94,10 +95,7 @@ def _authors(d: dict) -> list[str]:
                 raise FieldError(f"field 'authors' must be a list of names (got {_shape(a)})")
         return out
     if isinstance(a, str):
-        if not a.strip():
-            return []
-        sep = r"\s*;\s*" if ";" in a else r",\s*(?:and\s+)?|\s+and\s+"
-        return [x for x in re.split(sep, a) if x.strip()]
+        return split_authors(a)
     raise FieldError(f"field 'authors' must be a list of names or one string (got {_shape(a)})")
 
 
@@ -124,7 +122,11 @@ def _iso(date: str | None) -> str | None:
 
 
 def _made_id(doi: str | None, title: str, abstract: str) -> str:
-    """An id for a record that has none: its DOI, or a hash of its text (stable across runs)."""
+    """An id for a record that has none: its arXiv id when the DOI is arXiv's own
+    (10.48550/arXiv.<id>), else its DOI, or a hash of its text (stable across runs)."""
+    arxiv = arxiv_doi_id(doi)
+    if arxiv:
+        return arxiv
     if doi and doi.strip():
         d = re.sub(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", "", doi.strip(), flags=re.I)
         return f"doi:{d.lower()}"
