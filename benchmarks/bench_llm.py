@@ -63,7 +63,7 @@ def reply_for(answer: dict) -> bytes:
 
 def correct_answers(src: Path) -> dict[str, bytes]:
     """{abstract: the reply a model that gets it right gives}, from the offline engine's reading."""
-    from extractor.document import Document
+    from extractor.analysis.document import Document
     from extractor.engines.offline.engine import extract_offline
     from extractor.schema import Paper
 
@@ -130,7 +130,7 @@ def serve(port: int, latency: float, answers: dict | None = None) -> None:
 BASELINE = r"""
 import asyncio, json, sys, time
 import openai
-from extractor.prompting import load_prompts, strict_schema
+from extractor.engines.llm.prompting import load_prompts, strict_schema
 
 src, out, url, conc = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
 prompts = load_prompts()

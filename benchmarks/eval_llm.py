@@ -48,7 +48,7 @@ SETS = {
 
 
 def numbers_in(text: str) -> list[float]:
-    from extractor.quantities import scan
+    from extractor.analysis.quantities import scan
 
     return [x for q in scan(text, context=False) for x in (q.value, q.low, q.high) if x is not None]
 
@@ -74,8 +74,8 @@ def main() -> None:
     args = ap.parse_args()
     INPUTS, GOLDS = SETS[args.set]
 
+    from extractor.core.ids import split_arxiv_id
     from extractor.sources import read_papers
-    from extractor.sources.ids import split_arxiv_id
 
     prompts_dir = Path(args.prompts) if args.prompts else ROOT / "prompts"
     example_rows = [json.loads(line) for line in open(prompts_dir / "examples.jsonl") if line.strip()]
@@ -139,7 +139,7 @@ def main() -> None:
     claims = [n for rec in recs for n in rec["headline_numbers"]]
     ok = [rec for rec in recs if rec["status"] == "ok"]
     n = max(len(claims), 1)
-    from extractor.units import values_agree
+    from extractor.analysis.units import values_agree
 
     golds = {json.loads(line)["id"]: json.loads(line) for line in open(gold)}
     value_correct = verified_correct = leaked = 0

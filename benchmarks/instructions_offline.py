@@ -27,10 +27,10 @@ sys.path.insert(0, str(ROOT))
 WORK = r"""
 import sys
 from itertools import islice
-from extractor.document import Document
+from extractor.analysis.document import Document
 from extractor.sources import read_papers
 from extractor.engines.offline import OfflineEngine
-from extractor.engines.offline.engine import intro_index, read_numbers, system_name
+from extractor.analysis.reading import intro_index, read_numbers, system_name
 from extractor.records import build_record
 from extractor.store import dumps
 eng = OfflineEngine()

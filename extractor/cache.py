@@ -18,7 +18,7 @@ from typing import Optional
 
 import orjson
 
-from .errors import redact_bytes
+from .core.errors import redact_bytes
 from .schema import SCHEMA_VERSION
 
 BUSY_SECONDS = 0.5  # how long to wait for a cache another process holds, before going on without it

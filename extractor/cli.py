@@ -6,14 +6,13 @@ import gc
 import json
 import os
 import sys
-import tempfile
 import time
 from typing import Optional
 
 import typer
 from rich.console import Console
 
-from .errors import ExtractorError, redact
+from .core.errors import ExtractorError, redact
 
 CONTEXT = {"help_option_names": ["-h", "--help"]}
 app = typer.Typer(
@@ -26,7 +25,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        from . import __version__
+        from .core.version import __version__
 
         print(f"extractor {__version__}")
         raise typer.Exit(0)
@@ -54,29 +53,12 @@ def _note(msg: str) -> None:
 
 
 def _check_writable(path: str) -> None:
-    """Refuse, before any work is done, an output that cannot be written: a missing or read-only
-    directory, a file that is not writable. (A probe file is made and removed: permission bits
-    say nothing to root, a read-only file system does.) A FIFO or a device is refused, not waited
-    on; a symbolic link is written through."""
-    from .files import check_output, real_target
+    from .core.files import check_writable
 
-    if os.path.isdir(path):
-        _fail(f"{path}: is a directory")
     try:
-        check_output(path)
+        check_writable(path)
     except ExtractorError as e:
         _fail(str(e))
-    d = os.path.dirname(real_target(path))
-    if not os.path.isdir(d):
-        _fail(f"{path}: directory {d} does not exist")
-    try:
-        fd, probe = tempfile.mkstemp(prefix=".extractor-probe-", dir=d)
-        os.close(fd)
-        os.unlink(probe)
-    except OSError as e:
-        _fail(f"{path}: cannot write in {d} ({e.strerror})")
-    if os.path.exists(path) and not os.access(path, os.W_OK):
-        _fail(f"{path}: cannot write (permission denied)")
 
 
 def _note_uncarried(summary, output: str) -> None:
@@ -98,10 +80,13 @@ def _workers(asked: int, quiet: bool) -> int:
     return min(asked, cores) if asked else cores
 
 
-def make_engine(name: str, options, quiet: bool = False):
+def make_engine(name: str, options, quiet: bool = False, notes: Optional[list] = None):
+    """The engine the options name; its notes (which engine runs, and why) are printed, or kept in
+    `notes` to be printed once the run's inputs are known to be readable (an error is one line)."""
     from .engines import registry
 
-    return registry.create(name, options, note=(lambda m: None) if quiet else _note)
+    say = (lambda m: None) if quiet else (notes.append if notes is not None else _note)
+    return registry.create(name, options, note=say)
 
 
 @app.command()
@@ -168,6 +153,7 @@ def extract(
     from .engines.registry import EngineOptions
     from .pipeline import Pipeline, RunOptions
 
+    notes: list[str] = []
     options = EngineOptions(
         model=model,
         base_url=base_url,
@@ -187,10 +173,13 @@ def extract(
         from .fields import declare
 
         options.fields = declare(fields_file, field)
-        eng = make_engine(engine, options, quiet)
+        eng = make_engine(engine, options, quiet, notes)
         price = price_for(eng.model, load_prices(prices)) if eng.capabilities.priced else (0.0, 0.0, 0.0)
     except ExtractorError as e:
         _fail(str(e))
+    _preflight(inputs)  # after the options: a bad option is said first, whatever the inputs
+    for line in notes:
+        _note(line)
     if max_cost is not None and price is None:
         _fail(
             f"--max-cost needs a price for model {eng.model!r}; add it with --prices FILE "
@@ -231,8 +220,14 @@ def extract(
 
     pipe = Pipeline(eng, opts, warn=warn)
     if dry_run:
-        _dry_run(pipe, eng, price)
+        try:
+            _print_estimate(pipe.estimate())
+        except ExtractorError as e:
+            _fail(str(e))
         return
+    if not quiet:
+        for line in pipe.fields_notes():
+            _note(line)
     progress = None
     if not quiet and sys.stderr.isatty():
         progress = _progress(pipe, opts, price)
@@ -244,24 +239,37 @@ def extract(
     except ExtractorError as e:
         if progress is not None:
             progress.stop()
-        _note(f"stopped: {pipe.summary.line()}")
-        _fail(str(e))
+        done = pipe.summary
+        _fail(f"{e}" + (f" (stopped after {done.papers} papers, written to {output})" if done.papers else ""))
     finally:
         if progress is not None:
             progress.stop()
-    if summary.compacted:
+    if summary.compacted:  # said even with -q: the table's lines changed
         _note(f"replaced {summary.compacted} superseded lines in {output}")
-    _note_uncarried(summary, output)
+    _note_uncarried(summary, output)  # a decision not carried is never left unsaid
     if summary.budget_stopped:
         _note(f"stopped before the --max-cost budget of ${max_cost:.2f}; re-run with a higher budget to continue")
+    if summary.papers == 0 and summary.selection.failed_inputs and not summary.already_done:
+        raise typer.Exit(summary.exit_code())  # every input failed: its error, said once, is the whole story
     prefix = "interrupted" if summary.interrupted else "done"
     err.print(f"extractor: {prefix}: {summary.line()} -> {output}", markup=False)
     if summary_json:
-        from .store import atomic_write
+        from .core.files import atomic_write
 
         with atomic_write(summary_json) as f:
             f.write(json.dumps(summary.as_dict(), indent=2) + "\n")
     raise typer.Exit(summary.exit_code())
+
+
+def _preflight(inputs: list[str]) -> None:
+    """Inputs that cannot be read at all (no such file, a directory, a PDF or a ZIP given as
+    abstracts) are refused before anything else is done or said, in one line; with several inputs,
+    a run reads the ones it can and names the others."""
+    from .sources import check_input
+
+    problems = [p for p in (check_input(spec) for spec in inputs) if p]
+    if problems and len(problems) == len(inputs):
+        _fail(problems[0] if len(problems) == 1 else f"no input can be read: {'; '.join(problems[:3])}")
 
 
 def _progress(pipe, opts, price):
@@ -315,41 +323,21 @@ def _progress(pipe, opts, price):
     return progress
 
 
-def _dry_run(pipe, eng, price) -> None:
-    from .costs import cost, estimate
-    from .schema import Usage
-
-    total = Usage()
-    n = 0
-    priced = eng.capabilities.priced
-    overhead = eng.prompt_overhead() if priced else 0
-    for paper in pipe.papers():
-        n += 1
-        if priced:
-            e = estimate(overhead, paper.title, paper.abstract)
-            total.prompt_tokens += e.prompt_tokens
-            total.completion_tokens += e.completion_tokens
-            total.requests += 1
-    s = pipe.summary
-    skipped = f"; {s.already_done} already done" if s.already_done else ""
-    if not priced:
-        print(f"dry run: {n} papers would be extracted by the {eng.name} engine (no cost){skipped}")
+def _print_estimate(est) -> None:
+    skipped = f"; {est.already_done} already done" if est.already_done else ""
+    if not est.priced:
+        print(f"dry run: {est.papers} papers would be extracted by the {est.engine} engine (no cost){skipped}")
         return
-    c = cost(total, price)
-    money = f"~${c:.4f}" if c is not None else "unknown cost (no price for this model; see --prices)"
+    money = f"~${est.cost:.4f}" if est.cost is not None else "unknown cost (no price for this model; see --prices)"
     fields_note = ""
-    if eng.fields:
-        from .fields import prompt_tokens
-
-        ft = prompt_tokens(eng.fields)
-        fc = cost(Usage(prompt_tokens=ft * n), price)
-        fields_note = f"; the {len(eng.fields)} fields add {ft:,} prompt tokens per paper" + (
-            f" (~${fc:.4f} of it)" if fc is not None else ""
+    if est.fields:
+        fields_note = f"; the {est.fields} fields add {est.fields_tokens:,} prompt tokens per paper" + (
+            f" (~${est.fields_cost:.4f} of it)" if est.fields_cost is not None else ""
         )
     print(
-        f"dry run: {n} papers would be extracted with {eng.model}{skipped}; about {total.prompt_tokens:,} prompt "
-        f"+ {total.completion_tokens:,} completion tokens ({overhead} prompt tokens of overhead per paper); "
-        f"{money} before re-asks and cache hits{fields_note}"
+        f"dry run: {est.papers} papers would be extracted with {est.model}{skipped}; about {est.prompt_tokens:,} "
+        f"prompt + {est.completion_tokens:,} completion tokens ({est.overhead} prompt tokens of overhead per "
+        f"paper); {money} before re-asks and cache hits{fields_note}"
     )
 
 
@@ -363,18 +351,20 @@ def fetch(
     sort_by: Optional[str] = typer.Option(None, "--sort-by", help="relevance, lastUpdatedDate or submittedDate"),
     sort_order: Optional[str] = typer.Option(None, "--sort-order", help="ascending or descending"),
     base_url: Optional[str] = typer.Option(None, "--base-url", help="API endpoint (default: the arXiv export API)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no notes and summary line"),
 ) -> None:
     """Query the arXiv API, page through the results, and save them as one Atom feed."""
     from .sources.arxiv_api import ArxivClient, write_feed
 
-    client = ArxivClient(base_url=base_url, delay=delay, log=_note)
+    client = ArxivClient(base_url=base_url, delay=delay, log=(lambda m: None) if quiet else _note)
     try:
         n = write_feed(client.iter_entries(query, max_results, page_size, sort_by, sort_order), output, query)
     except ExtractorError as e:
         _fail(str(e))
     finally:
         client.close()
-    err.print(f"extractor: fetched {n} entries -> {output}", markup=False)
+    if not quiet:
+        err.print(f"extractor: fetched {n} entries -> {output}", markup=False)
 
 
 @app.command()
@@ -411,71 +401,41 @@ def watch(
 ) -> None:
     """Fetch what is new or updated for a query since the last run, extract it, append it (a run
     that is stopped is continued by the next)."""
-    from datetime import UTC, datetime
-
     from . import watch as w
     from .engines.registry import EngineOptions
-    from .export.digest import digest_format, write_digest
-    from .pipeline import Pipeline, RunOptions
-    from .sources.arxiv_api import ArxivClient
-    from .store import iter_table, load_records
 
     note = (lambda m: None) if quiet else _note
-    now = datetime.now(UTC)
-    started = now.strftime("%Y-%m-%dT%H:%M:%SZ")
     for path in (output, digest):
         if path is not None:
             _check_writable(path)
-    client = None
     try:
-        if digest:
-            digest_format(digest)  # refused before any request
-        st0 = w.load_state(output)
-        w.check_query(output, query, st0, query_changed)
         from .fields import declare
 
         specs = declare(fields_file, field)
         eng = make_engine(engine, EngineOptions(model=model, base_url=base_url, fields=specs), quiet)
-        st = w.start_state(st0, query, started)
-        window, resumed = w.open_window(st, output, max_results, now, lookback)
-        st.window = window
-        if resumed:
-            note(f"continuing the window {window.since or 'start'} .. {window.until} from paper {window.offset}")
-        got = w.Fetched()
-        cursor = w.Cursor(st, output)
-        pipe = Pipeline(
+        done = w.run(
+            query,
+            output,
             eng,
-            RunOptions(inputs=[], output=output, track_written=True, workers=1),
+            digest=digest,
+            query_changed=query_changed,
+            arxiv_url=arxiv_url,
+            max_results=max_results,
+            lookback=lookback,
+            delay=delay,
+            note=note,
             warn=lambda m: err.print(f"extractor: {redact(m)}", markup=False),
-            on_settled=cursor.settled,
         )
-        if w.kind_of(query) == "feed":
-            papers = w.feed_papers(query, window, max_results, got, cursor, now, pipe.holds)
-        else:
-            client = ArxivClient(base_url=arxiv_url, delay=delay, log=note)
-            papers = w.arxiv_papers(query, window, resumed, max_results, client, got, cursor, pipe.holds, note)
-        pipe.opts.papers = papers
-        summary = pipe.run()
     except ExtractorError as e:
         _fail(str(e))
-    finally:
-        if client is not None:
-            client.close()
+    except OSError as e:
+        _fail(f"{e.filename or output}: {e.strerror}")
+    summary, got, st = done.summary, done.fetched, done.state
     for line in got.skipped:
         note(f"skipped: {line}")
-    _note_uncarried(summary, output)
-    try:
-        closed = w.close_window(st, got, cursor)
-        w.record_run(st, started, window, got, summary, closed)
-        w.save_state(output, st)
-        if digest:
-            new_ids = set(pipe.written)
-            has_rows = os.path.exists(output) and next(iter_table(output), None) is not None
-            records = load_records(output) if has_rows else []
-            write_digest(records, new_ids, digest, query, started)
-    except (ExtractorError, OSError) as e:
-        _fail(str(e))
-    if not closed and st.window is not None and not summary.interrupted:
+    if not quiet:
+        _note_uncarried(summary, output)
+    if not done.closed and st.window is not None and not summary.interrupted:
         left = st.window.remaining()
         more = f"{left} more entries to read" if left else "more entries to read"
         note(
@@ -498,29 +458,30 @@ def export(
         "--rows",
         help="for CSV: papers (one row per paper), claims, uncovered numbers, compare (claims by metric class, ranked), or fields (your own fields, for review)",
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no summary line"),
 ) -> None:
     """Export the table: a spreadsheet (Papers, Compare, Claims sheets), CSV, Markdown with
     leaderboards, an HTML report with the comparison matrix and charts, or BibTeX."""
-    from .export.writers import FORMATS
-    from .export.writers import export as do_export
-    from .store import load_records
+    from .api import export as do_export
+    from .api import read_table
+    from .exports.writers import FORMATS
 
     suffix = os.path.splitext(output)[1].lower().lstrip(".")
-    fmt = (fmt or {"markdown": "md", "htm": "html", "bibtex": "bib"}.get(suffix, suffix)).lower()
-    if fmt not in FORMATS:
+    if (fmt or {"markdown": "md", "htm": "html", "bibtex": "bib"}.get(suffix, suffix)).lower() not in FORMATS:
         _fail(f"{output}: cannot tell the format; use a .xlsx/.csv/.md/.html/.bib name or --format")
     if rows not in ("papers", "claims", "uncovered", "compare", "fields"):
         _fail("--rows must be papers, claims, uncovered, compare or fields")
     _check_writable(output)
     try:
-        records = load_records(table)
+        records = read_table(table)
         do_export(records, output, fmt, rows)
     except ExtractorError as e:
         _fail(str(e))
     except OSError as e:
         _fail(f"{output}: cannot write ({e.strerror})")
-    n = sum(len(r.get("headline_numbers") or []) for r in records)
-    err.print(f"extractor: wrote {len(records)} papers, {n} claims -> {output}", markup=False)
+    if not quiet:
+        n = sum(len(r.get("headline_numbers") or []) for r in records)
+        err.print(f"extractor: wrote {len(records)} papers, {n} claims -> {output}", markup=False)
 
 
 review_app = typer.Typer(
@@ -542,11 +503,11 @@ def review_apply(
         "--strict",
         help="write nothing when a row's claim has changed since the export (default: list it, apply the rest)",
     ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no warnings and summary line"),
 ) -> None:
     """Apply accept / reject / edit / add decisions by claim id, into a new table (-o) or the table
     itself (--in-place), while no run writes it."""
-    from .export.review import ReviewError, apply_review, read_sheet, write_table
-    from .store import TableLock, load_records
+    from .api import apply_review
 
     if in_place and output is not None:
         _fail("give -o FILE or --in-place, not both")
@@ -557,22 +518,13 @@ def review_apply(
     target = table if in_place else str(output)
     _check_writable(target)
     try:
-        # the table written is locked like any table a run writes: no extract, watch or ingest can
-        # append to it while it is replaced (a rename over an appender's file loses its lines)
-        with TableLock(target) as lock:
-            records = load_records(table)
-            sheets = read_sheet(sheet)
-            new, counts = apply_review(records, sheets, os.path.basename(sheet))
-            if strict and counts["stale"]:
-                raise ReviewError(
-                    f"{os.path.basename(sheet)}: {len(counts['stale'])} row(s) not applicable, nothing written "
-                    "(--strict):\n  " + "\n  ".join(counts["stale"][:50])
-                )
-            write_table(new, target, lock)
+        _, counts = apply_review(sheet, table, output, in_place=in_place, strict=strict)
     except ExtractorError as e:
         _fail(str(e))
     except OSError as e:
         _fail(f"{target}: cannot write ({e.strerror})")
+    if quiet:
+        return
     for key, what in (
         ("stale", "rows not applied: their claim changed since the export"),
         ("unapplied", "rows with a correction but no decision"),
@@ -613,7 +565,7 @@ def batch_prepare(
     model: Optional[str] = typer.Option(None, "--model", help="model for the requests"),
     prompts: Optional[str] = typer.Option(None, "--prompts", help="directory overriding the bundled prompts"),
     mode: str = typer.Option("json_schema", "--mode", help="json_schema, json_object or tools"),
-    max_tokens: int = typer.Option(2048, "--max-tokens", min=64),
+    max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="reply token limit per request"),
     max_requests: int = typer.Option(50_000, "--max-requests", min=1, help="requests per file"),
     max_mb: float = typer.Option(200, "--max-mb", help="size per file in MB"),
     category: list[str] = typer.Option([], "--category", help="keep papers in this category (repeatable)"),
@@ -621,43 +573,57 @@ def batch_prepare(
         None, "--fields", help="TOML file declaring your own fields (default: the fields section of ./extractor.toml)"
     ),
     field: list[str] = typer.Option([], "--field", help="one more field, inline: 'name: description' (repeatable)"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no notes and summary line"),
 ) -> None:
     """Write Batch API request files (custom_id = paper id) and a papers sidecar for ingest."""
-    from .batchapi import prepare
-    from .engines.llm.protocol import MODES, Protocol
-    from .prompting import load_prompts
-    from .selection import Counts, read_inputs, select
+    from .api import read_papers
+    from .engines.batch import MODES, prepare
 
     model = model or os.environ.get("EXTRACTOR_MODEL")
     if not model:
         _fail("--model is required (or set EXTRACTOR_MODEL)")
     if mode not in MODES:
         _fail(f"--mode must be one of {', '.join(MODES)}")
+    _preflight(inputs)
     _check_writable(output)
     try:
         from .fields import declare
 
-        protocol = Protocol(load_prompts(prompts), str(model), max_tokens, declare(fields_file, field))
+        specs = declare(fields_file, field)
         # the same input selection as extract: normalisation, dedup, category filter
-        counts = Counts()
-        papers = select(read_inputs(inputs, counts, lambda m: _note(m)), None, counts, category)
-        res = prepare(papers, protocol, output, mode, max_requests, int(max_mb * 1024 * 1024))
+        papers = read_papers(*inputs, categories=category, on_problem=(lambda m: None) if quiet else _note)
+        res = prepare(
+            papers,
+            output,
+            str(model),
+            prompts=prompts,
+            mode=mode,
+            max_tokens=max_tokens,
+            fields=specs,
+            max_requests=max_requests,
+            max_bytes=int(max_mb * 1024 * 1024),
+        )
     except ExtractorError as e:
         _fail(str(e))
     if res.requests == 0:
         _fail("no papers to prepare")
-    err.print(f"extractor: {res.requests} requests -> {', '.join(res.files)}; papers -> {res.sidecar}", markup=False)
+    if not quiet:
+        err.print(
+            f"extractor: {res.requests} requests -> {', '.join(res.files)}; papers -> {res.sidecar}", markup=False
+        )
 
 
 @batch_app.command("submit")
 def batch_submit(
     files: list[str] = typer.Argument(..., help="request files from 'batch prepare'"),
-    base_url: Optional[str] = typer.Option(None, "--base-url"),
+    base_url: Optional[str] = typer.Option(
+        None, "--base-url", help="OpenAI-compatible endpoint of the batch API (default: OPENAI_BASE_URL, else OpenAI)"
+    ),
 ) -> None:
     """Upload request files and create Batch API jobs; prints the batch ids."""
     import openai
 
-    from .batchapi import submit
+    from .engines.batch import submit
 
     try:
         ids = submit(files, base_url)
@@ -670,11 +636,16 @@ def batch_submit(
 
 
 @batch_app.command("status")
-def batch_status(batch_id: str, base_url: Optional[str] = typer.Option(None, "--base-url")) -> None:
+def batch_status(
+    batch_id: str,
+    base_url: Optional[str] = typer.Option(
+        None, "--base-url", help="OpenAI-compatible endpoint of the batch API (default: OPENAI_BASE_URL, else OpenAI)"
+    ),
+) -> None:
     """Show a batch's status and request counts."""
     import openai
 
-    from .batchapi import status
+    from .engines.batch import status
 
     try:
         b = status(batch_id, base_url)
@@ -689,12 +660,15 @@ def batch_status(batch_id: str, base_url: Optional[str] = typer.Option(None, "--
 def batch_download(
     batch_id: str,
     output: str = typer.Option(..., "-o", "--output", help="results file to write"),
-    base_url: Optional[str] = typer.Option(None, "--base-url"),
+    base_url: Optional[str] = typer.Option(
+        None, "--base-url", help="OpenAI-compatible endpoint of the batch API (default: OPENAI_BASE_URL, else OpenAI)"
+    ),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no summary line"),
 ) -> None:
     """Download a finished batch's results (and its errors file, if any)."""
     import openai
 
-    from .batchapi import download
+    from .engines.batch import download
 
     try:
         n, errs = download(batch_id, output, base_url)
@@ -702,7 +676,8 @@ def batch_download(
         _fail(f"batch download: {e.__class__.__name__}: {' '.join(str(e).split())[:300]}")
     except ExtractorError as e:
         _fail(str(e))
-    err.print(redact(f"extractor: {n} results -> {output}" + (f"; errors -> {errs}" if errs else "")), markup=False)
+    if not quiet:
+        err.print(redact(f"extractor: {n} results -> {output}" + (f"; errors -> {errs}" if errs else "")), markup=False)
 
 
 @batch_app.command("ingest")
@@ -711,22 +686,27 @@ def batch_ingest(
     papers: str = typer.Option(..., "--papers", help="the .papers.jsonl sidecar written by 'batch prepare'"),
     output: str = typer.Option(..., "-o", "--output", help="JSONL table to write (appended to; resumable)"),
     retry_errors: bool = typer.Option(False, "--retry-errors", help="replace papers whose record is an error"),
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="no warnings and summary line"),
 ) -> None:
     """Turn results into records through the same validation and verification as extract."""
-    from .batchapi import ingest
+    from .api import ingest_batch
 
     _check_writable(output)
     try:
-        s = ingest(results, papers, output, warn=lambda m: _note(m), retry_errors=retry_errors)
+        s = ingest_batch(results, papers, output, retry_errors=retry_errors, warn=(lambda m: None) if quiet else _note)
     except ExtractorError as e:
         _fail(str(e))
-    extra = f"; {s.skipped} unknown custom_ids" if s.skipped else ""
-    extra += f"; {s.already_done} already done" if s.already_done else ""
-    err.print(
-        f"extractor: {s.papers} records ({s.ok} ok, {s.errors} errors); {s.numbers} numbers "
-        f"({s.verified} verified){extra} -> {output}",
-        markup=False,
-    )
+    if s.compacted:  # said even with -q: the table's lines changed
+        _note(f"replaced {s.compacted} superseded lines in {output}")
+    _note_uncarried(s, output)  # a decision not carried is never left unsaid
+    if not quiet:
+        extra = f"; {s.skipped} unknown custom_ids" if s.skipped else ""
+        extra += f"; {s.already_done} already done" if s.already_done else ""
+        err.print(
+            f"extractor: {s.papers} records ({s.ok} ok, {s.errors} errors); {s.numbers} numbers "
+            f"({s.verified} verified){extra} -> {output}",
+            markup=False,
+        )
     raise typer.Exit(1 if s.errors or s.skipped else 0)
 
 
@@ -754,7 +734,7 @@ def eval_cmd(
 
 
 def main() -> None:
-    from .errors import register_secret
+    from .core.errors import register_secret
 
     # the key is registered on every path, whatever the command: a server can echo it in an answer
     # (stored), a batch status (printed) or an error (shown), and every one of them is scrubbed

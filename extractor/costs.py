@@ -7,10 +7,10 @@ import os
 from functools import lru_cache
 from typing import Optional
 
-from .errors import ConfigError, InputError
-from .files import read_json
-from .quantities import scan
-from .schema import Usage
+from .analysis.quantities import scan
+from .contract import Usage
+from .core.errors import ConfigError, InputError
+from .core.files import read_json
 
 # USD per 1M tokens: (input, cached input, output). Published list prices for the standard
 # (non-batch) API as of 2025; the Batch API costs half. Override with --prices FILE or a

@@ -11,10 +11,10 @@ import re
 from dataclasses import asdict, dataclass, field
 from typing import Optional
 
-from .errors import InputError
+from .analysis.units import canonical_unit, values_agree
+from .core.errors import InputError
+from .core.ids import split_arxiv_id
 from .schema import GoldPaper
-from .sources.ids import split_arxiv_id
-from .units import canonical_unit, values_agree
 
 
 def _norm_name(s: Optional[str]) -> str:

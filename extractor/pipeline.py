@@ -20,17 +20,18 @@ from dataclasses import asdict, dataclass, field
 from itertools import chain, islice
 from typing import Optional
 
+from .analysis.document import Document
 from .cache import Cache
+from .contract import Built, ClaimDraft, EngineFailure, EngineResult, Usage
+from .core.errors import ExtractorError, FatalEngineError, redact
+from .core.ids import version_number
 from .costs import cost, estimate
-from .document import Document
-from .engines.base import Built, ClaimDraft, Engine, EngineFailure, EngineResult
-from .errors import FatalEngineError, redact
+from .engines.base import Engine
 from .records import build_record, error_record
 from .reviews import Carrier
-from .schema import Paper, Record, Usage
+from .schema import Paper, Record
 from .selection import Counts, read_inputs, select
-from .sources.ids import version_number
-from .store import Done, TableLock, TableWriter, compact, dumps, read_done
+from .store import Done, IdIndex, TableLock, TableWriter, compact, dumps, read_done
 
 
 @dataclass
@@ -51,6 +52,27 @@ class RunOptions:
     redo: bool = False  # extract again papers the table holds at the same version
     papers: Optional[Iterable[Paper]] = None  # papers given directly (watch), instead of reading `inputs`
     track_written: bool = False  # keep the ids of the records this run writes (watch's digest)
+    # a paper may come twice at one version (Batch API results: a failed attempt, then a retried
+    # one): a success replaces the error this run wrote for it, a second error is dropped
+    successes_replace_errors: bool = False
+
+
+@dataclass
+class Estimate:
+    """What a run would do and cost (`extract --dry-run`): nothing is asked of a model, nothing written."""
+
+    engine: str
+    model: Optional[str]
+    papers: int  # papers the run would extract
+    already_done: int  # papers the table holds already
+    priced: bool  # whether the engine costs money per token
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    overhead: int = 0  # prompt tokens per paper besides the paper (instructions, examples, schema)
+    fields: int = 0  # user fields declared
+    fields_tokens: int = 0  # of the overhead, the fields' declarations
+    cost: Optional[float] = None  # USD, before re-asks and cache hits; None: no price for the model
+    fields_cost: Optional[float] = None
 
 
 @dataclass
@@ -207,19 +229,18 @@ CHUNK = 256  # papers sent to a worker process at a time
 _WORKER: dict = {}
 
 
-def _worker_start(engine_name: str, lock_fds: list[int], fields: Optional[list] = None) -> None:
-    """In each worker process: the engine, once; Ctrl-C is the parent's to handle. The table's
-    lock came along with the fork: the worker closes its copy (the parent's still holds the lock),
-    so that a worker outliving a killed parent never keeps the table locked."""
+def _worker_start(made_from: tuple, lock_fds: list[int]) -> None:
+    """In each worker process: the engine, made again from its import path and options (any
+    engine the registry made, not only the offline one), once; Ctrl-C is the parent's to handle.
+    The table's lock came along with the fork: the worker closes its copy (the parent's still holds
+    the lock), so that a worker outliving a killed parent never keeps the table locked."""
     from .engines import registry
 
     for fd in lock_fds:
         os.close(fd)
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(os.getppid(),), daemon=True).start()
-    from .fields import from_dicts
-
-    _WORKER["engine"] = registry.create(engine_name, registry.EngineOptions(fields=from_dicts(fields or [])))
+    _WORKER["engine"] = registry.recreate(made_from)
     _WORKER["pipe"] = Pipeline(_WORKER["engine"], RunOptions(inputs=[], output=""))
 
 
@@ -278,6 +299,7 @@ class Pipeline:
         self.carrier = Carrier(opts.output, {}, warn)
         self.written: list[str] = []  # ids of the records written, when opts.track_written
         self.done: Optional[Done] = None  # the table as this run found it (set when papers are selected)
+        self._failed: Optional[IdIndex] = IdIndex() if opts.successes_replace_errors else None
 
     # -- input side -------------------------------------------------------------------------
     def papers(self) -> Iterator[Paper]:
@@ -295,6 +317,7 @@ class Pipeline:
             done=done,
             redo=o.redo,
             on_skip=lambda p: self.on_settled(p.id),
+            again=self._again if self._failed is not None else None,
         )
 
     def holds(self, paper: Paper) -> bool:
@@ -315,6 +338,9 @@ class Pipeline:
             )
 
     def _write(self, writer: TableWriter, rec: Record | Built) -> None:
+        if self._failed is not None and not self._replaces(rec):
+            self.on_settled(rec.id)
+            return
         if isinstance(rec, Built):
             self._append(writer, rec.id, rec.line)
             self.summary.count_built(rec, self.opts.price)
@@ -322,6 +348,25 @@ class Pipeline:
             self._append(writer, rec.id, rec)
             self.summary.count(rec, self.opts.price)
         self.on_progress()
+
+    def _again(self, pid: str) -> bool:
+        """(opts.successes_replace_errors) A paper this run wrote an error for may come again."""
+        return self._failed is not None and self._failed.get(pid) == (1, 0)
+
+    def _replaces(self, rec: Record | Built) -> bool:
+        """(opts.successes_replace_errors) Whether to write `rec`: not a second error for a paper
+        this run failed already (the first one stands); a success after an error is written, and
+        the error it supersedes (compacted away at the end) no longer counts."""
+        assert self._failed is not None
+        ok = rec.ok if isinstance(rec, Built) else rec.status == "ok"
+        before = self._failed.get(rec.id)
+        if not ok and before is not None:
+            return False
+        self._failed.set(rec.id, int(not ok), 0)
+        if before is not None:
+            self.summary.papers -= 1
+            self.summary.errors -= 1
+        return True
 
     def _carried(self, pid: str, rec: Record | bytes) -> bytes:
         if self.opts.track_written:
@@ -367,9 +412,65 @@ class Pipeline:
                     self.summary.compacted = compact(self.opts.output, lock)
             finally:
                 lock.release()
+                if self._failed is not None:
+                    self._failed.close()
             self.summary.elapsed = time.monotonic() - t0
         self._explain_empty_filter()
         return self.summary
+
+    def fields_notes(self) -> list[str]:
+        """What the declared fields will do in this run, said once at its start: a field the
+        offline engine cannot fill, and fields declared for a table whose papers were extracted
+        with other fields (only --redo gives those papers the new fields)."""
+        eng, notes = self.engine, list[str]()
+        if not eng.fields:
+            return notes
+        if eng.name == "offline":
+            blind = [f.name for f in eng.fields if not f.pattern and not f.keywords]
+            if blind:
+                notes.append(
+                    f"the offline engine cannot fill field(s) {', '.join(blind)} (no pattern, no keywords): "
+                    "they are null, 'needs an LLM engine'; give them a pattern or keywords, or use an LLM engine"
+                )
+        from .store import fields_hashes
+
+        try:
+            other = fields_hashes(self.opts.output) - {eng.fields_hash}
+        except ExtractorError:
+            other = set()  # a table the run cannot read is the run's to report
+        if other:
+            notes.append(
+                f"{self.opts.output} holds papers extracted with other fields; this run fills the new fields only "
+                "for papers it extracts: add --redo to extract the table's papers again (their reviews carry over)"
+            )
+        return notes
+
+    def estimate(self) -> Estimate:
+        """The run's papers and, for a priced engine, its tokens and cost, without extracting."""
+        eng = self.engine
+        priced = eng.capabilities.priced
+        overhead = eng.prompt_overhead() if priced else 0
+        total = Usage()
+        n = 0
+        for paper in self.papers():
+            n += 1
+            if priced:
+                e = estimate(overhead, paper.title, paper.abstract)
+                total.prompt_tokens += e.prompt_tokens
+                total.completion_tokens += e.completion_tokens
+                total.requests += 1
+        est = Estimate(eng.name, eng.model, n, self.summary.already_done, priced, fields=len(eng.fields))
+        if priced:
+            est.prompt_tokens, est.completion_tokens, est.overhead = (
+                total.prompt_tokens,
+                total.completion_tokens,
+                overhead,
+            )
+            est.cost = cost(total, self.opts.price)
+            if eng.fields:
+                est.fields_tokens = eng.fields_overhead()
+                est.fields_cost = cost(Usage(prompt_tokens=est.fields_tokens * n), self.opts.price)
+        return est
 
     def _explain_empty_filter(self) -> None:
         sel = self.summary.selection
@@ -425,9 +526,12 @@ class Pipeline:
             return
         workers = self.opts.workers
         pending: deque = deque()
-        from .fields import to_dicts
-
-        init = (self.engine.name, lock.fds(), to_dicts(self.engine.fields))
+        made_from = self.engine.made_from
+        if made_from is None:  # an engine made by hand, not by the registry: it runs here
+            for paper in chain(first, papers):
+                self._write(writer, self._extract_sync(paper))
+            return
+        init = (made_from, lock.fds())
         with ProcessPoolExecutor(max_workers=workers, initializer=_worker_start, initargs=init) as pool:
             try:
                 for chunk in chain([first], _chunks(papers, CHUNK)):

@@ -3,33 +3,22 @@
 from __future__ import annotations
 
 import re
-import time
-from datetime import UTC, datetime
 from typing import Optional
 
-from . import __version__
-from .document import Document
-from .engines.base import EngineResult, bounded
-from .fields import verify_fields
-from .lexicon import LEADING_CONNECTIVES, LEADING_PURPOSE
-from .limits import MAX_SENTENCE, MAX_STORED_TEXT, capped
-from .reviews import claim_ids
-from .schema import Paper, Provenance, Record, Usage
-from .text import clean_text
-from .verify import check_name, uncovered_numbers, verify_claims
+from .analysis.document import Document
+from .analysis.lexicon import LEADING_CONNECTIVES, LEADING_PURPOSE
+from .analysis.text import clean_text
+from .claim_ids import claim_ids
+from .contract import EngineResult, Usage, bounded
+from .core.clock import now_iso
+from .core.limits import MAX_SENTENCE, MAX_STORED_TEXT, capped
+from .core.version import __version__
+from .schema import Paper, Provenance, Record
+from .verification import check_name, uncovered_numbers, verify_claims
+from .verification.fields import verify_fields
 
 # what models write for "no name"
 _NO_NAME = frozenset({"", "none", "null", "n/a", "na", "unknown", "unnamed", "not specified", "not named", "-"})
-
-
-_last_time: list = [-1, ""]  # (the second, its ISO text): records written in one second share it
-
-
-def now_iso() -> str:
-    t = int(time.time())
-    if t != _last_time[0]:
-        _last_time[:] = [t, datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")]
-    return _last_time[1]
 
 
 def _paper_fields(paper: Paper) -> dict:

@@ -12,14 +12,13 @@ carried to a new version of a paper or to a re-extraction.
   claim still stands in the new abstract (the same evidence text with the same value); every one
   that cannot be carried is returned with the reason, for the run's output and a sidecar file.
 
-Both the sheet importer (`extractor.export.review`) and the pipeline call this module; nothing
+Both the sheet importer (`extractor.exports.review`) and the pipeline call this module; nothing
 else edits a review.
 """
 
 from __future__ import annotations
 
 import copy
-import hashlib
 import math
 import os
 from collections.abc import Callable
@@ -28,79 +27,21 @@ from typing import Optional
 
 import orjson
 
-from . import taxonomy
-from .document import Document
-from .engines.base import ClaimDraft
-from .fields import FieldSpec, read_bool, verify_field
-from .limits import MAX_NOTE, MAX_STORED_TEXT, capped
+from .analysis import taxonomy
+from .analysis.document import Document
+from .analysis.units import canonical_unit, values_agree
+from .claim_ids import claim_ids, engine_values, ensure_ids
+from .contract import ClaimDraft
+from .core.limits import MAX_NOTE, MAX_STORED_TEXT, capped
+from .fields import FieldSpec
 from .store import dumps, reviewed_claims
-from .units import canonical_unit, values_agree
-from .verify import read_number, verify_claims
+from .verification import read_number, verify_claims
+from .verification.fields import read_bool, verify_field
 
-KEY_LEN = 8
 # what a review remembers of a claim, before and after each round
 SNAPSHOT = ("value", "low", "high", "unit", "metric", "metric_class", "kind", "better", "verified", "why")
+
 KINDS = ("result", "context", "setup")
-FINGERPRINT_LEN = 8
-
-
-# -- claim ids ----------------------------------------------------------------------------------
-def claim_key(abstract: str, text: str, start: Optional[int]) -> str:
-    """A key from the evidence text and its occurrence: the n-th time that text appears in the
-    abstract (counted up to the claim's start). A claim the verifier could not place has no
-    occurrence and is keyed by its text alone."""
-    norm = " ".join((text or "").split())
-    occurrence = abstract.count(text, 0, start) if start is not None and text else -1
-    return hashlib.sha1(f"{norm}\x1f{occurrence}".encode()).hexdigest()[:KEY_LEN]
-
-
-def claim_ids(paper_id: str, abstract: str, claims: list) -> list[str]:
-    """Ids for a record's claims (dicts or HeadlineNumbers), in order; two claims on the same span
-    (a model that repeats itself) get `-2`, `-3` after the key."""
-    ids: list[str] = []
-    seen: dict[str, int] = {}
-    for n in claims:
-        get = n.get if isinstance(n, dict) else lambda k, n=n: getattr(n, k, None)
-        key = claim_key(abstract, get("text") or "", get("start"))
-        seen[key] = seen.get(key, 0) + 1
-        ids.append(f"{paper_id}#{key}" + (f"-{seen[key]}" if seen[key] > 1 else ""))
-    return ids
-
-
-def ensure_ids(rec: dict) -> None:
-    """Give every claim of a record dict its id (records written before schema 1.3 have none)."""
-    nums = rec.get("headline_numbers") or []
-    if all(n.get("id") for n in nums):
-        return
-    for n, cid in zip(nums, claim_ids(rec["id"], rec.get("abstract") or "", nums)):
-        n.setdefault("id", cid)
-        if not n["id"]:
-            n["id"] = cid
-
-
-def find_claim(rec: dict, cid: str) -> tuple[Optional[dict], str]:
-    """(the claim of `rec` with id `cid`, its id), or (None, cid). An id of the old positional form
-    (`<paper>#3`, from sheets exported before ids were stable) is the claim at that position. The
-    record is not changed: a claim stored without an id gets it when a decision is applied."""
-    nums = rec.get("headline_numbers") or []
-    ids = [n.get("id") or c for n, c in zip(nums, claim_ids(rec["id"], rec.get("abstract") or "", nums))]
-    for n, i in zip(nums, ids):
-        if i == cid:
-            return n, i
-    _, _, tail = cid.rpartition("#")
-    if tail.isdigit() and len(tail) < KEY_LEN and 1 <= int(tail) <= len(nums):
-        return nums[int(tail) - 1], ids[int(tail) - 1]
-    return None, cid
-
-
-def fingerprint(n: dict) -> str:
-    """A short fingerprint of what a claim says, exported beside its id: its evidence text and the
-    value the engine (or the reviewer who added it) read there, as in `carry`. A sheet row whose
-    fingerprint is no longer its claim's belongs to another version of the table. Written "fp" +
-    hex, text that no spreadsheet program reads as a number."""
-    vals = "\x1f".join("" if v is None else f"{float(v):.12g}" for v in _engine_values(n))
-    norm = " ".join((n.get("text") or "").split())
-    return "fp" + hashlib.sha1(f"{norm}\x1e{vals}".encode()).hexdigest()[:FINGERPRINT_LEN]
 
 
 # -- one review round ---------------------------------------------------------------------------
@@ -410,13 +351,6 @@ class Uncarried:
         }
 
 
-def _engine_values(n: dict) -> tuple:
-    """What the evidence said when the claim was reviewed: the engine's (or the adder's) value."""
-    rv = n.get("review") or {}
-    base = rv.get("original") or n
-    return (base.get("value"), base.get("low"), base.get("high"))
-
-
 def _same_value(a: tuple, b: tuple) -> bool:
     """(value, low, high) against (value, low, high), with the project's one tolerance."""
     return all(values_agree(x, y) for x, y in zip(a, b))
@@ -459,7 +393,7 @@ def carry(old_claims: list[dict], new: dict, source: str, now: str) -> tuple[int
     for old in old_claims:
         rv = old.get("review") or {}
         text = old.get("text") or ""
-        want = _engine_values(old)
+        want = engine_values(old)
         same_text = [
             i
             for i, n in enumerate(nums)
@@ -601,7 +535,7 @@ class Carrier:
         line = rec if isinstance(rec, bytes) else dumps(rec)
         if not self.wants(pid):
             return line
-        from .records import now_iso  # here: records imports this module
+        from .core.clock import now_iso  # here: records imports this module
 
         return orjson.dumps(self.apply(orjson.loads(line), now_iso()))
 

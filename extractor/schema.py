@@ -10,9 +10,10 @@ from typing import Any, Literal, Optional
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from .limits import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_ID, MAX_TITLE
-from .taxonomy import KEYS
-from .text import clean_text
+from .analysis.taxonomy import KEYS
+from .analysis.text import clean_text
+from .contract import Usage
+from .core.limits import MAX_ABSTRACT, MAX_AUTHORS, MAX_FIELD, MAX_ID, MAX_TITLE
 
 SCHEMA_VERSION = "1.5"
 
@@ -139,19 +140,6 @@ class NameEvidence(BaseModel):
     end: int
 
 
-class Usage(BaseModel):
-    prompt_tokens: int = 0
-    completion_tokens: int = 0
-    cached_tokens: int = 0
-    requests: int = 0
-
-    def add(self, other: Usage) -> None:
-        self.prompt_tokens += other.prompt_tokens
-        self.completion_tokens += other.completion_tokens
-        self.cached_tokens += other.cached_tokens
-        self.requests += other.requests
-
-
 class Provenance(BaseModel):
     engine: str
     model: Optional[str] = None
@@ -228,7 +216,7 @@ class ReviewRound(BaseModel):
 
 
 class Review(BaseModel):
-    """A person's review of a claim or a user field (extractor.reviews; README, review apply)."""
+    """A person's review of a claim or a user field (extractor.reviews; docs/commands.md, review apply)."""
 
     model_config = ConfigDict(extra="allow")
 

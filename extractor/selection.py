@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Optional, TypeVar
 
-from .errors import InputError
+from .core.errors import InputError
+from .core.ids import version_number
 from .schema import Paper
 from .sources import read_papers
-from .sources.ids import version_number
 from .store import Done, IdIndex, read_done
 
 

@@ -6,13 +6,13 @@ fsynced once a second). A `kill -9` can leave at most a partial last line, which
 before it appends. Superseded lines (an older arXiv version, an error later retried) are dropped
 by `compact()`, which rewrites through a temp file and an atomic rename, under the table's lock.
 One table has one writer: every run that writes a table holds an exclusive `fcntl.flock` on
-`<table>.lock` for as long as it runs; a second writer is refused, naming the holder's pid.
+`<table>.lock` for as long as it runs; a second writer is refused, naming the holder's pid. Where
+there is no fcntl (Windows), the lock is filelock's on the same file (msvcrt's byte lock).
 """
 
 from __future__ import annotations
 
 import errno
-import fcntl
 import os
 import sqlite3
 import stat
@@ -25,12 +25,17 @@ from typing import Any, BinaryIO, Optional
 import orjson
 from pydantic import BaseModel, ValidationError
 
-from .errors import InputError, has_secrets, redact_bytes, redact_obj
-from .files import atomic_write, check_output, clean_stale_temps, json_lines
-from .limits import IDS_IN_MEMORY, size
-from .lines import bounded_lines
+from .core.errors import InputError, has_secrets, redact_bytes, redact_obj
+from .core.files import atomic_write, check_output, clean_stale_temps, json_lines
+from .core.ids import version_number
+from .core.limits import IDS_IN_MEMORY, size
+from .core.lines import bounded_lines
 from .schema import StoredField, StoredNumber, StoredRecord
-from .sources.ids import version_number
+
+try:
+    import fcntl
+except ImportError:  # Windows: no flock; filelock's lock instead (TableLock)
+    fcntl = None  # type: ignore[assignment]
 
 MAX_LINE = 8 * 1024 * 1024  # bytes of one table line a reader takes (a record is a few KB)
 
@@ -51,8 +56,11 @@ class TableLock:
         self.path = table + ".lock"
         self._fd: Optional[int] = None
         self._table_fd: Optional[int] = None
+        self._portable: Any = None  # filelock's lock, where there is no fcntl
 
     def acquire(self) -> TableLock:
+        if fcntl is None:
+            return self._acquire_portable()
         for _ in range(10):
             fd = self._open_lock_file()
             try:
@@ -87,6 +95,32 @@ class TableLock:
         clean_stale_temps(self.table)  # copies a killed compaction left behind
         return self
 
+    def _acquire_portable(self) -> TableLock:
+        """The lock where there is no fcntl (Windows): filelock's, on the same lock file (msvcrt
+        there; an exclusively created file elsewhere). It locks no inode of the table (a deleted
+        lock file lets a second writer in), and names no holder."""
+        import warnings
+
+        with warnings.catch_warnings():  # on a POSIX system without fcntl it warns that its lock is "soft"
+            warnings.simplefilter("ignore")
+            import filelock
+
+        if os.path.islink(self.path):
+            raise InputError(f"{self.path} is a symbolic link; the lock must be a plain file (remove the link)")
+        lock = filelock.FileLock(self.path, timeout=0)
+        try:
+            lock.acquire()
+        except filelock.Timeout:
+            raise self._busy("unknown") from None
+        except OSError as e:
+            raise InputError(f"{self.table}: cannot write there ({e.strerror})") from None
+        self._portable = lock
+        if os.path.exists(self.table) and not os.access(self.table, os.W_OK):
+            self.release()
+            raise InputError(f"{self.table}: cannot write (permission denied)")
+        clean_stale_temps(self.table)
+        return self
+
     def _open_lock_file(self) -> int:
         flags = os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC
         try:
@@ -111,7 +145,7 @@ class TableLock:
     def hold_table(self) -> None:
         """Lock the file the table path names now (after it was created or replaced), and let go of
         the one held before. Refused when another run holds it."""
-        if self._fd is None:
+        if self._fd is None or fcntl is None:
             return
         try:
             fd = os.open(self.table, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
@@ -151,6 +185,9 @@ class TableLock:
         return [fd for fd in (self._fd, self._table_fd) if fd is not None]
 
     def release(self) -> None:
+        if self._portable is not None:
+            self._portable.release()
+            self._portable = None
         if self._table_fd is not None:
             os.close(self._table_fd)
             self._table_fd = None
@@ -489,6 +526,19 @@ def compact(path: str, lock: Optional[TableLock] = None) -> int:
     finally:
         keep.close()
     return dropped
+
+
+def fields_hashes(path: str) -> set:
+    """The field declarations' hashes (provenance.fields_hash; None: no fields) the table's
+    records were extracted with; empty for a table that does not exist yet."""
+    if not os.path.exists(path):
+        return set()
+    out = set()
+    for _, rec in iter_table(path):
+        prov = rec.get("provenance")
+        if isinstance(prov, dict) and rec.get("status") == "ok":
+            out.add(prov.get("fields_hash"))
+    return out
 
 
 def load_records(path: str) -> list[dict]:

@@ -28,6 +28,7 @@ feed again. Dates read from a feed are clamped to now.
 
 from __future__ import annotations
 
+import os
 import threading
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
@@ -37,12 +38,14 @@ from typing import Any, Optional
 
 import orjson
 
-from .errors import InputError
-from .files import atomic_write, read_json
+from .core.errors import InputError
+from .core.files import atomic_write, read_json
+from .exports.digest import digest_format, write_digest
+from .pipeline import Pipeline, RunOptions
 from .schema import Paper
 from .sources import read_papers
 from .sources.arxiv_api import ArxivClient, parse_page
-from .store import iter_table
+from .store import iter_table, load_records
 
 MAX_STATE = 1 << 20  # bytes of a watch file a run reads (it holds a few hundred bytes per run)
 KEEP_RUNS = 100  # runs remembered in the watch file
@@ -459,3 +462,73 @@ def record_run(st: WatchState, started: str, w: Window, got: Fetched, summary: A
             "window_closed": closed,
         }
     )
+
+
+@dataclass
+class WatchRun:
+    """What one `watch` run did: the run's summary, what was fetched, whether the window closed, and
+    the watch state as saved."""
+
+    summary: Any
+    fetched: Fetched
+    closed: bool
+    state: WatchState
+    written: list[str]  # ids of the records this run wrote (the digest's papers)
+
+
+def run(
+    query: str,
+    output: str,
+    engine: Any,
+    *,
+    digest: Optional[str] = None,
+    query_changed: bool = False,
+    arxiv_url: Optional[str] = None,
+    max_results: int = 1000,
+    lookback: float = 3.0,
+    delay: float = 3.0,
+    note: Callable[[str], None] = lambda s: None,
+    warn: Callable[[str], None] = lambda s: None,
+) -> WatchRun:
+    """One watch run: what is new or updated for `query` since the last run, extracted with `engine`
+    and appended to `output`; the watch state saved beside the table; `digest` (.md or .html) says
+    what this run found. A run that stops (killed, --max) is continued by the next."""
+    now = datetime.now(UTC)
+    started = now.strftime("%Y-%m-%dT%H:%M:%SZ")
+    if digest:
+        digest_format(digest)  # refused before any request
+    st0 = load_state(output)
+    check_query(output, query, st0, query_changed)
+    st = start_state(st0, query, started)
+    window, resumed = open_window(st, output, max_results, now, lookback)
+    st.window = window
+    if resumed:
+        note(f"continuing the window {window.since or 'start'} .. {window.until} from paper {window.offset}")
+    got = Fetched()
+    cursor = Cursor(st, output)
+    pipe = Pipeline(
+        engine,
+        RunOptions(inputs=[], output=output, track_written=True, workers=1),
+        warn=warn,
+        on_settled=cursor.settled,
+    )
+    client = None
+    try:
+        if kind_of(query) == "feed":
+            papers = feed_papers(query, window, max_results, got, cursor, now, pipe.holds)
+        else:
+            client = ArxivClient(base_url=arxiv_url, delay=delay, log=note)
+            papers = arxiv_papers(query, window, resumed, max_results, client, got, cursor, pipe.holds, note)
+        pipe.opts.papers = papers
+        summary = pipe.run()
+    finally:
+        if client is not None:
+            client.close()
+    closed = close_window(st, got, cursor)
+    record_run(st, started, window, got, summary, closed)
+    save_state(output, st)
+    if digest:
+        has_rows = os.path.exists(output) and next(iter_table(output), None) is not None
+        records = load_records(output) if has_rows else []
+        write_digest(records, set(pipe.written), digest, query, started)
+    return WatchRun(summary, got, closed, st, pipe.written)

@@ -162,7 +162,7 @@ def private_user_dirs(tmp_path, monkeypatch):
 def positional_ids(table):
     """{"<paper>#<n>": the stable id of that paper's n-th claim} for a table, so that tests can
     name claims by position while sheets carry the ids (extractor.reviews)."""
-    from extractor.reviews import ensure_ids
+    from extractor.claim_ids import ensure_ids
 
     out = {}
     for rec in read_jsonl(table):

@@ -12,7 +12,7 @@ import json
 import re
 from pathlib import Path
 
-from extractor.quantities import parse_span
+from extractor.analysis.quantities import parse_span
 from extractor.sources import read_papers
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -377,7 +377,7 @@ def answer(shape: str, paper, gold: dict) -> dict:
 def swap_metrics(claims: list[dict]) -> list[dict]:
     """Each claim takes the metric of the next claim with a different metric (a correct number
     given another number's metric); claims with no other metric to take are left out."""
-    from extractor.metrics import content_words, shared
+    from extractor.analysis.metrics import content_words, shared
 
     out = []
     for i, c in enumerate(claims):
@@ -436,7 +436,7 @@ SHAPES = [
 
 
 def _same_as_gold(n: dict, g: dict) -> bool:
-    from extractor.units import canonical_unit, values_agree
+    from extractor.analysis.units import canonical_unit, values_agree
 
     if canonical_unit(g["unit"]) != n["unit"]:
         return False
@@ -512,7 +512,7 @@ def measure(shape: str, records: list[dict], papers: dict) -> dict:
 
 
 def canonical(unit: str) -> str:
-    from extractor.units import canonical_unit
+    from extractor.analysis.units import canonical_unit
 
     return canonical_unit(unit)
 

@@ -24,12 +24,12 @@ from conftest import (
 )
 from openpyxl import load_workbook
 
-from extractor import taxonomy
-from extractor.document import Document
-from extractor.engines.base import ClaimDraft
+from extractor.analysis import taxonomy
+from extractor.analysis.document import Document
+from extractor.contract import ClaimDraft
 from extractor.records import drop_connective
 from extractor.schema import Paper
-from extractor.verify import verify_claims
+from extractor.verification import verify_claims
 
 
 @pytest.fixture(scope="module")
@@ -105,7 +105,7 @@ def test_better_follows_class_and_direction():
 def test_the_schema_names_every_class():
     """The model is given the taxonomy's keys in the schema (an enum its decoding keeps to), not in the
     prompt's words: the prompt stays short."""
-    from extractor.prompting import strict_schema
+    from extractor.engines.llm.prompting import strict_schema
 
     props = strict_schema()["$defs"]["LLMNumber"]["properties"]
     assert props["metric_class"]["enum"] == [*taxonomy.KEYS, None]
@@ -187,7 +187,7 @@ def test_another_systems_figure_is_context(labelled):
 
 
 def test_claims_in_words(labelled):
-    from extractor.export.common import describe
+    from extractor.exports.common import describe
 
     t = by_id(labelled)
     said = {describe(n).lower() for r in t.values() for n in r["headline_numbers"]}

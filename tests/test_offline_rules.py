@@ -7,9 +7,9 @@ import re
 import pytest
 from conftest import EXTRA, read_jsonl
 
-from extractor.engines.offline import lexicon as lx
-from extractor.engines.offline import names
-from extractor.engines.offline.words import WordSet
+from extractor.analysis import cues as lx
+from extractor.analysis import names
+from extractor.analysis.words import WordSet
 
 ABSTRACTS = [r["abstract"].lower() for r in read_jsonl(EXTRA)]
 
@@ -73,7 +73,7 @@ def test_word_sets(word, inside):
     ],
 )
 def test_names(title, abstract, name):
-    from extractor.document import Document
+    from extractor.analysis.document import Document
 
     assert names.find_system_name(Document(abstract, title)) == name
 
@@ -132,8 +132,8 @@ def test_words_are_data():
     ],
 )
 def test_metric_phrases(abstract, number, metric, direction):
-    from extractor.document import Document
-    from extractor.engines.offline import read_numbers
+    from extractor.analysis.document import Document
+    from extractor.analysis.reading import read_numbers
 
     [n] = [n for n in read_numbers(Document(abstract)) if n.text == number]
     assert (n.metric, n.direction) == (metric, direction)
@@ -163,15 +163,15 @@ def test_metric_phrases(abstract, number, metric, direction):
     ],
 )
 def test_a_baseline_shared_by_comparatives_joined_by_and(abstract, baselines):
-    from extractor.document import Document
-    from extractor.engines.offline import read_numbers
+    from extractor.analysis.document import Document
+    from extractor.analysis.reading import read_numbers
 
     assert [n.baseline for n in read_numbers(Document(abstract))] == baselines
 
 
 def test_letters_glued_to_digits_are_no_word_of_a_metric():
-    from extractor.document import Document
-    from extractor.engines.offline import read_numbers
+    from extractor.analysis.document import Document
+    from extractor.analysis.reading import read_numbers
 
     [n] = [n for n in read_numbers(Document("It speeds up training of GPT-3 175B by 1.8x.")) if n.text == "1.8x"]
     assert n.metric and "B" not in n.metric.split()  # "175B" gives no word "B" ("GPT-3 B" before)
@@ -182,7 +182,7 @@ def _is_module(name: str) -> bool:
 
     try:
         return importlib.util.find_spec(name) is not None
-    except ModuleNotFoundError:  # a name inside a module ("extractor.text.plain")
+    except ModuleNotFoundError:  # a name inside a module ("extractor.analysis.text.plain")
         return False
 
 

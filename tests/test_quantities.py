@@ -1,6 +1,6 @@
 import pytest
 
-from extractor.quantities import parse_span, scan
+from extractor.analysis.quantities import parse_span, scan
 
 
 def one(text):
@@ -209,7 +209,7 @@ def test_parse_span_rejects_two_numbers_and_no_number():
     ],
 )
 def test_context_rules(rule, text, digits, rejected):
-    from extractor.quantities import Around, _read_quantity, excluded
+    from extractor.analysis.quantities import Around, _read_quantity, excluded
 
     s = text.index(digits)
     value, unit, end = _read_quantity(text, s, s + len(digits))

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from extractor.ratelimit import AdaptiveLimiter, TokenBucket
+from extractor.engines.llm.ratelimit import AdaptiveLimiter, TokenBucket
 
 
 def run(coro):

@@ -11,7 +11,7 @@ import pytest
 from conftest import FIXTURE, read_jsonl, run_cli
 from openpyxl import load_workbook
 
-from extractor import reviews
+from extractor import claim_ids, reviews
 
 VALVE = "2604.07874"
 
@@ -88,10 +88,10 @@ def test_claim_ids_do_not_depend_on_position(base):
     rec = next(r for r in read_jsonl(base) if r["id"] == VALVE)
     # the same claims in another order, or with one dropped, keep their ids
     shuffled = list(reversed(claims))[1:]
-    assert reviews.claim_ids(VALVE, rec["abstract"], shuffled) == [n["id"] for n in shuffled]
+    assert claim_ids.claim_ids(VALVE, rec["abstract"], shuffled) == [n["id"] for n in shuffled]
     # the same text at another occurrence is another claim
     text = "2x here and 2x there"
-    a, b = reviews.claim_ids("p", text, [{"text": "2x", "start": 0}, {"text": "2x", "start": 11}])
+    a, b = claim_ids.claim_ids("p", text, [{"text": "2x", "start": 0}, {"text": "2x", "start": 11}])
     assert a != b
 
 

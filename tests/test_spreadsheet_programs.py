@@ -446,7 +446,7 @@ def test_compare_sheet_rows_hold_their_text_in_libreoffice(table, tmp_path):
 
 
 def test_short_titles_are_cut_at_a_word():
-    from extractor.export.compare import _short_title
+    from extractor.exports.compare import _short_title
 
     assert _short_title({"title": "Compiling Away the Overhead: A Study of Things"}) == "Compiling Away the Overhead"
     long = _short_title({"title": "In-DRAM True Random Number Generation Using Simultaneous Multiple-Row Activation"})

@@ -2,7 +2,7 @@
 
 import pytest
 
-from extractor.text import clean_text, collapse_ws, normalize_with_map, plain, split_sentences
+from extractor.analysis.text import clean_text, collapse_ws, normalize_with_map, plain, split_sentences
 
 
 def test_sentence_split_keeps_abbreviations_together():

@@ -2,7 +2,7 @@
 
 import pytest
 
-from extractor.units import canonical_unit, same_quantity, values_agree
+from extractor.analysis.units import canonical_unit, same_quantity, values_agree
 
 
 @pytest.mark.parametrize(

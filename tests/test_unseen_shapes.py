@@ -5,10 +5,10 @@ is named by its shape."""
 
 import pytest
 
-from extractor.document import Document
-from extractor.engines.base import ClaimDraft
-from extractor.quantities import scan
-from extractor.verify import verify_claims
+from extractor.analysis.document import Document
+from extractor.analysis.quantities import scan
+from extractor.contract import ClaimDraft
+from extractor.verification import verify_claims
 
 
 def verify(abstract, *claims):
@@ -63,7 +63,7 @@ def test_a_modifier_claim_with_a_metric_is_checked_like_any_claim():
 
 
 def test_a_modifier_is_no_claim_of_the_offline_reading_nor_an_uncovered_number():
-    from extractor.verify import uncovered_numbers
+    from extractor.verification import uncovered_numbers
 
     doc = Document("We use a 16-GPU testbed and 64-bit pointers.")
     assert uncovered_numbers(doc, []) == []

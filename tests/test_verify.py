@@ -4,9 +4,9 @@ Each case is named; a case is one claim as a model might write it, checked again
 
 import pytest
 
-from extractor.document import Document
-from extractor.engines.base import ClaimDraft
-from extractor.verify import read_number, uncovered_numbers, verify_claims, verify_name
+from extractor.analysis.document import Document
+from extractor.contract import ClaimDraft
+from extractor.verification import read_number, uncovered_numbers, verify_claims, verify_name
 
 ABS = (
     "Compared to the production baseline, Nexus reduces overall node-level CPU and memory consumption by up to "

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from ..errors import ConfigError
+from ..core.errors import ConfigError
 from .base import Engine
 
 _ENGINES: dict[str, str] = {
@@ -63,10 +63,32 @@ def endpoint_configured(base_url: Optional[str]) -> bool:
     return bool(base_url or os.environ.get("OPENAI_API_KEY") or os.environ.get("OPENAI_BASE_URL"))
 
 
+NO_ENDPOINT = (
+    "no LLM endpoint for model {model!r}: set OPENAI_API_KEY (OpenAI, Azure), pass --base-url for a "
+    "local server (llama.cpp, Ollama, vLLM: http://127.0.0.1:8080/v1), or use --engine offline"
+)
+
+
 def create(name: str, options: EngineOptions, note: Callable[[str], None] = lambda s: None) -> Engine:
-    """The engine `name` ("auto": the LLM engine when an endpoint is configured, else offline)."""
+    """The engine `name` ("auto": the LLM engine when an endpoint is configured, else offline; a
+    model named with no endpoint to ask it is an error, not a silent offline run)."""
     if name == "auto":
         name = "openai" if endpoint_configured(options.base_url) else "offline"
+        if name == "offline" and options.model:
+            raise ConfigError(NO_ENDPOINT.format(model=options.model))
         if name == "offline":
             note("no OPENAI_API_KEY, OPENAI_BASE_URL or --base-url set: using the offline engine (rules, no model)")
-    return engine_class(name).from_options(options)
+    engine = engine_class(name).from_options(options)
+    # what a worker process needs to make the same engine (pipeline: engines that run in processes)
+    engine.made_from = (_ENGINES[name], options)
+    return engine
+
+
+def recreate(made_from: tuple[str, EngineOptions]) -> Engine:
+    """The engine `create` made, made again from its import path and options (in a worker process,
+    where a name registered at run time may not be known)."""
+    target, options = made_from
+    module, _, cls = target.partition(":")
+    engine = getattr(importlib.import_module(module), cls).from_options(options)
+    engine.made_from = made_from
+    return engine

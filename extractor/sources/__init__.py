@@ -12,8 +12,8 @@ from contextlib import contextmanager
 
 import httpx
 
-from ..errors import InputError
-from ..limits import DOWNLOAD_SECONDS, MAX_DOWNLOAD, size
+from ..core.errors import InputError
+from ..core.limits import DOWNLOAD_SECONDS, MAX_DOWNLOAD, size
 from ..schema import Paper
 from .arxiv_api import ArxivClient
 from .feeds import papers_from_elements, read_feed
@@ -21,6 +21,46 @@ from .tabular import read_csv, read_jsonl
 
 _FEED_SUFFIXES = (".xml", ".atom", ".rss")
 _JSONL_SUFFIXES = (".jsonl", ".ndjson", ".json")
+
+
+# files that are no abstracts, told by their first bytes whatever their name says
+_MAGIC = (
+    (b"%PDF-", "a PDF file"),
+    (b"PK\x03\x04", "a ZIP archive (a .zip, .xlsx, .docx or .odt)"),
+    (b"\x1f\x8b", "a gzip-compressed file (decompress it first)"),
+    (b"BZh", "a bzip2-compressed file (decompress it first)"),
+    (b"\xfd7zXZ\x00", "an xz-compressed file (decompress it first)"),
+    (b"\x89PNG", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"SQLite format 3\x00", "an SQLite database"),
+    (b"\xd0\xcf\x11\xe0", "an old Office document (.xls, .doc)"),
+)
+_WHAT_IS_READ = "give an Atom/RSS feed, a JSONL or CSV file of abstracts, or arxiv:QUERY"
+
+
+def check_content(stream: io.BufferedReader, name: str) -> None:
+    """Refuse, by its content, an input that is no text of abstracts (a PDF given as input was read
+    as a CSV before: "missing column abstract (have: %PDF-1.4)")."""
+    head = stream.peek(512)[:512]
+    for magic, what in _MAGIC:
+        if head.startswith(magic):
+            raise InputError(f"{name}: {what}, not abstracts; {_WHAT_IS_READ}")
+    text = head.lstrip(b"\xef\xbb\xbf")
+    if b"\x00" in text and not text.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise InputError(f"{name}: a binary file, not abstracts; {_WHAT_IS_READ}")
+
+
+def check_input(spec: str) -> str | None:
+    """Why a local input cannot be read at all (no such file, a directory, a PDF, a ZIP, a binary
+    file), or None; streams, URLs and queries are checked as they are read."""
+    if spec == "-" or spec.startswith(("http://", "https://", "arxiv:")):
+        return None
+    try:
+        with _open(spec) as stream:
+            check_content(stream, spec)  # type: ignore[arg-type]
+    except InputError as e:
+        return str(e)
+    return None
 
 
 def _sniff(stream: io.BufferedReader) -> str:
@@ -94,6 +134,7 @@ def read_papers(
     with _open(spec) as stream:
         if not isinstance(stream, io.BufferedReader):
             stream = io.BufferedReader(stream)  # type: ignore[arg-type]
+        check_content(stream, name)
         kind = _kind(spec, stream)
         if kind == "feed":
             yield from read_feed(stream, name)

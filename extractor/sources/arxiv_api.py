@@ -18,9 +18,10 @@ from typing import Optional
 import httpx
 from tenacity import RetryCallState, retry, retry_if_exception_type, stop_after_attempt
 
-from ..deadlines import retry_after
-from ..errors import InputError
-from ..limits import MAX_API_PAGE, size
+from ..core.deadlines import retry_after
+from ..core.errors import InputError
+from ..core.files import atomic_write
+from ..core.limits import MAX_API_PAGE, size
 from .feeds import ATOM, iter_entry_elements
 
 DEFAULT_BASE_URL = "https://export.arxiv.org/api/query"
@@ -223,8 +224,6 @@ def _raise_if_error_entry(elem: ET.Element) -> None:
 
 def write_feed(entries: Iterator[tuple[str, ET.Element]], out_path: str, query: str) -> int:
     """Write entries as one Atom feed, atomically (temp file + rename). Returns the count."""
-    from ..store import atomic_write  # here, not at the top: store imports sources (ids)
-
     n = 0
     with atomic_write(out_path, "wb") as f:
         f.write(b'<?xml version="1.0" encoding="UTF-8"?>\n')

@@ -15,12 +15,12 @@ from typing import BinaryIO
 
 import feedparser
 
-from ..errors import InputError
-from ..limits import MAX_FEED_ENTRY, MAX_ID, size
+from ..analysis.text import collapse_ws
+from ..core.errors import InputError
+from ..core.ids import abs_url, split_arxiv_id
+from ..core.limits import MAX_FEED_ENTRY, MAX_ID, size
 from ..schema import Paper
-from ..text import collapse_ws
 from .authors import split_authors
-from .ids import abs_url, split_arxiv_id
 
 ATOM = "http://www.w3.org/2005/Atom"
 ARXIV = "http://arxiv.org/schemas/atom"

@@ -22,12 +22,12 @@ from typing import Any, BinaryIO
 
 import orjson
 
-from ..errors import InputError
-from ..limits import MAX_ID, MAX_INPUT_LINE, size
-from ..lines import bounded_lines
+from ..core.errors import InputError
+from ..core.ids import abs_url, arxiv_doi_id, split_arxiv_id
+from ..core.limits import MAX_ID, MAX_INPUT_LINE, size
+from ..core.lines import bounded_lines
 from ..schema import Paper
 from .authors import split_authors
-from .ids import abs_url, arxiv_doi_id, split_arxiv_id
 
 # column names other tools use, lower-cased -> ours
 _ALIASES = {

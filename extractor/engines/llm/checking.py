@@ -23,10 +23,11 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from typing import Optional
 
-from ...document import Document
-from ...schema import Paper, Usage
+from ...analysis.document import Document
+from ...contract import Built, EngineResult, Usage
+from ...schema import Paper
 from ...store import dumps
-from ..base import Built, Engine, EngineResult
+from ..base import Engine
 from .protocol import Answer
 
 
@@ -70,7 +71,7 @@ class _Info(Engine):
 def check(doc: Document, answer: Answer, uncovered: str, meta: Meta) -> Checked:
     """Verify `answer` against `doc` and build the record it would make (inline or in a worker)."""
     from ...records import build_record
-    from .engine import review
+    from .reasks import review  # noqa: F401
 
     rv = review(doc, answer, uncovered, meta.fields)
     gain = 0 if meta.first_verified is None else max(0, rv.verified - meta.first_verified)

@@ -13,10 +13,9 @@ from typing import Any, Optional
 
 import json_repair
 
-from ...limits import MAX_MEND
-from ...prompting import Prompts, strict_schema
-from ...schema import Usage
-from ..base import ClaimDraft
+from ...contract import ClaimDraft, Usage
+from ...core.limits import MAX_MEND
+from .prompting import Prompts, strict_schema
 
 MODES = ("json_schema", "json_object", "tools")
 TOOL_NAME = "record_extraction"
@@ -238,7 +237,8 @@ class Protocol:
         self.max_tokens = max_tokens
         self.fields = list(fields or [])
         if self.fields:
-            from ...fields import answer_model, fields_hash, prompt_section
+            from ...fields import fields_hash
+            from .fields import answer_model, prompt_section
 
             self.schema = strict_schema(answer_model(self.fields))
             self.system = prompts.system + prompt_section(self.fields)

@@ -22,14 +22,13 @@ import orjson
 from tenacity import AsyncRetrying, RetryCallState, retry_if_exception, stop_after_attempt
 from tenacity.wait import wait_random_exponential
 
-from ...deadlines import Deadline
-from ...deadlines import retry_after as retry_after_header
-from ...errors import ConfigError, FatalEngineError, redact, register_secret
-from ...limits import MAX_REPLY, size
-from ...ratelimit import AdaptiveLimiter
-from ...schema import Usage
-from ..base import EngineFailure
+from ...contract import EngineFailure, Usage
+from ...core.deadlines import Deadline
+from ...core.deadlines import retry_after as retry_after_header
+from ...core.errors import ConfigError, FatalEngineError, redact, register_secret
+from ...core.limits import MAX_REPLY, size
 from .protocol import MODES
+from .ratelimit import AdaptiveLimiter
 
 MAX_REPLY_BYTES = MAX_REPLY  # a chat completion of 2,048 tokens is ~10 KB; past the limit, no reply
 

@@ -1,5 +1,6 @@
-"""The offline engine: rules as data (lexicon), names, problem and technique sentences, claims."""
+"""The offline engine: the text analysis's reading of an abstract (`extractor.analysis.reading`),
+with the problem and technique sentences, as an engine's answer."""
 
-from .engine import RULES_VERSION, OfflineEngine, extract_offline, read_numbers
+from .engine import RULES_VERSION, OfflineEngine, extract_offline
 
-__all__ = ["OfflineEngine", "RULES_VERSION", "extract_offline", "read_numbers"]
+__all__ = ["OfflineEngine", "RULES_VERSION", "extract_offline"]

@@ -12,10 +12,10 @@ import hashlib
 from importlib import resources
 from typing import Optional
 
-from ...document import Document
-from ..base import Capabilities, ClaimDraft, Engine, EngineResult
-from .claims import read_claims
-from .names import find_system_name, intro_matches
+from ...analysis.document import Document
+from ...analysis.reading import intro_index, read_numbers, system_name
+from ...contract import ClaimDraft, EngineResult
+from ..base import Capabilities, Engine
 from .sentences import problem_and_technique
 
 # The rules are these modules: the engine's own and every module of the package they read (the
@@ -24,14 +24,30 @@ from .sentences import problem_and_technique
 # tests/test_offline_rules.py walks the imports of these modules and fails when one of them reads a
 # module of the package that is in neither list.
 _RULE_MODULES = (
-    ("extractor.engines.offline", ("engine.py", "lexicon.py", "words.py", "names.py", "sentences.py", "claims.py")),
-    ("extractor", ("document.py", "quantities.py", "units.py", "respectively.py", "taxonomy.py", "text.py")),
+    ("extractor.engines.offline", ("engine.py", "sentences.py")),
+    (
+        "extractor.analysis",
+        (
+            "reading.py",
+            "names.py",
+            "cues.py",
+            "words.py",
+            "document.py",
+            "quantities.py",
+            "units.py",
+            "respectively.py",
+            "taxonomy.py",
+            "text.py",
+        ),
+    ),
 )
 # what the rule modules import that is no rule, and why its edits need no new rules version
 NOT_RULES = {
-    "extractor.engines.base": "the engine contract's types",
+    "extractor.engines.base": "the engine protocol",
+    "extractor.contract": "the engine contract's types",
     "extractor.schema": "the record's types; SCHEMA_VERSION versions them",
-    "extractor.fields": "user fields, answered from the user's own patterns and keywords (the record's fields_hash)",
+    "extractor.fields": "user field declarations (the record's fields_hash)",
+    "extractor.engines.offline.fields": "user fields, answered from the user's own patterns and keywords (the record's fields_hash)",
 }
 
 
@@ -48,31 +64,6 @@ def rules_version(sources: list[bytes]) -> str:
 
 
 RULES_VERSION = rules_version(rule_sources())
-
-
-def intro_index(doc: Document) -> Optional[int]:
-    """The index of the sentence that introduces the paper's own work ("We present ..."), if any."""
-    memo = doc.memo
-    if "intro" not in memo:
-        intros = intro_matches(doc)
-        memo["intro"] = doc.sentence_index(intros[0].start()) if intros else None
-    return memo["intro"]
-
-
-def system_name(doc: Document) -> Optional[str]:
-    memo = doc.memo
-    if "name" not in memo:
-        memo["name"] = find_system_name(doc)
-    return memo["name"]
-
-
-def read_numbers(doc: Document) -> list[ClaimDraft]:
-    """Every quantity of the abstract with what its sentence says about it, read once per document
-    (the verifier asks for it too, to check a model's metrics)."""
-    memo = doc.memo
-    if "numbers" not in memo:
-        memo["numbers"] = read_claims(doc, system_name(doc), intro_index(doc))
-    return memo["numbers"]
 
 
 def extract_offline(doc: Document) -> EngineResult:
@@ -103,7 +94,7 @@ class OfflineEngine(Engine):
     def extract(self, doc: Document) -> EngineResult:
         result = extract_offline(doc)
         if self.fields:
-            from ...fields import offline_answers
+            from .fields import offline_answers
 
             result.fields = offline_answers(doc.title, doc.text, self.fields)
         return result

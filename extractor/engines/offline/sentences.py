@@ -8,8 +8,8 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ...text import Sentence, plain
-from . import lexicon as lx
+from ...analysis import cues as lx
+from ...analysis.text import Sentence, plain
 
 _PROBLEM = lx.PROBLEM_CUES.pattern()
 _TECHNIQUE = re.compile(r"\b(?:" + "|".join(re.escape(c) for c in lx.TECHNIQUE_CUES) + r")\b")

@@ -1,4 +1,4 @@
-"""Every bound on what extractor reads, in one place (the README's "Limits" table is this file).
+"""Every bound on what extractor reads, in one place (docs/limits.md's "Limits" table is this file).
 
 A limit is where a value stops being plausible for its field: an arXiv abstract has at most 1,920
 characters, an id a few dozen. Past a limit the record is skipped with a message naming the file,

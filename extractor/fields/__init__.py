@@ -30,22 +30,17 @@ import json
 import os
 import re
 import re._parser as re_parser  # the standard library's regex parser: weighs a pattern before `regex` compiles it
-import time
 from dataclasses import asdict, dataclass, field
 from typing import Any, Optional
 
 import regex
-from pydantic import BaseModel, ConfigDict, Field, create_model
 
-from .errors import ConfigError, InputError
-from .files import read_toml
-from .limits import PATTERN_SECONDS
-from .quantities import scan
-from .schema import FieldValue, LLMExtraction, Record
-from .units import values_agree
-from .verify import read_number
+from ..core.errors import ConfigError, InputError
+from ..core.files import read_toml
+from ..schema import LLMExtraction, Record
 
 TYPES = ("text", "number", "boolean", "choice", "list")
+
 ALIASES = {
     "str": "text",
     "string": "text",
@@ -58,23 +53,30 @@ ALIASES = {
     "oneof": "choice",
     "array": "list",
 }
+
 MAX_FIELDS = 30
+
 MAX_DESCRIPTION = 500  # characters of one description
+
 MAX_DECLARED = 4000  # characters of every field's description and choices together (~1,000 tokens a request)
-# names an export already gives a column (extractor.export.common.PAPER_COLUMNS; a test keeps the
+
+# names an export already gives a column (extractor.exports.common.PAPER_COLUMNS; a test keeps the
 # two lists together): a field named `year` would share the bibliography's column
 EXPORT_COLUMNS = frozenset(
     {"paper_id", "title", "authors", "year", "venue", "arxiv_id", "system", "system_verified", "problem",
      "technique", "headline_numbers", "verified_claims", "unverified_claims", "reviewed_claims",
      "original_of_edits", "status", "error", "url"}
 )  # fmt: skip
+
 RESERVED = (
     frozenset(Record.model_fields)
     | frozenset(LLMExtraction.model_fields)
     | {"fields", "id", "paper_id"}
     | EXPORT_COLUMNS
 )
+
 _NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
+
 NEEDS_LLM = "needs an LLM engine"
 
 
@@ -296,234 +298,13 @@ def from_dicts(items: list[dict]) -> list[FieldSpec]:
     return [FieldSpec(**d) for d in items]
 
 
-# -- the LLM's schema ------------------------------------------------------------------------------
-def _value_type(spec: FieldSpec) -> Any:
-    if spec.type == "number":
-        return Optional[float]
-    if spec.type == "boolean":
-        return Optional[bool]
-    if spec.type == "list":
-        return Optional[list[str]]
-    return Optional[str]
-
-
-def answer_model(specs: list[FieldSpec]) -> type[BaseModel]:
-    """LLMExtraction plus a `fields` object: one {value, evidence} object per declared field,
-    with the field's description (Pydantic models made at run time)."""
-    members: dict[str, Any] = {}
-    for s in specs:
-        desc = s.description or s.name
-        if s.type == "choice":
-            desc += f" One of: {', '.join(s.choices)}."
-        if s.unit:
-            desc += f" In {s.unit}."
-        sub = create_model(
-            f"Field_{s.name}",
-            __config__=ConfigDict(extra="forbid"),
-            value=(_value_type(s), Field(description="null when the abstract does not say")),
-            evidence=(
-                Optional[str],
-                Field(description="the abstract's own words that say it, verbatim" if s.evidence else "optional quote"),
-            ),
-        )
-        members[s.name] = (sub, Field(description=desc))
-    user = create_model("UserFields", __config__=ConfigDict(extra="forbid"), **members)
-    return create_model(
-        "LLMExtractionWithFields",
-        __base__=LLMExtraction,
-        fields=(user, Field(description="the user's own columns, each with its evidence quote")),
-    )
-
-
-def prompt_section(specs: list[FieldSpec]) -> str:
-    lines = [
-        "",
-        'Also fill `fields`, one entry per column below, each {"value": ..., "evidence": ...}. The evidence '
-        "is a verbatim quote of the abstract that says the value; give null for a value the abstract does not state "
-        "(never guess).",
-    ]
-    lines += [s.prompt_line() for s in specs]
-    return "\n".join(lines) + "\n"
-
-
-def prompt_tokens(specs: list[FieldSpec]) -> int:
-    """Prompt tokens the fields add to every request (their prompt lines and schema), for --dry-run."""
-    from .costs import count_tokens
-    from .prompting import strict_schema
-
-    if not specs:
-        return 0
-    with_fields = json.dumps(strict_schema(answer_model(specs)), separators=(",", ":"))
-    without = json.dumps(strict_schema(), separators=(",", ":"))
-    return count_tokens(prompt_section(specs)) + max(0, count_tokens(with_fields) - count_tokens(without))
-
-
-# -- the offline engine ----------------------------------------------------------------------------
-def _keyword_hits(text: str, words: list[str]) -> list[re.Match]:
+def keyword_hits(text: str, words: list[str]) -> list[re.Match]:
+    """Where each of a declaration's keywords occurs in `text`, as a whole word, any case."""
     out = []
     for w in words:
         m = re.search(r"(?<!\w)" + re.escape(w) + r"(?!\w)", text, re.I)
         if m:
             out.append(m)
-    return out
-
-
-def offline_answers(title: str, abstract: str, specs: list[FieldSpec]) -> dict[str, dict]:
-    """What the declarations let a rule find; null with `why` otherwise (never a guess). The
-    patterns of all fields share one budget per abstract (PATTERN_SECONDS): thirty fields cannot hold
-    one abstract for thirty times the budget."""
-    out: dict[str, dict] = {}
-    ends = time.monotonic() + PATTERN_SECONDS
-    for s in specs:
-        ans: dict = {"value": None, "evidence": None}
-        if s.pattern:
-            # `regex`, not `re`: a user's pattern that backtracks without end ("(?:\w+\s?){1,40}\d+" on a
-            # long run of words with no digit) stops at the deadline, where re holds the run for ever
-            left = ends - time.monotonic()
-            try:
-                if left <= 0:
-                    raise TimeoutError
-                m = regex.search(s.pattern, abstract, regex.I, timeout=left)
-            except TimeoutError:
-                ans["why"] = (
-                    f"the fields' patterns took more than {PATTERN_SECONDS} s on this abstract "
-                    "(a pattern backtracks: make its repeats unambiguous)"
-                )
-                out[s.name] = ans
-                continue
-            if m:
-                groups = m.groupdict()
-                val = groups.get("value") if "value" in groups else (m.group(1) if m.re.groups else m.group(0))
-                ans = {"value": True if s.type == "boolean" else val, "evidence": m.group(0)}
-                if s.type == "list":
-                    ans["value"] = [val]
-            else:
-                ans["why"] = "the field's pattern is not in the abstract"
-        elif s.keywords:
-            found = []
-            for value, words in s.keywords.items():
-                hits = _keyword_hits(abstract, words)
-                if hits:
-                    found.append((min(h.start() for h in hits), value, min(hits, key=lambda h: h.start()).group(0)))
-            if found:
-                found.sort()
-                if s.type == "list":
-                    ans = {"value": [v for _, v, _ in found], "evidence": found[0][2]}
-                else:
-                    _, value, ev = found[0]
-                    ans = {"value": (value.lower() == "true") if s.type == "boolean" else value, "evidence": ev}
-            else:
-                ans["why"] = "none of the field's keywords is in the abstract"
-        else:
-            ans["why"] = NEEDS_LLM
-        out[s.name] = ans
-    return out
-
-
-# -- verification ----------------------------------------------------------------------------------
-def _find(text: str, quote: str) -> Optional[tuple[int, int]]:
-    """The quote in `text`: exactly, or with case, spacing, quotes and a trailing period ignored."""
-    q = quote.strip().strip("\"'“”‘’").rstrip(".").strip()
-    if not q:
-        return None
-    i = text.find(q)
-    if i >= 0:
-        return i, i + len(q)
-    words = q.split()
-    pat = r"\s+".join(re.escape(w).replace("'", "['’]").replace('"', '["“”]') for w in words)
-    m = re.search(pat, text, re.I)
-    return (m.start(), m.end()) if m else None
-
-
-def read_bool(v: Any) -> Optional[bool]:
-    if isinstance(v, bool):
-        return v
-    if isinstance(v, str) and v.strip().lower() in ("true", "yes", "y", "1"):
-        return True
-    if isinstance(v, str) and v.strip().lower() in ("false", "no", "n", "0"):
-        return False
-    return None
-
-
-def verify_field(title: str, abstract: str, spec: FieldSpec, answer: Any) -> FieldValue:
-    if not isinstance(answer, dict):  # a bare value
-        answer = {"value": answer, "evidence": None}
-    raw_value, evidence = answer.get("value"), answer.get("evidence")
-    given = {k: answer.get(k) for k in ("value", "evidence")}
-    fv = FieldValue(
-        type=spec.type, value=raw_value, evidence=evidence if isinstance(evidence, str) else None, model_answer=given
-    )
-    if isinstance(raw_value, str) and raw_value.strip().lower() in ("", "null", "none", "n/a", "unknown"):
-        raw_value = None
-    if raw_value is None or raw_value == []:
-        fv.value, fv.verified = None, None
-        fv.why = answer.get("why") or "the abstract does not say"
-        return fv
-    problems = []
-    # the value, read as the declared type
-    if spec.type == "number":
-        v, _, problem = read_number(raw_value)
-        fv.value = v
-        if problem:
-            problems.append(problem)
-    elif spec.type == "boolean":
-        b = read_bool(raw_value)
-        fv.value = b if b is not None else raw_value
-        if b is None:
-            problems.append(f"value {raw_value!r} is not true or false")
-    elif spec.type == "choice":
-        canon = {c.lower(): c for c in spec.choices}
-        got = canon.get(str(raw_value).strip().lower())
-        fv.value = got or raw_value
-        if got is None:
-            problems.append(f"{str(raw_value)[:60]!r} is not one of: {', '.join(spec.choices)}")
-    elif spec.type == "list":
-        items = raw_value if isinstance(raw_value, list) else [x for x in str(raw_value).split(",")]
-        fv.value = [str(x).strip() for x in items if str(x).strip()]
-    else:
-        fv.value = str(raw_value).strip()
-    # the evidence, in the abstract (or the title)
-    span = None
-    if fv.evidence and fv.evidence.strip():
-        span = _find(abstract, fv.evidence)
-        if span is not None:
-            fv.start, fv.end = span
-            fv.evidence = abstract[span[0] : span[1]]
-        elif _find(title, fv.evidence) is None:
-            problems.append(f"evidence {fv.evidence[:80]!r} is not in the abstract")
-    elif spec.evidence:
-        problems.append("no evidence quote")
-    # what the evidence says
-    if span is not None and spec.type == "number" and isinstance(fv.value, float):
-        qs = scan(fv.evidence or "")
-        nums = [x for q in qs for x in (q.value, q.low, q.high) if x is not None]
-        if not any(values_agree(fv.value, x) for x in nums):
-            read = ", ".join(f"{x:g}" for x in nums) or "no number"
-            problems.append(f"value {fv.value:g} is not what the evidence says ({read})")
-    if spec.type == "list" and isinstance(fv.value, list):
-        missing = [x for x in fv.value if _find(abstract, x) is None and not _keyword_says(spec, x, abstract)]
-        if missing:
-            problems.append(f"not in the abstract: {', '.join(missing[:5])}")
-    fv.verified = not problems
-    fv.why = "; ".join(problems) or None
-    return fv
-
-
-def _keyword_says(spec: FieldSpec, value: str, abstract: str) -> bool:
-    """A declared value whose keywords occur in the abstract ("GPU" for "8,054 GPUs")."""
-    words = next((w for k, w in spec.keywords.items() if k.lower() == value.lower()), None)
-    return bool(words and _keyword_hits(abstract, words))
-
-
-def verify_fields(title: str, abstract: str, specs: list[FieldSpec], answers: Any) -> dict[str, FieldValue]:
-    """Every declared field, verified; a field the engine left out is null, said so."""
-    answers = answers if isinstance(answers, dict) else {}
-    out = {}
-    for s in specs:
-        if s.name in answers:
-            out[s.name] = verify_field(title, abstract, s, answers[s.name])
-        else:
-            out[s.name] = FieldValue(type=s.type, why="the engine gave no answer for this field")
     return out
 
 

@@ -6,24 +6,31 @@ from __future__ import annotations
 
 from bisect import bisect_right
 from functools import cached_property
-from typing import Optional
+from typing import Any, Optional, Protocol
 
 from .quantities import Quantity, derived_readings, scan
-from .schema import Paper
 from .text import Normalized, Sentence, has_markup, lower_same_length, normalize_with_map, split_sentences
+
+
+class PaperText(Protocol):
+    """What a document takes of a paper (an `extractor.schema.Paper`: the record types sit above the
+    text analysis, which reads only these two fields)."""
+
+    abstract: str
+    title: str
 
 
 class Document:
     """The abstract of one paper (the text every offset refers to) and its title."""
 
-    def __init__(self, text: str, title: str = "", paper: Optional[Paper] = None):
+    def __init__(self, text: str, title: str = "", paper: Optional[Any] = None):
         self.text = text
         self.title = title
         self.paper = paper
         self.memo: dict = {}  # what an engine or the verifier read once for this document
 
     @classmethod
-    def of(cls, paper: Paper) -> Document:
+    def of(cls, paper: PaperText) -> Document:
         return cls(paper.abstract, paper.title, paper)
 
     @cached_property

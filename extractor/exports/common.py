@@ -7,10 +7,10 @@ from collections.abc import Iterable
 from typing import Optional
 from urllib.parse import quote, urlsplit
 
-from .. import reviews
+from .. import claim_ids as ids
+from ..analysis.text import plain
+from ..core.ids import id_text
 from ..fields import shown
-from ..sources.ids import id_text
-from ..text import plain
 from .bib import BIB_COLUMNS, bib_fields
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -44,7 +44,7 @@ CLAIM_COLUMNS = [
     "corrected_metric_class",
     "corrected_kind",
     "note",
-    # what the claim said when exported (reviews.fingerprint): tells a sheet of another table version
+    # what the claim said when exported (claim_ids.fingerprint): tells a sheet of another table version
     "fingerprint",
 ]
 REVIEW_COLUMNS = [
@@ -174,8 +174,8 @@ def sheet_bib(rec: dict) -> dict:
 
 def claim_id(rec: dict, index: int) -> str:
     """The id of a record's claim: `<paper id>#<key>` from its evidence and occurrence, not its
-    position (`extractor.reviews.claim_key`); computed for records written before ids were stored."""
-    reviews.ensure_ids(rec)
+    position (`extractor.claim_ids.claim_key`); computed for records written before ids were stored."""
+    ids.ensure_ids(rec)
     return rec["headline_numbers"][index]["id"]
 
 
@@ -335,7 +335,7 @@ def claim_rows(records: Iterable[dict]) -> Iterable[dict]:
                 "corrected_metric_class": corrected.get("metric_class", ""),
                 "corrected_kind": corrected.get("kind", ""),
                 "note": rv.get("note") or "",
-                "fingerprint": reviews.fingerprint(n),
+                "fingerprint": ids.fingerprint(n),
             }
 
 

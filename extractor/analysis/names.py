@@ -8,9 +8,9 @@ from __future__ import annotations
 import re
 from typing import Optional
 
-from ...document import Document
-from ...text import collapse_ws, lower_same_length
-from . import lexicon as lx
+from . import cues as lx
+from .document import Document
+from .text import collapse_ws, lower_same_length
 
 
 def _alt(words) -> str:

@@ -7,7 +7,7 @@ which rewrite what they save: booleans become `=TRUE()`, "31%" becomes 0.31 in a
 - Only the reviewer's columns are read as values (decision, corrections, note). A formula there is
   read by its cached value (and the summary says so); one with no value is a problem of its row.
 - Every other cell identifies a row and is compared by meaning, not characters; what tells that a row
-  belongs to this table is its claim id and fingerprint (`extractor.reviews.fingerprint`), text no
+  belongs to this table is its claim id and fingerprint (`extractor.claim_ids.fingerprint`), text no
   program changes. A row whose claim has changed since the export is listed and skipped ("stale");
   the rest of the sheet applies.
 - Rows may come back sorted, filtered or with rows deleted; only rows with a decision change
@@ -35,15 +35,17 @@ from typing import Optional
 
 import orjson
 
-from .. import reviews, taxonomy
-from ..document import Document
-from ..engines.base import ClaimDraft
-from ..errors import InputError
-from ..limits import MAX_NOTE, MAX_SHEET_BYTES, MAX_SHEET_ROWS, capped, size
-from ..sources.ids import id_of_text
+from .. import claim_ids as ids
+from .. import reviews
+from ..analysis import taxonomy
+from ..analysis.document import Document
+from ..analysis.units import canonical_unit
+from ..contract import ClaimDraft
+from ..core.errors import InputError
+from ..core.ids import id_of_text
+from ..core.limits import MAX_NOTE, MAX_SHEET_BYTES, MAX_SHEET_ROWS, capped, size
 from ..store import atomic_write, fit_line, scrub_secrets
-from ..units import canonical_unit
-from ..verify import verify_claims
+from ..verification import verify_claims
 from .common import (
     CORRECTION_COLUMNS,
     DECISIONS,
@@ -378,7 +380,7 @@ def _stands(rd: _Round, where: str, row: dict, cid: str, n: dict, nid: str) -> b
     sheet has one, else by the evidence's meaning. A row whose claim changed is listed, not applied."""
     fp = (row.get("fingerprint") or "").strip()
     if fp:
-        if fp == reviews.fingerprint(n):
+        if fp == ids.fingerprint(n):
             return True
         rd.stale.append(
             f"{where}: claim {cid} has changed since the sheet was exported (it now reads "
@@ -413,12 +415,12 @@ def _claim_of(rd: _Round, cid: str, row: dict) -> tuple[Optional[dict], Optional
     rec = rd.record(cid.rpartition("#")[0])
     if rec is None:
         return None, None, cid
-    n, nid = reviews.find_claim(rec, cid)
+    n, nid = ids.find_claim(rec, cid)
     fp = (row.get("fingerprint") or "").strip()
     if n is None and fp:
-        same = [i for i, m in enumerate(rec.get("headline_numbers") or []) if reviews.fingerprint(m) == fp]
+        same = [i for i, m in enumerate(rec.get("headline_numbers") or []) if ids.fingerprint(m) == fp]
         if len(same) == 1:
-            reviews.ensure_ids(rec)
+            ids.ensure_ids(rec)
             n = rec["headline_numbers"][same[0]]
             nid = n["id"]
     return rec, n, nid
@@ -561,7 +563,7 @@ def _new_claim(rec: dict, text: str, start: Optional[int], fields: dict) -> dict
     )
     [claim] = verify_claims(doc, [draft])
     n = claim.model_dump()
-    n["id"] = reviews.claim_ids(rec["id"], doc.text, [n])[0]
+    n["id"] = ids.claim_ids(rec["id"], doc.text, [n])[0]
     return n
 
 
@@ -572,7 +574,7 @@ def _add_row(rd: _Round, row: dict, where: str, cid: str = "") -> None:
     evidence = (row.get("evidence") or "").strip()
     rec = rd.record(cid.rpartition("#")[0]) if cid else None
     if rec is not None:
-        existing, _ = reviews.find_claim(rec, cid)
+        existing, _ = ids.find_claim(rec, cid)
         if existing is not None and (existing.get("review") or {}).get("added"):
             if _stands(rd, where, row, cid, existing, cid):
                 counts["unchanged"] += 1
@@ -620,7 +622,7 @@ def _add_row(rd: _Round, row: dict, where: str, cid: str = "") -> None:
         cls = taxonomy.classify(n.get("metric"), n.get("unit") or "", key)
         n["metric_class"], n["better"] = cls.key, taxonomy.better(cls, n.get("direction"), n.get("qualifier"))
     nums = rec.setdefault("headline_numbers", [])
-    existing, _ = reviews.find_claim(rec, n["id"])
+    existing, _ = ids.find_claim(rec, n["id"])
     if existing is not None:
         if (existing.get("review") or {}).get("added"):
             counts["unchanged"] += 1  # this sheet's row, applied before

@@ -12,10 +12,10 @@ import html
 from dataclasses import dataclass
 from typing import Optional
 
-from .. import taxonomy
-from ..errors import InputError
+from ..analysis import taxonomy
+from ..analysis.text import visible
+from ..core.errors import InputError
 from ..store import atomic_write
-from ..text import visible
 from .common import describe, review_mark, safe_url, stated
 from .compare import Entry, comparison
 

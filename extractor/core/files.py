@@ -164,6 +164,29 @@ def check_output(path: str) -> None:
         raise InputError(f"{path}: not a regular file ({kind}); give a file to write")
 
 
+def check_writable(path: str) -> None:
+    """Refuse, before any work is done, an output that cannot be written: a directory, a missing
+    or read-only directory, a file that is not writable, a FIFO or a device (refused, not waited
+    on); a symbolic link is written through. (A probe file is made and removed: permission bits
+    say nothing to root, a read-only file system does.)"""
+    import tempfile
+
+    if os.path.isdir(path):
+        raise InputError(f"{path}: is a directory")
+    check_output(path)
+    d = os.path.dirname(real_target(path))
+    if not os.path.isdir(d):
+        raise InputError(f"{path}: directory {d} does not exist")
+    try:
+        fd, probe = tempfile.mkstemp(prefix=".extractor-probe-", dir=d)
+        os.close(fd)
+        os.unlink(probe)
+    except OSError as e:
+        raise InputError(f"{path}: cannot write in {d} ({e.strerror})") from None
+    if os.path.exists(path) and not os.access(path, os.W_OK):
+        raise InputError(f"{path}: cannot write (permission denied)")
+
+
 def real_target(path: str) -> str:
     """The file a path names, through any symbolic links: what a rename must replace."""
     return os.path.realpath(path)

@@ -19,18 +19,16 @@ from typing import Any, Optional
 
 import orjson
 
-from .document import Document
-from .engines.base import Engine, EngineResult
-from .engines.llm.protocol import Protocol, read_reply, usage_of
-from .errors import InputError, redact, register_secret
-from .fields import from_dicts, to_dicts
-from .files import json_lines
-from .pipeline import Summary
-from .records import build_record, error_record
-from .reviews import Carrier
-from .schema import Paper, Usage
-from .selection import select
-from .store import IdIndex, TableLock, TableWriter, check_line, compact, iter_json_lines, read_done
+from ...analysis.document import Document
+from ...contract import EngineResult, Usage
+from ...core.errors import InputError, redact, register_secret
+from ...core.files import json_lines
+from ...fields import from_dicts, to_dicts
+from ...records import build_record, error_record
+from ...schema import Paper
+from ...store import check_line, iter_json_lines
+from ..base import Engine
+from .protocol import Protocol, read_reply, usage_of
 
 MAX_REQUESTS = 50_000
 MAX_BYTES = 200 * 1024 * 1024
@@ -139,28 +137,35 @@ def _index_sidecar(path: str, db: sqlite3.Connection) -> None:
     db.executemany("INSERT OR REPLACE INTO papers VALUES (?, ?)", batch)
 
 
-def ingest(
-    results: list[str],
-    papers_path: str,
-    out: str,
-    warn: Callable[[str], None] = lambda s: None,
-    retry_errors: bool = False,
-) -> Summary:
-    """Records from results files, selected as `extract` selects papers (a paper already in the
-    table is skipped; an error record is redone with `retry_errors`); unknown custom_ids and lines
-    cut off mid-way are counted as skipped and named. Within the run, a paper's success replaces
-    its error (a results file can hold a failed attempt and then a retried one)."""
-    s = Summary()
-    tmpdir = tempfile.mkdtemp(prefix="extractor-ingest-")
-    db = sqlite3.connect(os.path.join(tmpdir, "papers.sqlite"))
-    failed = IdIndex()  # papers whose record this run wrote is an error
+class BatchResults(Engine):
+    """Batch API results (OpenAI's, vLLM run-batch's) as an engine, for the one run driver
+    (`extractor.pipeline`): `papers()` gives the paper of each result line, in the files' order, and
+    `extract` answers a paper with its result line's record, verified as the online path verifies
+    an answer (or an error record, when the request failed). Which results the table still needs,
+    the lock, carried reviews, writing and compaction are the driver's, as for any run."""
 
-    def results_with_papers() -> Iterator[tuple[Paper, dict, dict]]:
-        for path in results:
+    name = "openai-batch"
+
+    def __init__(self, results: list[str], papers_path: str, warn: Callable[[str], None] = lambda s: None):
+        self.results = results
+        self.papers_path = papers_path
+        self.warn = warn
+        self._tmpdir = tempfile.mkdtemp(prefix="extractor-ingest-")
+        self._db = sqlite3.connect(os.path.join(self._tmpdir, "papers.sqlite"))
+        self._indexed = False
+        self._pending: dict[str, tuple[dict, dict]] = {}  # papers handed out, not yet answered
+
+    def papers(self, skipped: Callable[[], None] = lambda: None) -> Iterator[Paper]:
+        """The paper of each result line; a line whose custom_id is no paper of the sidecar, or the
+        last line cut off mid-way (an interrupted download), is named and counted (`skipped`)."""
+        if not self._indexed:
+            _index_sidecar(self.papers_path, self._db)
+            self._indexed = True
+        for path in self.results:
 
             def cut(lineno: int, path: str = path) -> None:
-                s.selection.skipped += 1
-                warn(
+                skipped()
+                self.warn(
                     f"{path}:{lineno}: the last line is cut off mid-way (an interrupted download?); its result is not ingested"
                 )
 
@@ -168,52 +173,29 @@ def ingest(
                 cid = res["custom_id"]
                 if not isinstance(cid, str) or not cid:
                     raise InputError(f"{path}:{lineno}: not a Batch API result line (custom_id: not text)")
-                row = db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
+                row = self._db.execute("SELECT line FROM papers WHERE id = ?", (cid,)).fetchone()
                 if row is None:
-                    s.selection.skipped += 1
-                    warn(f"{path}:{lineno}: custom_id {cid!r} is not in {papers_path}")
+                    skipped()
+                    self.warn(f"{path}:{lineno}: custom_id {cid!r} is not in {self.papers_path}")
                     continue
                 side = orjson.loads(row[0])
                 paper = Paper.model_validate(side["paper"])
                 paper.source = f"{path}:{lineno}"
-                yield paper, res, side
+                self._pending[paper.id] = (res, side)  # the driver asks for it next, or sets it aside
+                yield paper
 
-    try:
-        _index_sidecar(papers_path, db)
-        with TableLock(out) as lock, TableWriter(out, lock=lock) as writer:
-            done = read_done(out)
-            carrier = Carrier(out, done.reviews, warn)
-            chosen = select(
-                results_with_papers(),
-                out,
-                s.selection,
-                retry_errors=retry_errors,
-                paper_of=lambda item: item[0],
-                done=done,
-                again=lambda pid: failed.get(pid) == (1, 0),
-            )
-            for paper, res, side in chosen:
-                rec = result_to_record(res, paper, side)
-                before = failed.get(paper.id)
-                if rec.status == "error" and before is not None:
-                    continue  # a second failure of a paper that failed already: the first one stands
-                failed.set(paper.id, int(rec.status == "error"), 0)
-                if before is not None:  # this success replaces the error written before: it no longer counts
-                    s.papers -= 1
-                    s.errors -= 1
-                writer.write(carrier.line(rec.id, rec))
-                s.count(rec)
-            s.carried, s.uncarried = carrier.carried, carrier.uncarried
-            writer.close()
-            if s.selection.supersedes:
-                s.compacted = compact(out, lock)
-    finally:
-        failed.close()
-        db.close()
-        for name in os.listdir(tmpdir):
-            os.unlink(os.path.join(tmpdir, name))
-        os.rmdir(tmpdir)
-    return s
+    def extract(self, doc: Document) -> EngineResult:
+        assert doc.paper is not None
+        res, side = self._pending.pop(doc.paper.id)
+        self._pending.clear()  # papers the driver set aside before this one are never asked for
+        rec = result_to_record(res, doc.paper, side)
+        return EngineResult(None, None, None, [], usage=rec.usage, record=rec)
+
+    def close(self) -> None:
+        self._db.close()
+        for name in os.listdir(self._tmpdir):
+            os.unlink(os.path.join(self._tmpdir, name))
+        os.rmdir(self._tmpdir)
 
 
 def _error_message(res: dict, response: dict, body: Any) -> str:
@@ -274,7 +256,7 @@ def result_to_record(res: dict, paper: Paper, side: dict):
 def _client(base_url: Optional[str]):
     import openai  # imported here: prepare and ingest need no SDK
 
-    from .engines.llm.transport import endpoint
+    from .transport import endpoint
 
     key = os.environ.get("OPENAI_API_KEY") or "sk-no-key-needed"
     register_secret(key)

@@ -2,7 +2,7 @@
 ranked, for the Compare sheet, the HTML matrix and charts, the Markdown leaderboards and
 `export --rows compare`.
 
-Ranking rules (README, "The comparison"):
+Ranking rules (docs/comparison.md):
 - Only the papers' own results (`kind: result`) that the verifier verified and no reviewer
   rejected rank. A reviewer's edit ranks with its corrected value (the record holds it, and the
   verifier re-checked it against the evidence; an override the evidence does not support stays
@@ -26,9 +26,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Optional
 
-from .. import taxonomy
-from ..sources.ids import id_text
-from ..units import convert, dimension
+from ..analysis import taxonomy
+from ..analysis.units import convert, dimension
+from ..core.ids import id_text
 from .bib import BIB_COLUMNS
 from .common import claim_id, describe, original_words, review_mark, review_of, sheet_bib
 

@@ -26,9 +26,9 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from ..sources.ids import _BARE_ID, split_arxiv_id
+from ..analysis.text import visible
+from ..core.ids import _BARE_ID, split_arxiv_id
 from ..store import atomic_write
-from ..text import visible
 
 _STOP_TITLE = frozenset("a an the on of for to in and with towards toward is are do does via from at by".split())
 # BibTeX special characters and their escapes (a title is TeX: "&", "%", "_" and "#" would break it)

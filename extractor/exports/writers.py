@@ -8,10 +8,10 @@ import hashlib
 import html
 from typing import Optional
 
-from .. import taxonomy
+from ..analysis import taxonomy
+from ..analysis.text import visible
 from ..fields import shown
 from ..store import atomic_write
-from ..text import visible
 from .bib import bib_fields, write_bibtex
 from .common import (
     CLAIM_COLUMNS,
@@ -145,8 +145,8 @@ def _leaderboards_md(records: list[dict]) -> list[str]:
         "",
         "## Leaderboards",
         "",
-        "Verified result claims by metric class, best first (ranking rules: README, "
-        '"The comparison"). Unranked claims (no direction, or a class with no better direction) follow '
+        "Verified result claims by metric class, best first (ranking rules: extractor's "
+        "docs/comparison.md). Unranked claims (no direction, or a class with no better direction) follow "
         "the ranked ones.",
     ]
     for key, entries in comparison(records, include_unverified=False).items():
@@ -407,7 +407,7 @@ Click a column header to sort; "Headline numbers" sorts by each paper's best imp
 </tbody></table>
 <h1 id="comparison">Comparison</h1>
 <p class="muted">Each cell is the paper's best verified result in that metric class; click it for the evidence.
-Only verified, unrejected results rank; % and x changes rank by their improvement factor (README, "The comparison").</p>
+Only verified, unrejected results rank; % and x changes rank by their improvement factor (extractor's docs/comparison.md).</p>
 {_matrix_html(records)}
 {_classes_html(records)}
 <h1>Abstracts</h1>

@@ -10,8 +10,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Optional
 
-from .errors import ConfigError
-from .schema import SCHEMA_VERSION, LLMExtraction
+from ...core.errors import ConfigError
+from ...schema import SCHEMA_VERSION, LLMExtraction
 
 
 def strict_schema(model=LLMExtraction) -> dict:

@@ -10,14 +10,15 @@ import re
 from functools import cached_property
 from typing import Optional
 
-from ... import taxonomy
-from ...document import Document
-from ...quantities import Quantity
-from ...respectively import antecedents, pair
-from ...text import lower_same_length, plain
-from ...units import dimension
-from ..base import ClaimDraft
-from . import lexicon as lx
+from ..contract import ClaimDraft
+from . import cues as lx
+from . import taxonomy
+from .document import Document
+from .names import find_system_name, intro_matches
+from .quantities import Quantity
+from .respectively import antecedents, pair
+from .text import lower_same_length, plain
+from .units import dimension
 
 _WORD = re.compile(r"(?<![\d])(?:[A-Za-z][\w\-/'.]*[\w]|[A-Za-z])")
 _CUE = (lx.INCREASE | lx.DECREASE).pattern()  # on lower-cased text
@@ -742,3 +743,29 @@ def _score_name(doc: Document, q: Quantity) -> Optional[str]:
     if after and _is_score(after[0]):
         return after[0]
     return None
+
+
+# -- the reading of a document, once (the offline engine and the verifier ask for it) ---------------
+def intro_index(doc: Document) -> Optional[int]:
+    """The index of the sentence that introduces the paper's own work ("We present ..."), if any."""
+    memo = doc.memo
+    if "intro" not in memo:
+        intros = intro_matches(doc)
+        memo["intro"] = doc.sentence_index(intros[0].start()) if intros else None
+    return memo["intro"]
+
+
+def system_name(doc: Document) -> Optional[str]:
+    memo = doc.memo
+    if "name" not in memo:
+        memo["name"] = find_system_name(doc)
+    return memo["name"]
+
+
+def read_numbers(doc: Document) -> list[ClaimDraft]:
+    """Every quantity of the abstract with what its sentence says about it, read once per document
+    (the verifier asks for it too, to check a model's metrics)."""
+    memo = doc.memo
+    if "numbers" not in memo:
+        memo["numbers"] = read_claims(doc, system_name(doc), intro_index(doc))
+    return memo["numbers"]

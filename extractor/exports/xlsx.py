@@ -15,11 +15,11 @@ from copy import copy
 from dataclasses import dataclass, field
 from typing import Any, Optional
 
-from .. import taxonomy
+from ..analysis import taxonomy
+from ..analysis.text import visible
+from ..core.ids import id_text
 from ..reviews import KINDS
-from ..sources.ids import id_text
 from ..store import atomic_write
-from ..text import visible
 from .common import (
     CLAIM_COLUMNS,
     DECISIONS,
