@@ -33,7 +33,7 @@ cells_src = [
     ),
     (
         "code",
-        'import os, tempfile\n\nout = tempfile.mkdtemp()\nextractor.export(records, os.path.join(out, "report.html"))\nextractor.export(records, os.path.join(out, "table.xlsx"))\nprint(sorted(os.listdir(out)))',
+        'import os\nimport tempfile\n\nout = tempfile.mkdtemp()\nextractor.export(records, os.path.join(out, "report.html"))\nextractor.export(records, os.path.join(out, "table.xlsx"))\nprint(sorted(os.listdir(out)))',
     ),
 ]
 ns = {}

@@ -328,24 +328,32 @@ def run(
     output: str,
     engine: Union[Engine, str, None] = None,
     *,
+    on: Optional[str] = None,
+    actors: int = 0,
     warn: Callable[[str], None] = lambda message: None,
     on_progress: Callable[[], None] = lambda: None,
     **options: Any,
 ) -> Summary:
     """The batch job `extract` runs: every paper of `inputs` not yet in the table `output` is
-        extracted, verified and appended, one whole line each, under the table's lock; re-running
-        continues where a run stopped. `options` are RunOptions' (categories, retry_errors, limit,
-        concurrency, rpm, tpm, cache_path, price, max_cost, workers, redo, papers: Paper objects given
-        directly instead of `inputs`). `warn` is told what the CLI prints as notes and warnings (a line
-    skipped, a field the engine cannot fill, a review decision not carried). Returns the run's
-    Summary."""
+            extracted, verified and appended, one whole line each, under the table's lock; re-running
+            continues where a run stopped. `options` are RunOptions' (categories, retry_errors, limit,
+            concurrency, rpm, tpm, cache_path, price, max_cost, workers, redo, papers: Paper objects given
+            directly instead of `inputs`). `on="ray"` (or "ray://HOST:PORT") spreads the papers over a Ray
+    cluster, `actors` of them (default: one per CPU), with the same table (docs/cluster.md). `warn` is told what the CLI prints as notes and warnings (a line
+        skipped, a field the engine cannot fill, a review decision not carried). Returns the run's
+        Summary."""
     from .core.files import check_writable
 
     eng = _engine_of(engine)
     opts = _run_options([inputs] if isinstance(inputs, str) else inputs, output, eng, options)
     try:
         check_writable(output)  # before any work is done (or paid for)
-        pipe = Pipeline(eng, opts, warn=warn, on_progress=on_progress)
+        executor = None
+        if on:
+            from .cluster import executor as on_cluster
+
+            executor = on_cluster(on, actors)
+        pipe = Pipeline(eng, opts, warn=warn, on_progress=on_progress, executor=executor)
         for line in pipe.fields_notes():
             warn(line)
         return pipe.run()

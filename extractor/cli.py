@@ -135,6 +135,14 @@ def extract(
     arxiv_max: int = typer.Option(100, "--arxiv-max", help="results to fetch for an arxiv:QUERY input"),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="no progress bar and notes"),
     summary_json: Optional[str] = typer.Option(None, "--summary-json", help="also write the run summary as JSON here"),
+    on: Optional[str] = typer.Option(
+        None,
+        "--on",
+        help="run the papers on a Ray cluster: ray (local, or $RAY_ADDRESS), ray:auto, or ray://HOST:PORT (pip install 'extractor[ray]')",
+    ),
+    actors: int = typer.Option(
+        0, "--actors", min=0, help="with --on ray: actors in the pool (0: one per CPU of the cluster)"
+    ),
     workers: int = typer.Option(
         0,
         "--workers",
@@ -177,6 +185,14 @@ def extract(
         price = price_for(eng.model, load_prices(prices)) if eng.capabilities.priced else (0.0, 0.0, 0.0)
     except ExtractorError as e:
         _fail(str(e))
+    executor = None
+    if on:
+        from .cluster import executor as on_cluster
+
+        try:
+            executor = on_cluster(on, actors)
+        except ExtractorError as e:
+            _fail(str(e))
     _preflight(inputs)  # after the options: a bad option is said first, whatever the inputs
     for line in notes:
         _note(line)
@@ -218,7 +234,7 @@ def extract(
         elif warned[0] == 21:
             err.print("extractor: (further warnings counted in the summary only)", markup=False)
 
-    pipe = Pipeline(eng, opts, warn=warn)
+    pipe = Pipeline(eng, opts, warn=warn, executor=executor)
     if dry_run:
         try:
             _print_estimate(pipe.estimate())
@@ -565,6 +581,11 @@ def batch_prepare(
     model: Optional[str] = typer.Option(None, "--model", help="model for the requests"),
     prompts: Optional[str] = typer.Option(None, "--prompts", help="directory overriding the bundled prompts"),
     mode: str = typer.Option("json_schema", "--mode", help="json_schema, json_object or tools"),
+    runner: str = typer.Option(
+        "openai",
+        "--for",
+        help="openai (the Batch API) or vllm (vllm run-batch: only requests whose schema vLLM's structured output follows)",
+    ),
     max_tokens: int = typer.Option(2048, "--max-tokens", min=64, help="reply token limit per request"),
     max_requests: int = typer.Option(50_000, "--max-requests", min=1, help="requests per file"),
     max_mb: float = typer.Option(200, "--max-mb", help="size per file in MB"),
@@ -584,6 +605,12 @@ def batch_prepare(
         _fail("--model is required (or set EXTRACTOR_MODEL)")
     if mode not in MODES:
         _fail(f"--mode must be one of {', '.join(MODES)}")
+    if runner not in ("openai", "vllm"):
+        _fail("--for must be openai or vllm")
+    if runner == "vllm" and mode == "json_object":
+        # vLLM reads response_format {"type": "json_object"} and ignores the schema beside it (a
+        # llama.cpp extension): the replies would be free JSON
+        _fail("--for vllm takes --mode json_schema or tools (vLLM ignores a json_object request's schema)")
     _preflight(inputs)
     _check_writable(output)
     try:

@@ -27,11 +27,11 @@ from .core.errors import ExtractorError, FatalEngineError, redact
 from .core.ids import version_number
 from .costs import cost, estimate
 from .engines.base import Engine
-from .records import build_record, error_record
+from .records import build_record, built, error_record
 from .reviews import Carrier
 from .schema import Paper, Record
 from .selection import Counts, read_inputs, select
-from .store import Done, IdIndex, TableLock, TableWriter, compact, dumps, read_done
+from .store import Done, IdIndex, TableLock, TableWriter, compact, read_done
 
 
 @dataclass
@@ -251,23 +251,10 @@ def _exit_with_parent(parent: int) -> None:
     os._exit(0)
 
 
-def _extract_chunk(papers: list[dict]) -> list[tuple[str, bytes, bool, int, int, bool]]:
+def _extract_chunk(papers: list[dict]) -> list[Built]:
     """Records of a chunk of papers, as JSON lines, with what the summary counts of each."""
     pipe = _WORKER["pipe"]
-    out = []
-    for d in papers:
-        rec = pipe._extract_sync(Paper.model_validate(d))
-        out.append(
-            (
-                rec.id,
-                dumps(rec),
-                rec.status == "ok",
-                len(rec.headline_numbers),
-                sum(1 for n in rec.headline_numbers if n.verified),
-                bool(rec.system_name),
-            )
-        )
-    return out
+    return [built(pipe._extract_sync(Paper.model_validate(d))) for d in papers]
 
 
 def _chunks(items: Iterator, n: int) -> Iterator[list]:
@@ -286,8 +273,12 @@ class Pipeline:
         warn: Callable[[str], None] = lambda s: None,
         on_progress: Callable[[], None] = lambda: None,
         on_settled: Callable[[str], None] = lambda pid: None,
+        executor: Optional[Callable[[Pipeline, TableWriter, TableLock], None]] = None,
     ):
         self.engine = engine
+        # where the per-paper work runs, when not in this process or its workers (extractor.cluster:
+        # a Ray cluster); the lock, selection, writing, carrying and compaction stay here
+        self.executor = executor
         self.opts = opts
         self.warn = warn
         self.on_progress = on_progress
@@ -388,7 +379,9 @@ class Pipeline:
         writer = TableWriter(self.opts.output, lock=lock)
         try:
             caps = self.engine.capabilities
-            if caps.concurrent:
+            if self.executor is not None:
+                self.executor(self, writer, lock)
+            elif caps.concurrent:
                 if self.opts.cache_path:
                     self._cache = Cache(self.opts.cache_path, self.warn)
                 # the event loop takes one core; answers are checked in processes on the others
@@ -545,11 +538,9 @@ class Pipeline:
                     f.cancel()
                 raise
 
-    def _write_results(self, writer: TableWriter, results: list[tuple[str, bytes, bool, int, int, bool]]) -> None:
-        for pid, line, ok, numbers, verified, named in results:
-            self._append(writer, pid, line)
-            self.summary.count_parts(ok, numbers, verified, named)
-            self.on_progress()
+    def _write_results(self, writer: TableWriter, results: list[Built]) -> None:
+        for b in results:
+            self._write(writer, b)
 
     async def _run_async(self, writer: TableWriter) -> None:
         """`concurrency` workers, each taking the next paper, extracting it and writing its record.

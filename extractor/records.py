@@ -9,7 +9,7 @@ from .analysis.document import Document
 from .analysis.lexicon import LEADING_CONNECTIVES, LEADING_PURPOSE
 from .analysis.text import clean_text
 from .claim_ids import claim_ids
-from .contract import EngineResult, Usage, bounded
+from .contract import Built, EngineResult, Usage, bounded
 from .core.clock import now_iso
 from .core.limits import MAX_SENTENCE, MAX_STORED_TEXT, capped
 from .core.version import __version__
@@ -141,4 +141,24 @@ def error_record(paper: Paper, engine, message: str, usage: Optional[Usage] = No
         error=capped(message, MAX_STORED_TEXT),
         usage=usage,
         provenance=provenance(engine, paper, reasks),
+    )
+
+
+def built(rec: Record | Built) -> Built:
+    """A record as a worker gives it to the run driver: its table line, and what the summary
+    counts of it."""
+    if isinstance(rec, Built):
+        return rec
+    from .store import dumps
+
+    return Built(
+        rec.id,
+        dumps(rec),
+        rec.status == "ok",
+        len(rec.headline_numbers),
+        sum(1 for n in rec.headline_numbers if n.verified),
+        bool(rec.system_name),
+        rec.usage,
+        rec.provenance.reasks,
+        rec.provenance.reasks_verified or 0,
     )

@@ -18,8 +18,20 @@ from .llm.batch import BatchResults, Prepared, download, sidecar_path, status, s
 from .llm.batch import prepare as _prepare
 from .llm.prompting import load_prompts
 from .llm.protocol import MODES, Protocol
+from .llm.rowwise import RowSteps
 
-__all__ = ["BatchResults", "MODES", "Prepared", "download", "prepare", "sidecar_path", "status", "submit"]
+__all__ = [
+    "BatchResults",
+    "MODES",
+    "Prepared",
+    "RowSteps",
+    "download",
+    "prepare",
+    "row_steps",
+    "sidecar_path",
+    "status",
+    "submit",
+]
 
 
 def prepare(
@@ -38,3 +50,17 @@ def prepare(
     `-0002` ... parts past `max_requests` or `max_bytes`), and the papers sidecar ingest reads."""
     protocol = Protocol(load_prompts(prompts), model, max_tokens, list(fields or []))
     return _prepare(papers, protocol, out, mode, max_requests, max_bytes)
+
+
+def row_steps(
+    model: str,
+    *,
+    prompts: Optional[str] = None,
+    max_tokens: int = 2048,
+    fields: Optional[list[FieldSpec]] = None,
+    max_reasks: int = 2,
+    structured_key: str = "guided_decoding",
+) -> RowSteps:
+    """The LLM engine as a `preprocess` (paper row -> request) and a `postprocess` (reply -> record
+    or re-ask) for pipelines that send requests themselves (ray.data.llm's vLLM processor)."""
+    return RowSteps(model, prompts, max_tokens, list(fields or []), max_reasks, structured_key)

@@ -236,17 +236,7 @@ def result_to_record(res: dict, paper: Paper, side: dict):
     if reply.answer is None:
         # no re-ask is possible offline: the paper becomes an error record, retried online if wanted
         return error_record(paper, info, redact(f"invalid reply: {reply.error}"), usage)
-    a = reply.answer
-    result = EngineResult(
-        system_name=a.system_name,
-        problem=a.problem,
-        technique=a.technique,
-        numbers=a.numbers,
-        usage=usage,
-        reasks=0,
-        mode=mode,
-        fields=a.fields,
-    )
+    result = reply.answer.result(usage, 0, mode)
     return build_record(Document.of(paper), result, info)
 
 

@@ -24,9 +24,8 @@ from dataclasses import dataclass
 from typing import Optional
 
 from ...analysis.document import Document
-from ...contract import Built, EngineResult, Usage
+from ...contract import Built, Usage
 from ...schema import Paper
-from ...store import dumps
 from ..base import Engine
 from .protocol import Answer
 
@@ -71,36 +70,15 @@ class _Info(Engine):
 def check(doc: Document, answer: Answer, uncovered: str, meta: Meta) -> Checked:
     """Verify `answer` against `doc` and build the record it would make (inline or in a worker)."""
     from ...records import build_record
+    from ...records import built as built_record
     from .reasks import review  # noqa: F401
 
     rv = review(doc, answer, uncovered, meta.fields)
     gain = 0 if meta.first_verified is None else max(0, rv.verified - meta.first_verified)
-    result = EngineResult(
-        system_name=answer.system_name,
-        problem=answer.problem,
-        technique=answer.technique,
-        numbers=answer.numbers,
-        usage=meta.usage,
-        reasks=meta.reasks,
-        mode=meta.mode,
-        fields=answer.fields,
-        reasks_verified=gain,
-        checked=rv.numbers,
-    )
+    result = answer.result(meta.usage, meta.reasks, meta.mode, gain, checked=rv.numbers)
     built = None
     if doc.paper is not None:
-        rec = build_record(doc, result, _Info(meta))
-        built = Built(
-            rec.id,
-            dumps(rec),
-            rec.status == "ok",
-            len(rec.headline_numbers),
-            sum(1 for n in rec.headline_numbers if n.verified),
-            bool(rec.system_name),
-            rec.usage,
-            rec.provenance.reasks,
-            rec.provenance.reasks_verified or 0,
-        )
+        built = built_record(build_record(doc, result, _Info(meta)))
     return Checked(rv.problem, rv.verified, rv.failing, rv.numbers, built)
 
 

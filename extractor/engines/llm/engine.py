@@ -21,7 +21,7 @@ from ...core.errors import ConfigError, redact
 from ..base import Capabilities, Engine
 from .checking import Checker, Meta
 from .prompting import load_prompts
-from .protocol import MODES, Answer, Protocol, Reask, read_reply, usage_of
+from .protocol import MODES, Protocol, Reask, read_reply, usage_of
 from .ratelimit import AdaptiveLimiter
 from .transport import Transport, _short, describe
 
@@ -144,7 +144,7 @@ class OpenAIEngine(Engine):
         for attempt in range(self.max_reasks + 1):
             if attempt and deadline.passed():
                 if reask is not None and reask.reply.answer is not None:
-                    return self._result(reask.reply.answer, usage, attempt - 1, reask_mode)
+                    return reask.reply.answer.result(usage, attempt - 1, reask_mode)
                 raise EngineFailure(
                     f"no valid reply within the paper's deadline of {deadline.seconds:g} s (--paper-timeout): "
                     f"{reask.problem if reask else ''}",
@@ -158,7 +158,7 @@ class OpenAIEngine(Engine):
                 if reask is not None and reask.reply.answer is not None:
                     # a re-ask that cannot be sent (its deadline, a server gone) costs the paper
                     # nothing it had: the last answer stands, verified and flagged where wrong
-                    return self._result(reask.reply.answer, usage, attempt - 1, reask_mode)
+                    return reask.reply.answer.result(usage, attempt - 1, reask_mode)
                 raise
             reask_mode = mode
             usage.add(usage_of(completion))
@@ -181,7 +181,7 @@ class OpenAIEngine(Engine):
             if problem is not None and checked.failing and checked.failing == failed_before:
                 problem = None  # the same claims failed again: another re-ask would buy the same answer
             if problem is None:
-                result = self._result(reply.answer, usage, attempt, mode, gain)
+                result = reply.answer.result(usage, attempt, mode, gain)
                 result.checked, result.record = checked.numbers, checked.record
                 return result
             failed_before = checked.failing
@@ -189,20 +189,6 @@ class OpenAIEngine(Engine):
             reask = Reask(reply, problem)
         raise EngineFailure(
             f"no valid reply after {self.max_reasks} re-asks: {reask.problem if reask else ''}", usage, self.max_reasks
-        )
-
-    @staticmethod
-    def _result(a: Answer, usage: Usage, reasks: int, mode: str, gain: int = 0) -> EngineResult:
-        return EngineResult(
-            system_name=a.system_name,
-            problem=a.problem,
-            technique=a.technique,
-            numbers=a.numbers,
-            usage=usage,
-            reasks=reasks,
-            mode=mode,
-            fields=a.fields,
-            reasks_verified=gain,
         )
 
     def extract(self, doc: Document) -> EngineResult:

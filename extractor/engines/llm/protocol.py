@@ -13,7 +13,7 @@ from typing import Any, Optional
 
 import json_repair
 
-from ...contract import ClaimDraft, Usage
+from ...contract import ClaimDraft, EngineResult, Usage
 from ...core.limits import MAX_MEND
 from .prompting import Prompts, strict_schema
 
@@ -31,6 +31,23 @@ class Answer:
     technique: Any
     numbers: list[ClaimDraft] = field(default_factory=list)
     fields: Any = None  # the user fields' answers, when fields are declared
+
+    def result(
+        self, usage: Optional[Usage], reasks: int, mode: Optional[str], gain: int = 0, checked: Optional[list] = None
+    ) -> EngineResult:
+        """The engine's result for this answer, after `reasks` re-asks in `mode`."""
+        return EngineResult(
+            system_name=self.system_name,
+            problem=self.problem,
+            technique=self.technique,
+            numbers=self.numbers,
+            usage=usage,
+            reasks=reasks,
+            mode=mode,
+            fields=self.fields,
+            reasks_verified=gain,
+            checked=checked,
+        )
 
 
 @dataclass
