@@ -9,9 +9,10 @@ pipeline on its rows (engine, re-asks, verification, user fields, the record's J
 come back as blocks finish and are appended at once: a driver killed mid-run loses only what was
 in flight (redone by the next run), and no record is written twice.
 
-Faults: an actor that dies is restarted by Ray and its block is retried (`RETRIES` times); a block
-that still fails is skipped by Ray Data, and every paper of it becomes an error record here
-(`--retry-errors` redoes them), never silently missing. Budgets hold for the whole cluster: the
+Faults: an actor that dies is restarted by Ray and its block is retried (`RETRIES` times); the
+papers of a block that still fails are run again one paper per block, pass after pass while a pass
+brings papers back, and a paper that kills its worker every time becomes an error record here
+(`--retry-errors` redoes it), never silently missing. Budgets hold for the whole cluster: the
 requests in flight (`--concurrency`) and `--rpm` / `--tpm` are shared out among the actors, and
 `--max-cost` is checked before each part is sent (a part is at most `PART` papers).
 
@@ -23,6 +24,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import random
 from collections.abc import Callable
 from dataclasses import replace
 from itertools import islice
@@ -40,7 +42,8 @@ if TYPE_CHECKING:
 
 PART = 20_000  # papers per Ray dataset: the driver holds one part in memory, not the whole input
 BATCHES = 8  # batches per block: one actor task
-RETRIES = 3  # attempts of a block whose actor died, before its papers become error records
+RETRIES = 3  # attempts of a block whose actor died, before its papers are tried one by one
+PASSES = 10  # passes of one paper per block, at most (each stops the papers it got back)
 
 
 def parse_on(spec: str) -> Optional[str]:
@@ -213,33 +216,54 @@ def run_on_ray(pipe: Pipeline, writer: TableWriter, lock: TableLock, address: Op
             return
         sent = {p.id: p for p in part}
         _through(ray, pipe, writer, sent, (target, share), share.concurrency, batch, n)
-        if len(sent) > 1:  # a block that kept failing: its papers again, one per block, so that
-            _through(
-                ray, pipe, writer, sent, (target, share), share.concurrency, 1, n
-            )  # only a paper that kills its worker fails
+        # a block that kept failing: its papers again, one per block and without Ray's retries,
+        # pass after pass (in another order each time) while a pass brings more back, so that only
+        # a paper that kills its worker fails (a worker that dies takes the papers in flight on it
+        # along, and the same order would put the same papers beside it again)
+        for attempt in range(PASSES):
+            left = len(sent)
+            if not left:
+                break
+            _through(ray, pipe, writer, sent, (target, share), share.concurrency, 1, n, retries=0, shuffle=attempt)
+            if len(sent) == left:
+                break
         for paper in sent.values():  # papers whose worker died on every attempt
-            pipe._write(
-                writer, pipe._failure(paper, EngineFailure(f"the Ray worker running it died {RETRIES + 1} times"))
-            )
+            pipe._write(writer, pipe._failure(paper, EngineFailure("the Ray worker running it died on every attempt")))
         part = list(islice(papers, size))
 
 
 def _through(
-    ray: Any, pipe: Pipeline, writer: TableWriter, sent: dict, made_from: tuple, concurrency: int, batch: int, n: int
+    ray: Any,
+    pipe: Pipeline,
+    writer: TableWriter,
+    sent: dict,
+    made_from: tuple,
+    concurrency: int,
+    batch: int,
+    n: int,
+    retries: int = RETRIES,
+    shuffle: int = 0,
 ) -> None:
     """The papers of `sent` through an actor pool, `batch` papers per block; each record is
     written as it comes back, and its paper taken out of `sent` (what stays failed on every try)."""
     papers = list(sent.values())
-    blocks = max(1, -(-len(papers) // (batch * BATCHES)))
+    if shuffle:
+        random.Random(shuffle).shuffle(papers)
+    per_block = batch * BATCHES if batch > 1 else 1  # a pass of one paper per block means one per task
+    blocks = max(1, -(-len(papers) // per_block))
     ds = ray.data.from_items([{"paper": p.model_dump_json()} for p in papers], override_num_blocks=blocks)
     out = _map(
         ds,
         _bound(made_from, concurrency),
         batch_size=batch,
-        compute=ray.data.ActorPoolStrategy(size=min(n, blocks)),
+        # one paper per block (the second pass): one task at a time per actor, so that a paper that
+        # kills its worker takes no other paper's attempts with it
+        compute=ray.data.ActorPoolStrategy(
+            size=min(n, blocks), max_tasks_in_flight_per_actor=1 if batch == 1 else None
+        ),
         num_cpus=0.5,  # fractional: actors that reserve every CPU leave none for the dataset's own tasks
         max_restarts=-1,
-        max_task_retries=RETRIES,
+        max_task_retries=retries,
     )
     for rows in out.iter_batches(batch_size=None, batch_format="pandas"):
         for row in rows.to_dict("records"):
