@@ -26,13 +26,13 @@ from collections.abc import AsyncIterator, Callable, Iterable, Iterator, Sequenc
 from typing import Any, Optional, Union
 
 from .analysis.document import Document
-from .contract import ClaimDraft, EngineFailure, EngineResult
-from .core.errors import ConfigError, ExtractorError, InputError, redact
+from .contract import Built, ClaimDraft, EngineResult, Usage
+from .core.errors import ConfigError, InputError
 from .engines.base import Engine
 from .engines.registry import EngineOptions
 from .fields import FieldSpec, declare, parse_inline
 from .pipeline import Estimate, Pipeline, RunOptions, Summary
-from .records import build_record, error_record
+from .records import build_record
 from .schema import Paper, Record
 from .selection import Counts, read_inputs, select
 
@@ -135,19 +135,17 @@ def _engine_of(e: Union[Engine, str, None], **options: Any) -> Engine:
 
 
 # --- extracting -----------------------------------------------------------------------------------
-def _record(eng: Engine, paper: Paper, get: Callable[[Document], EngineResult]) -> Record:
-    doc = Document.of(paper)
-    try:
-        result = get(doc)
-    except EngineFailure as e:
-        return error_record(paper, eng, redact(str(e)), e.usage, e.reasks)
-    except ExtractorError:
-        raise
-    except Exception as e:  # one bad abstract becomes an error record, as in a run
-        return error_record(paper, eng, redact(f"internal error: {e.__class__.__name__}: {e}"))
-    if isinstance(result.record, Record):
-        return result.record
-    return build_record(doc, result, eng)
+def _per_paper(eng: Engine) -> Pipeline:
+    """The run driver's per-paper step (extract, verify, build the record; a failing paper an
+    error record, a fatal engine error raised), without a table: what `extract` yields is what a
+    run writes."""
+    return Pipeline(eng, RunOptions(inputs=[], output=""))
+
+
+def _as_record(rec: Union[Record, Built]) -> Record:
+    if isinstance(rec, Built):  # built where the answer was checked (a worker process): read back
+        return Record.model_validate_json(rec.line)
+    return rec
 
 
 def extract(
@@ -167,8 +165,9 @@ def extract(
                 yield waiting.pop(nxt)
                 nxt += 1
         return
+    step = _per_paper(eng)
     for p in papers:
-        yield _record(eng, as_paper(p), eng.extract)
+        yield _as_record(step._extract_sync(as_paper(p)))
 
 
 async def aextract(
@@ -191,10 +190,12 @@ async def _aextract_numbered(
     """(position in `papers`, record), as papers finish."""
     queue: asyncio.Queue = asyncio.Queue()
     sem = asyncio.Semaphore(max(1, concurrency))
+    step = _per_paper(eng)
 
     async def one(i: int, paper: Paper) -> None:
         try:
-            await queue.put((i, await _arecord(eng, paper)))
+            rec, _ = await step._extract_async(paper, Usage())
+            await queue.put((i, _as_record(rec)))
         finally:
             sem.release()
 
@@ -227,23 +228,6 @@ async def _aextract_numbered(
     finally:
         feeder.cancel()
         await eng.aclose()
-
-
-async def _arecord(eng: Engine, paper: Paper) -> Record:
-    doc = Document.of(paper)
-    try:
-        result = await eng.aextract(doc)
-    except EngineFailure as e:
-        return error_record(paper, eng, redact(str(e)), e.usage, e.reasks)
-    except ExtractorError:
-        raise
-    except Exception as e:
-        return error_record(paper, eng, redact(f"internal error: {e.__class__.__name__}: {e}"))
-    if isinstance(result.record, Record):
-        return result.record
-    if result.record is not None:  # built in a worker process: the same record, read back
-        return Record.model_validate_json(result.record.line)
-    return build_record(doc, result, eng)
 
 
 def _sync_over_async(agen: AsyncIterator[Any]) -> Iterator[Any]:
@@ -434,15 +418,10 @@ def export(
     review), csv (`rows`: papers, claims, uncovered, compare or fields), md (the comparison and
     leaderboards), html (a report with the comparison matrix and charts) or bib. The format comes
     from the suffix unless given."""
-    from .exports.writers import FORMATS
     from .exports.writers import export as _export
+    from .exports.writers import export_format
 
-    suffix = os.path.splitext(path)[1].lower().lstrip(".")
-    fmt = (format or {"markdown": "md", "htm": "html", "bibtex": "bib"}.get(suffix, suffix)).lower()
-    if fmt not in FORMATS:
-        raise InputError(f"{path}: cannot tell the format; use a .xlsx/.csv/.md/.html/.bib name or format=")
-    if rows not in ("papers", "claims", "uncovered", "compare", "fields"):
-        raise InputError("rows must be papers, claims, uncovered, compare or fields")
+    fmt = export_format(path, format, rows, format_flag="format=", rows_flag="rows")
     records = read_table(table) if isinstance(table, str) else _dicts(table)
     _export(records, path, fmt, rows)
 

@@ -480,13 +480,12 @@ def export(
     leaderboards, an HTML report with the comparison matrix and charts, or BibTeX."""
     from .api import export as do_export
     from .api import read_table
-    from .exports.writers import FORMATS
+    from .exports.writers import export_format
 
-    suffix = os.path.splitext(output)[1].lower().lstrip(".")
-    if (fmt or {"markdown": "md", "htm": "html", "bibtex": "bib"}.get(suffix, suffix)).lower() not in FORMATS:
-        _fail(f"{output}: cannot tell the format; use a .xlsx/.csv/.md/.html/.bib name or --format")
-    if rows not in ("papers", "claims", "uncovered", "compare", "fields"):
-        _fail("--rows must be papers, claims, uncovered, compare or fields")
+    try:
+        export_format(output, fmt, rows)  # before the output is checked: a wrong name is said first
+    except ExtractorError as e:
+        _fail(str(e))
     _check_writable(output)
     try:
         records = read_table(table)

@@ -6,10 +6,12 @@ import base64
 import csv
 import hashlib
 import html
+import os
 from typing import Optional
 
 from ..analysis import taxonomy
 from ..analysis.text import visible
+from ..core.errors import InputError
 from ..fields import shown
 from ..store import atomic_write
 from .bib import bib_fields, write_bibtex
@@ -38,6 +40,21 @@ from .svg import Bar, bar_chart
 from .xlsx import _better_phrase, write_xlsx
 
 FORMATS = ("xlsx", "csv", "md", "html", "bib")
+_SUFFIXES = {"markdown": "md", "htm": "html", "bibtex": "bib"}
+
+
+def export_format(
+    path: str, fmt: Optional[str], rows: str = "papers", format_flag: str = "--format", rows_flag: str = "--rows"
+) -> str:
+    """The format to write `path` in: `fmt`, else the name's suffix; a format or `rows` this
+    module does not write is one error naming the option to give (the CLI's, or the API's)."""
+    suffix = os.path.splitext(path)[1].lower().lstrip(".")
+    chosen = (fmt or _SUFFIXES.get(suffix, suffix)).lower()
+    if chosen not in FORMATS:
+        raise InputError(f"{path}: cannot tell the format; use a .xlsx/.csv/.md/.html/.bib name or {format_flag}")
+    if rows not in ROWS:
+        raise InputError(f"{rows_flag} must be papers, claims, uncovered, compare or fields")
+    return chosen
 
 
 # --- CSV ---------------------------------------------------------------------------------------
