@@ -1,6 +1,10 @@
-"""A quality floor on abstracts the rules were not tuned on (issue 28): 32 held-out arXiv abstracts
-(16 systems, 16 from other fields), labelled by hand as docs/gold-format.md says, before any rule
-was changed for them, and never looked into while the rules were tuned.
+"""A quality floor on abstracts the rules were not tuned on (issue 28).
+
+- heldout2-*: 45 arXiv abstracts (32 software engineering, which the rules count as systems, and 13
+  from statistics, astrophysics, cryptography, physics and theory), labelled by hand on 2026-12-08
+  as docs/gold-format.md says, before any rule was changed for them; never looked into since.
+- heldout-*: the first held-out set (16 systems, 16 other fields). It was looked into on 2026-12-08,
+  once the second set was measured, and is tuning data now; its floors stay.
 
 - A perfect model (tests/perfect.py) answering each abstract with its labels through the real CLI:
   its correct claims verify, and a paper costs one request.
@@ -34,10 +38,18 @@ def perfect_run(tmp_path, name):
     return read_jsonl(out)
 
 
-@pytest.mark.parametrize("name, floor", [("heldout-systems", 1.0), ("heldout-others", 0.978)])
-def test_a_perfect_models_answers_verify_at_one_request_per_paper(tmp_path, name, floor):
+@pytest.mark.parametrize(
+    "name, papers, floor",
+    [
+        ("heldout2-systems", 32, 0.989),
+        ("heldout2-others", 13, 1.0),
+        ("heldout-systems", 16, 1.0),
+        ("heldout-others", 16, 1.0),
+    ],
+)
+def test_a_perfect_models_answers_verify_at_one_request_per_paper(tmp_path, name, papers, floor):
     recs = perfect_run(tmp_path, name)
-    assert len(recs) == 16
+    assert len(recs) == papers
     claims = [n for rec in recs for n in rec["headline_numbers"]]
     share = sum(n["verified"] for n in claims) / len(claims)
     assert share >= floor, share
@@ -47,7 +59,12 @@ def test_a_perfect_models_answers_verify_at_one_request_per_paper(tmp_path, name
 
 @pytest.mark.parametrize(
     "name, kind, unit",
-    [("heldout-systems", 0.81, 0.89), ("heldout-others", 0.85, 0.95)],
+    [
+        ("heldout2-systems", 0.79, 0.98),
+        ("heldout2-others", 0.55, 0.88),
+        ("heldout-systems", 0.89, 0.89),
+        ("heldout-others", 0.93, 0.95),
+    ],
 )
 def test_the_offline_engine_reads_kinds_and_units(tmp_path, name, kind, unit):
     papers = load(name)

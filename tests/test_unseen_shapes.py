@@ -255,6 +255,15 @@ def quantities(text):
         ("it gains 1.14-14.3 speedups over them", [("1.14-14.3 speedups", None, 1.14, 14.3, "x", "exact")]),
         ("accuracy rises by up to 7 absolute points", [("up to 7 absolute points", 7, None, None, "pp", "up_to")]),
         ("papers published between 2018 and 2025 across venues", []),
+        (
+            "with one to two orders of magnitude fewer weights",
+            [("one to two orders of magnitude", None, 10, 100, "x", "approx")],
+        ),
+        ("it went unnoticed for almost 20 years", [("almost 20 years", 20, None, None, "yr", "approx")]),
+        (
+            "a study of 6 weeks and 3 months of logs",
+            [("6 weeks", 6, None, None, "wk", "exact"), ("3 months", 3, None, None, "mo", "exact")],
+        ),
     ],
     ids=[
         "geq-sign",
@@ -276,6 +285,9 @@ def quantities(text):
         "speedups-without-x",
         "absolute-points",
         "year-range",
+        "magnitudes-in-words",
+        "years",
+        "weeks-and-months",
     ],
 )
 def test_the_scanner_reads_other_sciences(text, expected):
@@ -335,3 +347,48 @@ def test_outside_systems_a_bare_performance_gain_is_quality():
     )
     assert offline(abstract, ["cs.RO"])["12%"].metric_class == "accuracy"
     assert offline(abstract, ["cs.DC"])["12%"].metric_class == "speedup"
+
+
+def test_a_range_of_magnitudes_in_words_verifies_as_one_range():
+    n = one(
+        "Tern matches the baseline with one to two orders of magnitude fewer parameters.",
+        text="one to two orders of magnitude",
+        low=10,
+        high=100,
+        unit="x",
+        qualifier="approx",
+    )
+    assert n.verified and (n.low, n.high) == (10, 100), n.why
+
+
+def test_in_a_versus_pair_the_first_is_the_papers_and_the_second_the_baselines():
+    ns = offline(
+        "We present Tern. Tern reduced mean task time by 39.9% (70.1 s vs. 116.7 s) and needed fewer "
+        "turns (4.3 vs. 5.8) than the baseline."
+    )
+    assert (ns["70.1 s"].kind, ns["116.7 s"].kind) == ("result", "context")
+    assert (ns["4.3"].kind, ns["5.8"].kind) == ("result", "context")
+    assert ns["116.7 s"].direction == "none"
+
+
+def test_a_factor_that_lost_its_x_is_a_result_not_a_count():
+    ns = offline(
+        "We present Tern. Tern accelerates the total job time by 1.20 and achieves a speedup of up to 2.73 "
+        "over prior systems on 16 nodes."
+    )
+    assert ns["1.20"].kind == "result" and ns["up to 2.73"].kind == "result"
+    assert ns["16"].kind == "setup"  # a count stays the study's
+
+
+def test_counts_said_found_after_the_number_are_results():
+    ns = offline(
+        "We present Tern, a fuzzer. Using Tern, we discovered 12 previously unknown bugs in two compilers, "
+        "with 11 confirmed and 6 fixed by developers. Of the 9 bugs we reported, 5 were acknowledged."
+    )
+    for text in ("12", "11", "6"):
+        assert ns[text].kind == "result", (text, ns[text])
+
+
+def test_the_time_window_a_study_covers_is_setup():
+    ns = offline("We present Tern. We analyse 370 articles published in the past 15 years with Tern.")
+    assert (ns["15 years"].kind, ns["15 years"].unit) == ("setup", "yr")

@@ -153,7 +153,7 @@ _HARDWARE_COUNT = re.compile(
 # (what the text must contain for the pattern to be worth running, pattern on lower-cased text,
 # value, qualifier); the value None is read from the match
 _SMALL = {"two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10}
-_MAGNITUDE_N = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4}
+_MAGNITUDE_N = {"a": 1, "an": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5}
 # what "N times" must be followed by to be a factor ("three times faster"), not a count of events
 _TIMES_WHAT = (
     "more", "faster", "higher", "lower", "less", "fewer", "larger", "smaller", "better", "greater", "longer",
@@ -165,7 +165,9 @@ WORD_QUANTITIES: list[tuple[tuple[str, ...], re.Pattern, Optional[float], str]] 
     (
         ("magnitude",),
         re.compile(
-            r"\b(?:(?P<n>an?|one|two|three|four|several|(?P<lo>\d{1,2})[ ]?(?:--|[-–])[ ]?(?P<hi>\d{1,2})|\d{1,2})[ -]+)?"
+            r"\b(?:(?P<n>an?|one|two|three|four|five|several"
+            r"|(?P<lo>\d{1,2}|one|two|three|four)(?:[ ]?(?:--|[-–])[ ]?| to )(?P<hi>\d{1,2}|two|three|four|five)"
+            r"|\d{1,2})[ -]+)?"
             r"orders?[ -]of[ -]magnitude\b"
         ),
         None,
@@ -548,13 +550,14 @@ def _scan_words(text: str) -> list[Quantity]:
 
 def _magnitude(m: re.Match) -> tuple[Optional[float], Optional[float], Optional[float]]:
     """(value, low, high) of "an order of magnitude" (10x), "two" or "2 orders of magnitude"
-    (100x), "2-3 orders of magnitude" (100-1000x). A bare "orders of magnitude" and "several
+    (100x), "2-3 orders of magnitude" and "two to three orders of magnitude" (100-1000x). A bare "orders of magnitude" and "several
     orders of magnitude" state no number."""
     count = m.group("n")
     if count is None:
         return (None if "orders" in m.group(0) else 10.0), None, None
-    if m.group("lo"):
-        return None, 10.0 ** int(m.group("lo")), 10.0 ** int(m.group("hi"))
+    if m.group("lo"):  # "2-3 orders of magnitude", "one to two orders of magnitude"
+        lo, hi = (int(w) if w.isdigit() else _MAGNITUDE_N[w] for w in (m.group("lo"), m.group("hi")))
+        return None, 10.0**lo, 10.0**hi
     n = int(count) if count.isdigit() else _MAGNITUDE_N.get(count)
     return (10.0**n if n is not None else None), None, None
 

@@ -31,6 +31,11 @@ _FOUND = lx.FOUND.pattern()
 _CONCESSIVE = re.compile(r"\b(?:" + "|".join(lx.CONCESSIVE) + r")\b(?!\s+\w+ing\b)")
 _OWN = re.compile(r"\b(?:" + "|".join(lx.OWN_WORK) + r")\b")
 _COUNT_RESULT_NEXT = re.compile(r"^\s+(?:\w+\s+)?(?:" + "|".join(lx.COUNT_RESULT_NEXT) + r")\b")
+# a count of findings said after it: "11 confirmed and 6 fixed", "13 bugs were confirmed", "9 of which were fixed"
+_WINDOW = re.compile(r"\b(?:in|over|during|for|from|within) the (?:past|last|previous|first|recent)\s+$")
+_FOUND_NEXT = re.compile(
+    r"^\s+(?:[\w-]+\s+)?(?:(?:of which|of them|were|was|have been|has been|are|been)\s+)*" + lx.FOUND.pattern().pattern
+)
 _COMPARE = re.compile(
     r"\b(?:" + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in lx.COMPARISONS) + r")\s+(?P<b>[^,;.()]+)"
 )
@@ -409,9 +414,15 @@ def kind(
     """result (the paper's own outcome), context (the problem, prior work, another system's
     figure) or setup (the size of the experiments)."""
     if q.unit == "":
-        if (_COUNT_RESULT_NEXT.match(after) and facts.result_verb) or (facts.own and _FOUND.search(before)):
+        if (
+            (_COUNT_RESULT_NEXT.match(after) and facts.result_verb)
+            or (facts.own and _FOUND.search(before))
+            or _FOUND_NEXT.match(after)
+        ):
             return "result"  # "a 2,170 GPU save", "we discovered 12 previously unknown bugs"
         return "setup"
+    if _WINDOW.search(before) and dimension(q.unit) == "time":
+        return "setup"  # "370 articles published in the past 15 years": the span the study covers
     if intro is not None and s_idx < intro:
         return "context"
     if intro is not None and s_idx == intro and q.unit not in ("%", "x", "pp"):
@@ -678,6 +689,10 @@ def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
         if _SPEEDUP_SPAN.search(a[q.start : q.end]):
             n.metric = n.metric or "speedup"
             n.direction = "increase" if n.direction == "none" else n.direction
+        if n.kind == "setup" and n.unit == "" and "." in a[q.num_start : q.digits_end] and _changes(n):
+            n.kind = (
+                "result"  # "accelerates ... by 1.20", "a speedup of up to 2.73": a factor whose × was lost, not a count
+            )
         if n.kind == "setup":
             n.direction = "none"
         if other_field and n.unit in ("%", "pp") and n.direction != "decrease":
@@ -697,6 +712,11 @@ def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
                 n.metric = n.metric or first.metric
                 first.metric = first.metric or n.metric
         second = numbers[i + 1] if i + 1 < len(numbers) else None
+        if second is not None and _VERSUS.fullmatch(a, q.end, second.start or q.end) and n.kind != "context":
+            # "reduced mean task time by 39.9% (70.1 s vs. 116.7 s)", "(4.3 vs. 5.8)": the paper's
+            # figure, then the baseline's on the same metric
+            n.kind, second.kind, second.direction = "result", "context", "none"
+            second.metric = second.metric or n.metric
         if second is not None and a[q.end : q.end + 1] == "/" and n.metric and second.metric in (None, n.metric):
             names = re.fullmatch(r"(?P<head>.*?)(?P<a>[\w\-]+)/(?P<b>[\w\-]+)(?P<tail>.*)", n.metric)
             if names:  # "a mean DSC/IoU of 85.76/75.60"
@@ -706,6 +726,7 @@ def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
 
 
 _RANGING = re.compile(r"\b(?:rang\w*|span\w*|vary\w*|varies)\s+from\s+$", re.I)
+_VERSUS = re.compile(r"\s*(?:vs\.?|versus)\s*", re.I)
 
 
 def _changed_from(doc: Document, first: ClaimDraft) -> bool:
@@ -714,6 +735,11 @@ def _changed_from(doc: Document, first: ClaimDraft) -> bool:
     start = first.start or 0
     before = doc.text[max(0, start - 40) : start]
     return not _RANGING.search(before) and bool(_CUE.search(doc.lower[max(0, start - 120) : start]))
+
+
+def _changes(n: ClaimDraft) -> bool:
+    """A claim that says a change: a direction, or a speed-up for its metric."""
+    return n.direction != "none" or any(_is_speedup(w) for w in (n.metric or "").split()[-1:])
 
 
 def _is_score(metric: Optional[str]) -> bool:

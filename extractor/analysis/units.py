@@ -26,6 +26,9 @@ PINT_NAMES: dict[str, str] = {
     "min": "minute",
     "h": "hour",
     "d": "day",
+    "wk": "week",
+    "mo": "month",
+    "yr": "year",
     "B": "byte",
     "KB": "kilobyte",
     "MB": "megabyte",
@@ -167,6 +170,16 @@ _SPELLINGS: dict[str, str] = {
     "d": "d",
     "day": "d",
     "days": "d",
+    "wk": "wk",
+    "week": "wk",
+    "weeks": "wk",
+    "mo": "mo",
+    "month": "mo",
+    "months": "mo",
+    "yr": "yr",
+    "yrs": "yr",
+    "year": "yr",
+    "years": "yr",
     # data size
     "b": "B",
     "byte": "B",
@@ -437,6 +450,9 @@ _EXACT: dict[str, tuple[str, float]] = {
     "min": ("s", 60.0),
     "h": ("s", 3600.0),
     "d": ("s", 86400.0),
+    "wk": ("s", 7 * 86400.0),
+    "mo": ("s", 365.25 / 12 * 86400.0),  # Pint's month and year: a twelfth of a Julian year, and the year
+    "yr": ("s", 365.25 * 86400.0),
     "B": ("B", 1.0),
     "KB": ("B", 1e3),
     "MB": ("B", 1e6),
@@ -494,7 +510,7 @@ def same_quantity(value: Optional[float], unit: str, other: Optional[float], oth
 def dimension(unit: str) -> str:
     """A coarse kind for grouping: "time", "size", "rate", "factor", "percent", "points", "count",
     "other"."""
-    if unit in ("ns", "µs", "ms", "s", "min", "h", "d"):
+    if unit in ("ns", "µs", "ms", "s", "min", "h", "d", "wk", "mo", "yr"):
         return "time"
     if unit in ("B", "KB", "MB", "GB", "TB", "KiB", "MiB", "GiB", "TiB", "bit"):
         return "size"
@@ -535,6 +551,9 @@ SCANNER_UNITS: list[tuple[str, tuple[str, ...]]] = [
     ("min", ("minutes", "minute", "mins", "min")),
     ("h", ("hours", "hour", "hrs", "hr", "h")),
     ("d", ("days", "day")),
+    ("wk", ("weeks", "week")),
+    ("mo", ("months", "month")),
+    ("yr", ("years", "year", "yrs")),
     ("s", ("seconds", "second", "secs", "sec", "s")),
     ("Gbps", ("Gbps", "Gb/s", "Gbit/s")),
     ("Mbps", ("Mbps", "Mb/s", "Mbit/s")),
