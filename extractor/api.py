@@ -314,6 +314,7 @@ def run(
     *,
     on: Optional[str] = None,
     actors: int = 0,
+    warm_start: bool = True,
     warn: Callable[[str], None] = lambda message: None,
     on_progress: Callable[[], None] = lambda: None,
     **options: Any,
@@ -323,7 +324,8 @@ def run(
             continues where a run stopped. `options` are RunOptions' (categories, retry_errors, limit,
             concurrency, rpm, tpm, cache_path, price, max_cost, workers, redo, papers: Paper objects given
             directly instead of `inputs`). `on="ray"` (or "ray://HOST:PORT") spreads the papers over a Ray
-    cluster, `actors` of them (default: one per CPU), with the same table (docs/cluster.md). `warn` is told what the CLI prints as notes and warnings (a line
+    cluster, `actors` of them (default: one per CPU), with the same table (docs/cluster.md); on a Ray
+    it starts here, the run extracts papers itself while Ray starts unless `warm_start=False`. `warn` is told what the CLI prints as notes and warnings (a line
         skipped, a field the engine cannot fill, a review decision not carried). Returns the run's
         Summary."""
     from .core.files import check_writable
@@ -336,7 +338,7 @@ def run(
         if on:
             from .cluster import executor as on_cluster
 
-            executor = on_cluster(on, actors)
+            executor = on_cluster(on, actors, warm_start)
         pipe = Pipeline(eng, opts, warn=warn, on_progress=on_progress, executor=executor)
         for line in pipe.fields_notes():
             warn(line)

@@ -143,6 +143,11 @@ def extract(
     actors: int = typer.Option(
         0, "--actors", min=0, help="with --on ray: actors in the pool (0: one per CPU of the cluster)"
     ),
+    warm_start: bool = typer.Option(
+        True,
+        "--warm-start/--no-warm-start",
+        help="with --on ray, on a Ray this run starts: extract papers here while Ray starts",
+    ),
     workers: int = typer.Option(
         0,
         "--workers",
@@ -190,7 +195,7 @@ def extract(
         from .cluster import executor as on_cluster
 
         try:
-            executor = on_cluster(on, actors)
+            executor = on_cluster(on, actors, warm_start)
         except ExtractorError as e:
             _fail(str(e))
     _preflight(inputs)  # after the options: a bad option is said first, whatever the inputs

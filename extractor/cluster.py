@@ -9,6 +9,12 @@ pipeline on its rows (engine, re-asks, verification, user fields, the record's J
 come back as blocks finish and are appended at once: a driver killed mid-run loses only what was
 in flight (redone by the next run), and no record is written twice.
 
+While the cluster starts (Ray's own start, then the actor pool's), the driver does not wait: it
+extracts the first part's papers itself, from the part's end, at the run's concurrency. The first
+actor that is up says so to a small gate actor; the driver then takes no more papers, finishes the
+ones in flight, and opens the gate with the ids it wrote, which the actors skip. The two never have
+requests in flight at once, so `--concurrency` and the rate limits hold, and no paper is asked twice.
+
 Faults: an actor that dies is restarted by Ray and its block is retried (`RETRIES` times); the
 papers of a block that still fails are run again one paper per block, pass after pass while a pass
 brings papers back, and a paper that kills its worker every time becomes an error record here
@@ -25,6 +31,7 @@ from __future__ import annotations
 import asyncio
 import os
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import replace
 from itertools import islice
@@ -32,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .contract import Built, EngineFailure, Usage
 from .core.errors import ConfigError
-from .costs import cost
+from .costs import cost, estimate
 from .records import built
 from .schema import Paper
 
@@ -72,7 +79,7 @@ class ExtractBatch:
     batch of papers (`paper`: JSON) into records (`line`: the table's JSON line, and what the
     summary counts of it)."""
 
-    def __init__(self, made_from: tuple, concurrency: int = 1):
+    def __init__(self, made_from: tuple, concurrency: int = 1, gate: Any = None):
         from .engines import registry
         from .pipeline import Pipeline, RunOptions
 
@@ -80,11 +87,19 @@ class ExtractBatch:
         self.pipe = Pipeline(self.engine, RunOptions(inputs=[], output=""))
         self.concurrency = max(1, concurrency)
         self.sem: Optional[asyncio.Semaphore] = None  # the actor's requests in flight, over all its batches
+        self.gate = gate
+        self.skip: Optional[frozenset] = None  # the papers the driver did while the cluster started
+        if gate is not None:
+            gate.arrived.remote()
 
     async def __call__(self, batch: dict) -> dict:
         # async: Ray Data runs several batches of a block at once on the actor's own event loop (the
         # engine's client lives on it), so a batch's last slow requests leave no gap behind them
         papers = [Paper.model_validate_json(p) for p in batch["paper"]]
+        if self.gate is not None:
+            if self.skip is None:
+                self.skip = frozenset(await self.gate.wait.remote())
+            papers = [p for p in papers if p.id not in self.skip]
         if self.engine.capabilities.concurrent:
             if self.sem is None:
                 self.sem = asyncio.Semaphore(self.concurrency)
@@ -111,16 +126,109 @@ class ExtractBatch:
             return rec
 
 
-def _bound(made_from: tuple, concurrency: int = 1) -> type:
+def _bound(made_from: tuple, concurrency: int = 1, gate: Any = None) -> type:
     """ExtractBatch with its arguments bound in the class (shipped with it), not passed as
     constructor arguments: Ray keeps those in the object store, where a restarted actor may no
     longer find them."""
 
     class Extract(ExtractBatch):
         def __init__(self) -> None:
-            super().__init__(made_from, concurrency)
+            super().__init__(made_from, concurrency, gate)
 
     return Extract
+
+
+class _Gate:
+    """Between the driver's warm start and the actors (a Ray actor, made by `_gate`): the actors
+    say they are up, and wait until the driver has stopped and says which papers it did."""
+
+    def __init__(self) -> None:
+        self.up = False
+        self.opened = asyncio.Event()
+        self.done: list[str] = []
+
+    def arrived(self) -> None:
+        self.up = True
+
+    def is_up(self) -> bool:
+        return self.up
+
+    def open(self, done: list[str]) -> None:
+        self.done = done
+        self.opened.set()
+
+    async def wait(self) -> list[str]:
+        await self.opened.wait()
+        return self.done
+
+
+def _gate(ray: Any) -> Any:
+    return ray.remote(num_cpus=0)(_Gate).remote()
+
+
+class _WarmStart(threading.Thread):
+    """The driver's own work while the cluster starts: the part's papers from its end, at the
+    run's concurrency, written through the run's writer. It starts at once; once Ray is up it is
+    given the gate (`set_gate`), and it stops taking papers when an actor is up (or on `stop()`),
+    finishes those in flight, and opens the gate with the ids it wrote."""
+
+    POLL = 0.1  # seconds between asks whether an actor is up
+
+    def __init__(self, pipe: Pipeline, writer: TableWriter, part: list[Paper], sent: dict, ray: Any):
+        super().__init__(name="extractor-warm-start", daemon=True)
+        self.pipe, self.writer, self.part, self.sent, self.ray = pipe, writer, part, sent, ray
+        self.gate: Any = None
+        self.gate_made = threading.Event()  # set once Ray is up (or could not be reached: no gate)
+        self.halt = threading.Event()
+        self.done: list[str] = []
+        self.error: Optional[BaseException] = None
+
+    def set_gate(self, gate: Any) -> None:
+        self.gate = gate
+        self.gate_made.set()
+
+    def run(self) -> None:
+        try:
+            asyncio.run(self._work())
+        except BaseException as e:  # a fatal engine error ends the run: the driver raises it
+            self.error = e
+            self.done = [p.id for p in self.part]  # and the actors skip everything
+        finally:
+            self.gate_made.wait()
+            if self.gate is not None:
+                self.gate.open.remote(self.done)
+
+    def stop(self) -> None:
+        self.halt.set()
+        self.join()
+
+    async def _work(self) -> None:
+        pipe, o, todo = self.pipe, self.pipe.opts, list(self.part)
+        overhead = pipe.engine.prompt_overhead() if o.tpm is not None else 0
+
+        async def watch() -> None:
+            while not self.halt.is_set():
+                if self.gate is not None and await asyncio.to_thread(self.ray.get, self.gate.is_up.remote()):
+                    self.halt.set()
+                    return
+                await asyncio.sleep(self.POLL)
+
+        async def worker() -> None:
+            while todo and not self.halt.is_set():
+                paper = todo.pop()
+                est = estimate(overhead, paper.title, paper.abstract) if o.tpm is not None else Usage()
+                rec, _ = await pipe._extract_async(paper, est)
+                pipe._write(self.writer, rec)
+                self.sent.pop(paper.id, None)
+                self.done.append(paper.id)
+
+        watching = asyncio.create_task(watch())
+        try:
+            await asyncio.gather(*(worker() for _ in range(max(1, o.concurrency))))
+        finally:
+            self.halt.set()
+            await watching
+            await pipe.engine.aclose()
 
 
 def _map(ds: Any, fn: type, **kw: Any) -> Any:
@@ -180,8 +288,17 @@ def actors_for(ray: Any, asked: int) -> int:
     return max(1, int(ray.cluster_resources().get("CPU", 1)))
 
 
-def run_on_ray(pipe: Pipeline, writer: TableWriter, lock: TableLock, address: Optional[str], actors: int = 0) -> None:
-    """The run's papers through an actor pool on Ray; records written here, as blocks finish."""
+def run_on_ray(
+    pipe: Pipeline,
+    writer: TableWriter,
+    lock: TableLock,
+    address: Optional[str],
+    actors: int = 0,
+    warm_start: bool = True,
+) -> None:
+    """The run's papers through an actor pool on Ray; records written here, as blocks finish.
+    `warm_start`: on a Ray this run starts on this machine, the driver extracts papers itself while
+    Ray starts (`_WarmStart`)."""
     ray = _import_ray()
     made_from = pipe.engine.made_from
     if made_from is None:
@@ -193,7 +310,22 @@ def run_on_ray(pipe: Pipeline, writer: TableWriter, lock: TableLock, address: Op
     part = list(islice(papers, size))
     if not part:
         return  # nothing to do: no cluster to start
-    _connect(ray, address)
+    sent = {p.id: p for p in part}
+    # only on a Ray that this run starts here: on a cluster, the endpoint the actors use may be one
+    # the driver cannot reach ("localhost" on each GPU node); with a budget, parts are small and
+    # each is checked against it
+    warm = (
+        warm_start
+        and address in (None, "local")
+        and not ray.is_initialized()
+        and pipe.engine.capabilities.concurrent
+        and o.max_cost is None
+    )
+    first: Optional[_WarmStart] = None
+    if warm:
+        first = _warm_start(ray, address, pipe, writer, part, sent)
+    else:
+        _connect(ray, address)
     ctx = ray.data.DataContext.get_current()
     ctx.enable_progress_bars = False
     ctx.max_errored_blocks = -1  # a block that keeps failing is skipped: its papers become error records here
@@ -214,8 +346,21 @@ def run_on_ray(pipe: Pipeline, writer: TableWriter, lock: TableLock, address: Op
         if o.max_cost is not None and (cost(s.usage, o.price) or 0.0) >= o.max_cost:
             s.budget_stopped = True
             return
-        sent = {p.id: p for p in part}
-        _through(ray, pipe, writer, sent, (target, share), share.concurrency, batch, n)
+        if first is None:
+            sent = {p.id: p for p in part}
+        gate = first.gate if first is not None else None
+        try:
+            # the part as sent (the warm start takes papers out of `sent` meanwhile; the gate tells
+            # the actors which)
+            _through(ray, pipe, writer, sent, (target, share), share.concurrency, batch, n, papers=part, gate=gate)
+        finally:
+            if first is not None:
+                first.stop()  # normally stopped long before; on Ctrl-C, what it has in flight is written
+        if first is not None:
+            s.warm_started = len(first.done) if first.error is None else 0
+            if first.error is not None:
+                raise first.error
+        first = None
         # a block that kept failing: its papers again, one per block and without Ray's retries,
         # pass after pass (in another order each time) while a pass brings more back, so that only
         # a paper that kills its worker fails (a worker that dies takes the papers in flight on it
@@ -232,6 +377,22 @@ def run_on_ray(pipe: Pipeline, writer: TableWriter, lock: TableLock, address: Op
         part = list(islice(papers, size))
 
 
+def _warm_start(
+    ray: Any, address: Optional[str], pipe: Pipeline, writer: TableWriter, part: list[Paper], sent: dict
+) -> _WarmStart:
+    """Connect to the cluster while the driver extracts the part's last papers itself."""
+    thread = _WarmStart(pipe, writer, part, sent, ray)
+    thread.start()
+    try:
+        _connect(ray, address)
+        thread.set_gate(_gate(ray))
+    except BaseException:
+        thread.set_gate(None)
+        thread.stop()
+        raise
+    return thread
+
+
 def _through(
     ray: Any,
     pipe: Pipeline,
@@ -243,10 +404,12 @@ def _through(
     n: int,
     retries: int = RETRIES,
     shuffle: int = 0,
+    papers: Optional[list[Paper]] = None,
+    gate: Any = None,
 ) -> None:
     """The papers of `sent` through an actor pool, `batch` papers per block; each record is
     written as it comes back, and its paper taken out of `sent` (what stays failed on every try)."""
-    papers = list(sent.values())
+    papers = list(sent.values()) if papers is None else papers
     if shuffle:
         random.Random(shuffle).shuffle(papers)
     per_block = batch * BATCHES if batch > 1 else 1  # a pass of one paper per block means one per task
@@ -254,7 +417,7 @@ def _through(
     ds = ray.data.from_items([{"paper": p.model_dump_json()} for p in papers], override_num_blocks=blocks)
     out = _map(
         ds,
-        _bound(made_from, concurrency),
+        _bound(made_from, concurrency, gate),
         batch_size=batch,
         # one paper per block (the second pass): one task at a time per actor, so that a paper that
         # kills its worker takes no other paper's attempts with it
@@ -272,14 +435,14 @@ def _through(
                 pipe._write(writer, b)
 
 
-def executor(on: str, actors: int = 0) -> Callable[[Pipeline, TableWriter, TableLock], None]:
+def executor(on: str, actors: int = 0, warm_start: bool = True) -> Callable[[Pipeline, TableWriter, TableLock], None]:
     """The run driver's executor for `--on`: checked now (Ray installed, the address well formed),
     connected when the run starts."""
     address = parse_on(on)
     _import_ray()
 
     def execute(pipe: Pipeline, writer: TableWriter, lock: TableLock) -> None:
-        run_on_ray(pipe, writer, lock, address, actors)
+        run_on_ray(pipe, writer, lock, address, actors, warm_start)
 
     return execute
 

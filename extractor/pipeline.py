@@ -95,6 +95,7 @@ class Summary:
     reasks_verified: int = 0  # claims the re-asks turned from flagged to verified
     carried: int = 0  # review decisions carried to a paper's new record
     uncarried: int = 0  # review decisions that could not be carried (listed in the sidecar)
+    warm_started: int = 0  # (--on ray) papers the driver extracted itself while Ray started
     selection: Counts = field(default_factory=Counts)  # what input selection set aside
 
     # what selection set aside, by name (the summary JSON has them at the top level)

@@ -16,6 +16,10 @@ GOLD = ROOT / "data" / "arxiv-systems-2026-04.gold.jsonl"
 EXTRA = ROOT / "tests" / "data" / "systems-abstracts-extra.jsonl"
 EXTRA_GOLD = ROOT / "tests" / "data" / "systems-abstracts-extra.gold.jsonl"
 
+# Every Ray a test starts is its own: without an address Ray joins a cluster another test started
+# on this machine with `ray start` (ray.cluster_utils.Cluster does), which then loses a node.
+os.environ.setdefault("RAY_ADDRESS", "local")
+
 
 _RSS_WRAPPER = """
 import runpy, sys

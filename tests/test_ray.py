@@ -61,7 +61,10 @@ def test_the_llm_engine_on_ray_writes_what_one_machine_writes(tmp_path):
         r = run_cli("extract", *LABELLED, "-o", one, *common, "-q", timeout=600)
         assert r.returncode == 0, r.stderr
         on_ray = tmp_path / "ray.jsonl"
-        r = run_cli("extract", *LABELLED, "-o", on_ray, *common, "--on", "ray", "--concurrency", "8", timeout=600)
+        r = run_cli(
+            "extract", *LABELLED, "-o", on_ray, *common, "--on", "ray", "--concurrency", "8", "--no-warm-start",
+            timeout=600,
+        )  # fmt: skip
         assert r.returncode == 0, r.stderr
         assert "60 papers (60 ok, 0 errors)" in r.stderr
     finally:
@@ -70,6 +73,51 @@ def test_the_llm_engine_on_ray_writes_what_one_machine_writes(tmp_path):
     assert a.keys() == b.keys() and len(a) == 60
     for pid in a:
         assert a[pid] == b[pid], pid
+
+
+def test_while_ray_starts_the_driver_extracts_and_no_paper_is_asked_twice(tmp_path):
+    """The warm start: on a Ray the run starts, the driver extracts papers itself until the first
+    actor is up, then the actors do the rest and skip what it did. Every paper is asked once, the
+    requests in flight never pass --concurrency, and the table is the one a single-machine run
+    writes."""
+    import threading
+
+    papers = perfect.load("labelled")
+    answer = perfect.handler(papers)
+    seen, lock, flight = [], threading.Lock(), {"now": 0, "max": 0}
+
+    def slow(req):
+        with lock:
+            flight["now"] += 1
+            flight["max"] = max(flight["max"], flight["now"])
+            seen.append(json.loads(req["body"])["messages"][-1]["content"])
+        time.sleep(1.0)  # 2 papers a second: Ray is up long before the driver could do all 60
+        with lock:
+            flight["now"] -= 1
+        return answer(req)
+
+    srv = LocalServer(slow)
+    summary = tmp_path / "s.json"
+    try:
+        common = ["--base-url", srv.url + "/v1", "--model", "m", "--no-cache", "-q", "--concurrency", "2"]
+        on_ray = tmp_path / "ray.jsonl"
+        r = run_cli("extract", *LABELLED, "-o", on_ray, *common, "--on", "ray", "--summary-json", summary, timeout=600)
+        assert r.returncode == 0, r.stderr
+    finally:
+        srv.close()
+    s = json.loads(summary.read_text())
+    assert s["papers"] == s["ok"] == 60
+    assert 0 < s["warm_started"] < 60, s["warm_started"]  # both the driver and the actors did some
+    assert len(seen) == 60 and len(set(seen)) == 60  # each paper asked once
+    assert flight["max"] <= 2
+    srv2 = LocalServer(answer)
+    try:
+        one = tmp_path / "one.jsonl"
+        r = run_cli("extract", *LABELLED, "-o", one, "--base-url", srv2.url + "/v1", "--model", "m", "--no-cache", "-q")
+        assert r.returncode == 0, r.stderr
+    finally:
+        srv2.close()
+    assert comparable(one) == comparable(on_ray)
 
 
 def test_a_driver_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
@@ -85,7 +133,7 @@ def test_a_driver_killed_mid_run_loses_and_duplicates_nothing(tmp_path):
     srv = LocalServer(slow)
     out = tmp_path / "t.jsonl"
     args = ["extract", *map(str, LABELLED), "-o", str(out), "--base-url", srv.url + "/v1", "--model", "m"]
-    args += ["--no-cache", "--on", "ray", "--concurrency", "2", "--actors", "1"]
+    args += ["--no-cache", "--on", "ray", "--concurrency", "2", "--actors", "1", "--no-warm-start"]
     try:
         env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
         proc = subprocess.Popen(
@@ -247,7 +295,7 @@ def test_a_job_finishes_when_a_worker_node_is_lost(tmp_path):
 
     srv = LocalServer(slow)
     out = tmp_path / "t.jsonl"
-    env = {k: v for k, v in os.environ.items() if not k.startswith("OPENAI_")}
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("OPENAI_", "RAY_ADDRESS"))}
     try:
         r = subprocess.run(
             [sys.executable, "-c", MULTI_NODE, *map(str, LABELLED), str(out), "3", srv.url + "/v1"],
