@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Optional
 
 from .units import dimension
@@ -232,6 +233,7 @@ class Classification:
     better_when: Optional[str]  # "lower" / "higher" / None, after phrase overrides and inverters
 
 
+@lru_cache(maxsize=8192)  # a pure function of short strings that repeat across a corpus ("throughput")
 def classify(metric: Optional[str], unit: str = "", key: Optional[str] = None) -> Classification:
     """The class of a metric phrase ("cold-start latency" -> latency), and which way is better.
     With `key` (a class an engine named), only the better direction is read from the words."""
