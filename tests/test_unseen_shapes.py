@@ -392,3 +392,54 @@ def test_counts_said_found_after_the_number_are_results():
 def test_the_time_window_a_study_covers_is_setup():
     ns = offline("We present Tern. We analyse 370 articles published in the past 15 years with Tern.")
     assert (ns["15 years"].kind, ns["15 years"].unit) == ("setup", "yr")
+
+
+@pytest.mark.parametrize(
+    "abstract, text, kind",
+    [
+        ("We present Tern. At 95% confidence Tern's estimate holds for all sites.", "95%", "setup"),
+        ("We present Tern. Each tool ran with a time budget of 400 seconds per file.", "400 seconds", "setup"),
+        ("We present Tern. We found that 117 out of 729 real bug reports concern it.", "729", "setup"),
+        ("We present Tern. The detection of 3 transiting planets is marginal.", "3", "result"),
+        ("We present Tern. In total, 19 relations have been developed for the tool.", "19", "result"),
+        ("We present Tern. Of the 22 bugs that we have reported, most were fixed.", "22", "result"),
+        (
+            "We present Tern. We identified 48 true positives and 27 false positives, and 205 likely ones.",
+            "205",
+            "result",
+        ),
+        (
+            "We present Tern. Tern reaches 25% accuracy over infection probabilities from 0.001 to 0.5.",
+            "0.001",
+            "setup",
+        ),
+        ("We present Tern. Tern reaches 25% accuracy over infection probabilities from 0.001 to 0.5.", "0.5", "setup"),
+        ("We present Tern. We study planets with 3-5 day periods in the survey.", "3-5 day", "setup"),
+        (
+            "We present Tern. Tern reaches 30% success. In comparison, the state-of-the-art X achieved 8.2%.",
+            "8.2%",
+            "context",
+        ),
+    ],
+    ids=[
+        "confidence-level",
+        "time-budget",
+        "out-of-a-total",
+        "detection-of",
+        "made-with-an-auxiliary",
+        "reported-by-us",
+        "found-list-third",
+        "condition-range-low",
+        "condition-range-high",
+        "duration-as-modifier",
+        "in-comparison",
+    ],
+)
+def test_the_kind_of_counts_settings_and_others_figures(abstract, text, kind):
+    assert offline(abstract)[text].kind == kind
+
+
+def test_a_count_out_of_a_total_with_thousands_is_no_fraction():
+    assert quantities("only one in ten (481/4,518; 10.6%) run them")[0][:2] == ("481", 481)
+    n = one("Only one in ten (481/4,518; 10.6%) run them.", text="481", value=481)
+    assert n.verified, n.why

@@ -222,6 +222,15 @@ FOUND = WordSet(
     detect detects detected detecting identify identifies identified identifying fix fixes fixed fixing
     reveal reveals revealed revealing confirm confirms confirmed confirming"""
 )
+# what the paper made, counted: "generated 1003 test cases", "extracted 26 best practices", "19
+# relations have been developed" (with FOUND, the counts of a paper's own outcome)
+MADE = WordSet("generated extracted developed matched produced reported")  # past forms: "reports" is a noun
+# the noun of finding: "the detection of 3 transiting planets"
+FINDING_NOUNS = ("detection", "discovery", "identification", "isolation")
+# the settings of a study's run, whose number is setup: "a time budget of 400 seconds", "95% confidence"
+SETTING_NOUNS = ("budget", "timeout", "time limit", "deadline", "cutoff", "cut-off", "threshold")
+# a sentence that turns to another's figure: "In comparison, the state-of-the-art TOGA achieved 8.2%"
+COMPARISON_OPENERS = ("in comparison", "by comparison", "in contrast", "by contrast")
 COUNT_RESULT_NEXT = ("save", "saves", "saving", "savings", "fewer", "more", "less", "reduction")  # "a 2,170 GPU save"
 OWN_WORK = ("we", "our", "this", "it")  # the paper speaking of itself
 # "While Aurora requires an average of 254 days ..., our ...": a number in a clause these open is

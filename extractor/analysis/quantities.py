@@ -409,11 +409,17 @@ def glued_word_after(n: Around) -> bool:
 _DECIMAL_AFTER_SLASH = re.compile(r"/\d+\.\d")
 
 
+_GROUPED_AFTER_SLASH = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d.])")
+
+
 def fraction(n: Around) -> bool:
     """The "1" of "1/3", "3/4 of the requests", "24/7": a fraction or a pair, not a count (but
     "2.1x/1.6x", a number with its unit, is the first of a pair of claims, and so is "85.76/75.60",
-    two scores with their decimals: "a mean DSC/IoU of 85.76/75.60")."""
+    two scores with their decimals: "a mean DSC/IoU of 85.76/75.60"; and "481/4,518", a count out of
+    a total written with thousands separators)."""
     if not (n.next == "/" and n.text[n.end + 1 : n.end + 2].isdigit() and n.text[n.end - 1].isdigit()):
+        return False
+    if _GROUPED_AFTER_SLASH.match(n.text, n.end + 1):
         return False
     return not ("." in n.raw and _DECIMAL_AFTER_SLASH.match(n.text, n.end))
 

@@ -33,9 +33,28 @@ _OWN = re.compile(r"\b(?:" + "|".join(lx.OWN_WORK) + r")\b")
 _COUNT_RESULT_NEXT = re.compile(r"^\s+(?:\w+\s+)?(?:" + "|".join(lx.COUNT_RESULT_NEXT) + r")\b")
 # a count of findings said after it: "11 confirmed and 6 fixed", "13 bugs were confirmed", "9 of which were fixed"
 _WINDOW = re.compile(r"\b(?:in|over|during|for|from|within) the (?:past|last|previous|first|recent)\s+$")
+_FOUND_OR_MADE = "(?:" + lx.FOUND.pattern().pattern + "|" + lx.MADE.pattern().pattern + ")"
+_AUX = r"(?:were|was|have been|has been|are|been|have|has)"
 _FOUND_NEXT = re.compile(
-    r"^\s+(?:[\w-]+\s+)?(?:(?:of which|of them|were|was|have been|has been|are|been)\s+)*" + lx.FOUND.pattern().pattern
+    # "11 confirmed", "9 of which fixed": a participle right after; "13 bugs were confirmed", "22 bugs
+    # that we have reported", "19 relations have been developed": an auxiliary before the verb
+    r"^\s+(?:[\w-]+\s+)?(?:of (?:which|them)\s+)?(?=\w+ed\b)"
+    + lx.FOUND.pattern().pattern
+    + r"|^\s+(?:(?!(?:and|or|but)\b)[\w-]+\s+){0,2}(?:(?:of which|of them|that we)\s+)?(?:"
+    + _AUX
+    + r"\s+)+"
+    + _FOUND_OR_MADE
 )
+# the verb governs the number: "we discovered 12", "identified over 20", not "to identify X in Y with 486"
+_FOUND_BEFORE = re.compile(_FOUND_OR_MADE + r"(?:\s+[\w-]+){0,2}\s+$")
+# a singular time unit before a noun: "3--5 day periods", "a 30-day window" (not "2 days later")
+_SINGULAR_TIME = re.compile(r"(?:day|hour|minute|second|week|month|year)$", re.I)
+_TIME_MODIFIER = re.compile(r"^[\s-]+(?!(?:of|in|to|and|or|for|with|ago|later|earlier|after|before|old)\b)[a-z]")
+_FINDING_OF = re.compile(r"\b(?:" + "|".join(lx.FINDING_NOUNS) + r") of\s+$")
+_OUT_OF = re.compile(r"\bout of\s+$")  # "117 out of 729": the second is the whole
+_SETTING = re.compile(r"\b(?:" + "|".join(re.escape(w) for w in lx.SETTING_NOUNS) + r")s? of\s+(?:up to\s+)?$")
+_CONFIDENCE_NEXT = re.compile(r"^\s*(?:confidence|CI\b|credible)", re.I)
+_COMPARISON_OPENER = re.compile(r"^\W*(?:" + "|".join(lx.COMPARISON_OPENERS) + r")\b")
 _COMPARE = re.compile(
     r"\b(?:" + "|".join(re.escape(c).replace(r"\ ", r"\s+") for c in lx.COMPARISONS) + r")\s+(?P<b>[^,;.()]+)"
 )
@@ -413,22 +432,33 @@ def kind(
 ) -> str:
     """result (the paper's own outcome), context (the problem, prior work, another system's
     figure) or setup (the size of the experiments)."""
+    if _SETTING.search(before) or (q.unit == "%" and _CONFIDENCE_NEXT.match(after)):
+        return "setup"  # "a time budget of 400 seconds", "at 90% confidence"
     if q.unit == "":
+        if _OUT_OF.search(before):
+            return "setup"  # "117 out of 729 bug reports": the whole
         if (
             (_COUNT_RESULT_NEXT.match(after) and facts.result_verb)
-            or (facts.own and _FOUND.search(before))
+            or (facts.own and _FOUND_BEFORE.search(before))
             or _FOUND_NEXT.match(after)
+            or _FINDING_OF.search(before)
         ):
             return "result"  # "a 2,170 GPU save", "we discovered 12 previously unknown bugs"
         return "setup"
-    if _WINDOW.search(before) and dimension(q.unit) == "time":
-        return "setup"  # "370 articles published in the past 15 years": the span the study covers
+    span = facts.sent[rel : rel + q.end - q.start]
+    modifier = bool(_SINGULAR_TIME.search(span)) and bool(_TIME_MODIFIER.match(after))
+    if dimension(q.unit) == "time" and (_WINDOW.search(before) or modifier):
+        # "370 articles published in the past 15 years", "planets with 3-5 day periods": what the
+        # study covers, or the kind of thing it studies
+        return "setup"
     if intro is not None and s_idx < intro:
         return "context"
     if intro is not None and s_idx == intro and q.unit not in ("%", "x", "pp"):
         return "setup"
     if _CONTEXT.search(before) or (not facts.own and facts.context and not facts.result_verb):
         return "context"
+    if not facts.own and _COMPARISON_OPENER.match(facts.low):
+        return "context"  # "In comparison, the state-of-the-art TOGA approach achieved 8.2%"
     if others_figure(facts, rel):
         return "context"
     return "result"
@@ -702,7 +732,14 @@ def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
                 n.metric_class = "accuracy"  # "an average performance gain of 10%", "100% chemical validity"
         if q.to_of is not None:
             first = by_start.get(q.to_of)
-            if first is not None and first is not n and _changed_from(doc, first):
+            if (
+                first is not None
+                and first is not n
+                and _OVER_RANGE.search(a, max(0, (first.start or 0) - 60), first.start or 0)
+            ):
+                first.kind = n.kind = "setup"  # the conditions the result holds over
+                first.direction = n.direction = "none"
+            elif first is not None and first is not n and _changed_from(doc, first):
                 first.kind = "context" if first.kind == "result" else first.kind
                 first.direction = "none"
                 if n.direction == "none" and q.value is not None and first.value is not None and n.unit == first.unit:
@@ -712,6 +749,14 @@ def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
                 n.metric = n.metric or first.metric
                 first.metric = first.metric or n.metric
         second = numbers[i + 1] if i + 1 < len(numbers) else None
+        if (
+            second is not None
+            and n.kind == "result"
+            and n.unit == second.unit == ""
+            and second.kind == "setup"
+            and _AND_NEXT.fullmatch(a, q.end, second.start or q.end)
+        ):
+            second.kind = "result"  # "we identified 48 true positives and 27 false positives, and 205 ..."
         if second is not None and _VERSUS.fullmatch(a, q.end, second.start or q.end) and n.kind != "context":
             # "reduced mean task time by 39.9% (70.1 s vs. 116.7 s)", "(4.3 vs. 5.8)": the paper's
             # figure, then the baseline's on the same metric
@@ -726,6 +771,10 @@ def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
 
 
 _RANGING = re.compile(r"\b(?:rang\w*|span\w*|vary\w*|varies)\s+from\s+$", re.I)
+_AND_NEXT = re.compile(r"\s+[a-z][\w -]{0,40}?,?\s+and\s+")  # "48 true positives and 27 ..."
+_OVER_RANGE = re.compile(
+    r"\b(?:over|across|for)\s+(?:[\w-]+\s+){1,4}from\s+$"
+)  # "accuracy over probabilities from A to B"
 _VERSUS = re.compile(r"\s*(?:vs\.?|versus)\s*", re.I)
 
 
