@@ -91,7 +91,7 @@ def test_while_ray_starts_the_driver_extracts_and_no_paper_is_asked_twice(tmp_pa
             flight["now"] += 1
             flight["max"] = max(flight["max"], flight["now"])
             seen.append(json.loads(req["body"])["messages"][-1]["content"])
-        time.sleep(1.0)  # 2 papers a second: Ray is up long before the driver could do all 60
+        time.sleep(0.5)  # 4 papers a second: Ray is up long before the driver could do all 60
         with lock:
             flight["now"] -= 1
         return answer(req)
