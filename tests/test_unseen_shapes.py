@@ -443,3 +443,35 @@ def test_a_count_out_of_a_total_with_thousands_is_no_fraction():
     assert quantities("only one in ten (481/4,518; 10.6%) run them")[0][:2] == ("481", 481)
     n = one("Only one in ten (481/4,518; 10.6%) run them.", text="481", value=481)
     assert n.verified, n.why
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("the program awarded $35,000 in total", [("$35,000", 35000, "$")]),
+        ("it saves US$ 1.2 million a year", [("US$ 1.2 million", 1.2e6, "$")]),
+        ("a budget of €300 and £20 per run", [("€300", 300, "€"), ("£20", 20, "£")]),
+        ("where $r=0.16$ and each run costs $5", [("0.16", 0.16, ""), ("$5", 5, "$")]),
+        ("only $50$ tests with $1000$ samples", [("$50$", 50, ""), ("$1000$", 1000, "")]),
+    ],
+    ids=["dollars", "us-dollars-million", "euros-and-pounds", "math-then-money", "math-is-no-money"],
+)
+def test_money_before_its_number_is_read_and_latex_math_is_not_money(text, expected):
+    got = [(g[0], g[1], g[4]) for g in quantities(text)]
+    assert len(got) == len(expected), got
+    for g, e in zip(got, expected):
+        assert g[0] == e[0] and g[2] == e[2] and g[1] == pytest.approx(e[1]), (g, e)
+
+
+def test_a_claim_of_money_verifies_and_is_a_cost():
+    n = one(
+        "We present Tern. Tern cuts the cloud bill by $2.5M per year.",
+        text="$2.5M",
+        value=2.5e6,
+        unit="USD",
+        metric="cloud bill",
+        direction="decrease",
+    )
+    assert n.verified and n.unit == "$" and n.metric_class == "cost", (n.why, n.unit, n.metric_class)
+    wrong = one("We present Tern. Tern cuts the cloud bill by $2.5M per year.", text="$2.5M", value=25e6, unit="$")
+    assert not wrong.verified  # a value the span does not say

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from .text import Normalized, has_markup, lower_same_length, normalize_with_map
+from .text import Normalized, currency_dollars, has_markup, lower_same_length, normalize_with_map
 from .units import BYTES_FOLLOW, SCANNER_NOT_FOLLOWED, SCANNER_UNITS, SCORES, convert, unit_after
 
 # --- numbers ------------------------------------------------------------------------------------------
@@ -138,6 +138,10 @@ _QUAL_RE = re.compile(
 )  # run on lower-cased text (Python's re is several times slower with re.I)
 
 _WORD_SEP = re.compile(r"[ ](?:to|and)[ ]")
+# money written before its number: "$35,000", "US$ 1.2 million", "€300", "£20" (a "$" that is LaTeX
+# math never reaches the scanner: normalisation drops it, text.currency_dollars)
+_CURRENCY_BEFORE = re.compile(r"(?:US|USD ?)?(?P<sign>[$€£])[ ]?$")
+_CURRENCY = {"$": "$", "€": "€", "£": "£"}
 _RANGE_SEP_RE = re.compile(r"[ ]?--?[ ]?|[ ]to[ ]")  # "20-100x", "1.3--2.1x" (TeX's en dash), "2 to 4"
 _BETWEEN_RE = re.compile(r"\bbetween[ ]$")  # these three on lower-cased text
 _AND_RE = re.compile(r"[ ]and[ ]")
@@ -641,13 +645,18 @@ def _scan_plain(text: str, context: bool, modifiers: bool = False) -> list[Quant
         if unit == "x" and low is None and "." not in raw and _HARDWARE_COUNT.match(text, end):
             unit, end = "", e  # "8x NVIDIA B300 GPUs": eight GPUs, not a factor
         qs, qual, outer = s, "exact", ""
+        anchor = s  # where the words before the number end (before a currency sign)
+        cur = _CURRENCY_BEFORE.search(text, max(0, s - 6), s) if not unit and s > 0 else None
+        if cur:
+            unit, qs = _CURRENCY[cur.group("sign")], cur.start()
+            anchor = qs
         if not unit and value is not None:
             fm = _FACTOR_RE.search(lowered, max(0, s - 14), s)
             if fm:  # "by a factor of 3"
                 found.append(Quantity(fm.start(), end, value, low, high, "x", qual, s, end, digits_end))
                 consumed = max(consumed, end)
                 continue
-        qm = _QUAL_RE.search(lowered, max(0, s - 16), s) if between < 0 else None
+        qm = _QUAL_RE.search(lowered, max(0, anchor - 16), anchor) if between < 0 else None
         if between >= 0:
             qs = between
         if qm:
@@ -822,8 +831,9 @@ _DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def _math_regions(text: str) -> list[tuple[int, int]]:
-    """Spans inside $...$ pairs."""
-    marks = [m.start() for m in _DOLLAR.finditer(text)]
+    """Spans inside $...$ pairs (a "$" of money is none of them)."""
+    money = currency_dollars(text)
+    marks = [m.start() for m in _DOLLAR.finditer(text) if m.start() not in money]
     return [(marks[i] + 1, marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
 
 

@@ -220,6 +220,8 @@ _UNIT_CLASS = {
     "Wh": "energy",
     "$": "cost",
     "USD": "cost",
+    "€": "cost",
+    "£": "cost",
     "cycles": "cpu",
     "µm2": "space",
     "mm2": "space",

@@ -116,6 +116,27 @@ _TOKEN_RE = re.compile(
 )
 
 
+# "$" before a number that LaTeX math does not go on from ("$35,000 in total", "$2.5M a year"), and
+# not inside math: money, which normalisation keeps ("$50$ tests", "$3 \times 10^{4}$" are math)
+_DOLLAR_NUMBER = re.compile(
+    r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:[kKMBT]|million|billion|trillion|bn)\b)?(?!\s*[$\\^_{}]|[\d.,])"
+)
+_DOLLAR_MARK = re.compile(r"(?<!\\)\$")
+
+
+def currency_dollars(text: str) -> frozenset[int]:
+    """Offsets of the "$" signs of `text` that are money, not LaTeX math delimiters."""
+    if "$" not in text:
+        return frozenset()
+    money, in_math = [], False
+    for m in _DOLLAR_MARK.finditer(text):
+        if not in_math and _DOLLAR_NUMBER.match(text, m.start()):
+            money.append(m.start())
+        else:
+            in_math = not in_math
+    return frozenset(money)
+
+
 def has_special(s: str) -> bool:
     """Whether alignment normalisation can change `s` beyond its whitespace and case."""
     return "--" in s or any(c in s for c in _SPECIAL)
@@ -171,6 +192,7 @@ def normalize_with_map(text: str, casefold: bool = True, spaces: bool = True) ->
     srclen: list[int] = []
     pos = 0  # length of the normalised text so far
     prev_space = True
+    money = currency_dollars(text)
 
     def emit(s: str, src: int, length: int) -> None:
         nonlocal pos
@@ -212,7 +234,10 @@ def normalize_with_map(text: str, casefold: bool = True, spaces: bool = True) ->
                 prev_space = False
             if rep:
                 emit(rep, i, j - i)
-        # "cmd" (\textsc{) and "drop" ($, braces) produce nothing
+        elif kind == "drop" and i in money:  # "$35,000": money, kept
+            emit("$", i, 1)
+            prev_space = False
+        # "cmd" (\textsc{) and "drop" (math's $, braces) produce nothing
     return Normalized("".join(out), norm, srcs, srclen)
 
 

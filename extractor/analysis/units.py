@@ -85,7 +85,7 @@ SCORES: dict[str, str] = {
 SCORES["f1 score"] = "F1"
 SCORES["f1-score"] = "F1"
 CANONICAL: frozenset[str] = (
-    frozenset(PINT_NAMES) | {FACTOR, PERCENT, POINTS, COUNT, "cycles"} | frozenset(SCORES.values())
+    frozenset(PINT_NAMES) | {FACTOR, PERCENT, POINTS, COUNT, "cycles", "$", "€", "£"} | frozenset(SCORES.values())
 )
 
 
@@ -127,6 +127,20 @@ _SPELLINGS: dict[str, str] = {
     "points": "pp",
     "pts": "pp",
     "percent points": "pp",
+    # money
+    "$": "$",
+    "usd": "$",
+    "us$": "$",
+    "dollar": "$",
+    "dollars": "$",
+    "us dollars": "$",
+    "€": "€",
+    "eur": "€",
+    "euro": "€",
+    "euros": "€",
+    "£": "£",
+    "gbp": "£",
+    "pounds": "£",
     # counts
     "count": "",
     "counts": "",
