@@ -39,7 +39,7 @@ from typing import TYPE_CHECKING, Any, Optional
 
 from .contract import Built, EngineFailure, Usage
 from .core.errors import ConfigError
-from .costs import cost, estimate
+from .costs import cost
 from .records import built
 from .schema import Paper
 
@@ -173,6 +173,7 @@ class _WarmStart(threading.Thread):
     finishes those in flight, and opens the gate with the ids it wrote."""
 
     POLL = 0.1  # seconds between asks whether an actor is up
+    ASK = 5.0  # seconds an ask may take (the gate actor not answering yet is "not up yet")
 
     def __init__(self, pipe: Pipeline, writer: TableWriter, part: list[Paper], sent: dict, ray: Any):
         super().__init__(name="extractor-warm-start", daemon=True)
@@ -204,11 +205,15 @@ class _WarmStart(threading.Thread):
 
     async def _work(self) -> None:
         pipe, o, todo = self.pipe, self.pipe.opts, list(self.part)
-        overhead = pipe.engine.prompt_overhead() if o.tpm is not None else 0
+        request_estimate = pipe.request_estimator()
+
+        def actor_up() -> bool:
+            ready, _ = self.ray.wait([self.gate.is_up.remote()], timeout=self.ASK)
+            return bool(ready) and bool(self.ray.get(ready[0]))
 
         async def watch() -> None:
             while not self.halt.is_set():
-                if self.gate is not None and await asyncio.to_thread(self.ray.get, self.gate.is_up.remote()):
+                if self.gate is not None and await asyncio.to_thread(actor_up):
                     self.halt.set()
                     return
                 await asyncio.sleep(self.POLL)
@@ -216,8 +221,7 @@ class _WarmStart(threading.Thread):
         async def worker() -> None:
             while todo and not self.halt.is_set():
                 paper = todo.pop()
-                est = estimate(overhead, paper.title, paper.abstract) if o.tpm is not None else Usage()
-                rec, _ = await pipe._extract_async(paper, est)
+                rec, _ = await pipe._extract_async(paper, request_estimate(paper))
                 pipe._write(self.writer, rec)
                 self.sent.pop(paper.id, None)
                 self.done.append(paper.id)

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from typing import Optional
 
-from .text import Normalized, currency_dollars, has_markup, lower_same_length, normalize_with_map
+from .text import DOLLAR, Normalized, currency_dollars, has_markup, lower_same_length, normalize_with_map
 from .units import BYTES_FOLLOW, SCANNER_NOT_FOLLOWED, SCANNER_UNITS, SCORES, convert, unit_after
 
 # --- numbers ------------------------------------------------------------------------------------------
@@ -140,8 +140,7 @@ _QUAL_RE = re.compile(
 _WORD_SEP = re.compile(r"[ ](?:to|and)[ ]")
 # money written before its number: "$35,000", "US$ 1.2 million", "€300", "£20" (a "$" that is LaTeX
 # math never reaches the scanner: normalisation drops it, text.currency_dollars)
-_CURRENCY_BEFORE = re.compile(r"(?:US|USD ?)?(?P<sign>[$€£])[ ]?$")
-_CURRENCY = {"$": "$", "€": "€", "£": "£"}
+_CURRENCY_BEFORE = re.compile(r"(?:US|USD ?)?(?P<sign>[$€£])[ ]?$")  # the sign is the unit
 _RANGE_SEP_RE = re.compile(r"[ ]?--?[ ]?|[ ]to[ ]")  # "20-100x", "1.3--2.1x" (TeX's en dash), "2 to 4"
 _BETWEEN_RE = re.compile(r"\bbetween[ ]$")  # these three on lower-cased text
 _AND_RE = re.compile(r"[ ]and[ ]")
@@ -648,7 +647,7 @@ def _scan_plain(text: str, context: bool, modifiers: bool = False) -> list[Quant
         anchor = s  # where the words before the number end (before a currency sign)
         cur = _CURRENCY_BEFORE.search(text, max(0, s - 6), s) if not unit and s > 0 else None
         if cur:
-            unit, qs = _CURRENCY[cur.group("sign")], cur.start()
+            unit, qs = cur.group("sign"), cur.start()
             anchor = qs
         if not unit and value is not None:
             fm = _FACTOR_RE.search(lowered, max(0, s - 14), s)
@@ -827,13 +826,12 @@ def _mark_lists(text: str, qs: list[Quantity]) -> list[Quantity]:
 
 _MATH_DECOR = re.compile(r"^(?:\s|\\times|\\%|\\approx|\\sim|\\leq?|\\geq?|[<>~,]|\\,)*$")
 _MATH_LEAD = re.compile(r"(?:\\approx|\\sim|=|<|>|\\leq?|\\geq?)\}?\s*$")  # "{=}" too
-_DOLLAR = re.compile(r"(?<!\\)\$")
 
 
 def _math_regions(text: str) -> list[tuple[int, int]]:
     """Spans inside $...$ pairs (a "$" of money is none of them)."""
     money = currency_dollars(text)
-    marks = [m.start() for m in _DOLLAR.finditer(text) if m.start() not in money]
+    marks = [m.start() for m in DOLLAR.finditer(text) if m.start() not in money]
     return [(marks[i] + 1, marks[i + 1]) for i in range(0, len(marks) - 1, 2)]
 
 

@@ -31,15 +31,16 @@ _FOUND = lx.FOUND.pattern()
 _CONCESSIVE = re.compile(r"\b(?:" + "|".join(lx.CONCESSIVE) + r")\b(?!\s+\w+ing\b)")
 _OWN = re.compile(r"\b(?:" + "|".join(lx.OWN_WORK) + r")\b")
 _COUNT_RESULT_NEXT = re.compile(r"^\s+(?:\w+\s+)?(?:" + "|".join(lx.COUNT_RESULT_NEXT) + r")\b")
-# a count of findings said after it: "11 confirmed and 6 fixed", "13 bugs were confirmed", "9 of which were fixed"
+# the span of time a study covers: "published in the past 15 years"
 _WINDOW = re.compile(r"\b(?:in|over|during|for|from|within) the (?:past|last|previous|first|recent)\s+$")
-_FOUND_OR_MADE = "(?:" + lx.FOUND.pattern().pattern + "|" + lx.MADE.pattern().pattern + ")"
+_FOUND_OR_MADE = "(?:" + _FOUND.pattern + "|" + lx.MADE.pattern().pattern + ")"
 _AUX = r"(?:were|was|have been|has been|are|been|have|has)"
+# a count of findings said after it: "11 confirmed", "9 of which fixed": a participle right after;
+# "13 bugs were confirmed", "22 bugs that we have reported", "19 relations have been developed": an
+# auxiliary before the verb
 _FOUND_NEXT = re.compile(
-    # "11 confirmed", "9 of which fixed": a participle right after; "13 bugs were confirmed", "22 bugs
-    # that we have reported", "19 relations have been developed": an auxiliary before the verb
     r"^\s+(?:[\w-]+\s+)?(?:of (?:which|them)\s+)?(?=\w+ed\b)"
-    + lx.FOUND.pattern().pattern
+    + _FOUND.pattern
     + r"|^\s+(?:(?!(?:and|or|but)\b)[\w-]+\s+){0,2}(?:(?:of which|of them|that we)\s+)?(?:"
     + _AUX
     + r"\s+)+"
@@ -412,6 +413,11 @@ class SentenceFacts:
         return bool(_RESULT_VERB.search(self.low))
 
 
+def _time_modifier(q: Quantity, facts: SentenceFacts, rel: int, after: str) -> bool:
+    """A duration in the singular before a noun: "3-5 day periods", "a 30-day window"."""
+    return bool(_SINGULAR_TIME.search(facts.sent, rel, rel + q.end - q.start)) and bool(_TIME_MODIFIER.match(after))
+
+
 def others_figure(facts: SentenceFacts, rel: int) -> bool:
     """The number at `rel` stands in a concessive clause about another system: "while GIL
     elimination enables ~4x throughput ...", "While Aurora requires an average of 254 days ..."."""
@@ -445,9 +451,7 @@ def kind(
         ):
             return "result"  # "a 2,170 GPU save", "we discovered 12 previously unknown bugs"
         return "setup"
-    span = facts.sent[rel : rel + q.end - q.start]
-    modifier = bool(_SINGULAR_TIME.search(span)) and bool(_TIME_MODIFIER.match(after))
-    if dimension(q.unit) == "time" and (_WINDOW.search(before) or modifier):
+    if dimension(q.unit) == "time" and (_WINDOW.search(before) or _time_modifier(q, facts, rel, after)):
         # "370 articles published in the past 15 years", "planets with 3-5 day periods": what the
         # study covers, or the kind of thing it studies
         return "setup"
@@ -720,9 +724,8 @@ def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
             n.metric = n.metric or "speedup"
             n.direction = "increase" if n.direction == "none" else n.direction
         if n.kind == "setup" and n.unit == "" and "." in a[q.num_start : q.digits_end] and _changes(n):
-            n.kind = (
-                "result"  # "accelerates ... by 1.20", "a speedup of up to 2.73": a factor whose × was lost, not a count
-            )
+            # "accelerates ... by 1.20", "a speedup of up to 2.73": a factor whose × was lost, not a count
+            n.kind = "result"
         if n.kind == "setup":
             n.direction = "none"
         if other_field and n.unit in ("%", "pp") and n.direction != "decrease":
@@ -730,16 +733,12 @@ def refine(doc: Document, numbers: list[ClaimDraft]) -> None:
             generic = bool(n.metric) and n.metric.lower().split()[-1] in lx.QUALITY_GENERIC
             if generic or cls == "other":
                 n.metric_class = "accuracy"  # "an average performance gain of 10%", "100% chemical validity"
-        if q.to_of is not None:
-            first = by_start.get(q.to_of)
-            if (
-                first is not None
-                and first is not n
-                and _OVER_RANGE.search(a, max(0, (first.start or 0) - 60), first.start or 0)
-            ):
+        first = by_start.get(q.to_of) if q.to_of is not None else None
+        if first is not None and first is not n:
+            if _OVER_RANGE.search(a, max(0, (first.start or 0) - 60), first.start or 0):
                 first.kind = n.kind = "setup"  # the conditions the result holds over
                 first.direction = n.direction = "none"
-            elif first is not None and first is not n and _changed_from(doc, first):
+            elif _changed_from(doc, first):
                 first.kind = "context" if first.kind == "result" else first.kind
                 first.direction = "none"
                 if n.direction == "none" and q.value is not None and first.value is not None and n.unit == first.unit:

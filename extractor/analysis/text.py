@@ -121,7 +121,7 @@ _TOKEN_RE = re.compile(
 _DOLLAR_NUMBER = re.compile(
     r"\$\s?\d[\d,]*(?:\.\d+)?(?:\s?(?:[kKMBT]|million|billion|trillion|bn)\b)?(?!\s*[$\\^_{}]|[\d.,])"
 )
-_DOLLAR_MARK = re.compile(r"(?<!\\)\$")
+DOLLAR = re.compile(r"(?<!\\)\$")  # a dollar sign, not an escaped one
 
 
 def currency_dollars(text: str) -> frozenset[int]:
@@ -129,7 +129,7 @@ def currency_dollars(text: str) -> frozenset[int]:
     if "$" not in text:
         return frozenset()
     money, in_math = [], False
-    for m in _DOLLAR_MARK.finditer(text):
+    for m in DOLLAR.finditer(text):
         if not in_math and _DOLLAR_NUMBER.match(text, m.start()):
             money.append(m.start())
         else:
